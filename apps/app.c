@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared command plumbing: connection options, config loading, error messages. */
+#include "app.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/log.h"
+
+void app_init(struct app *app, const char *prog)
+{
+    memset(app, 0, sizeof(*app));
+    app->prog = prog;
+    struct app_flags *f = &app->flags;
+    const struct opt common[] = {
+        {"endpoint-url", 0, OPT_STRING, &f->endpoint, "URL", "S3 endpoint (AWS_ENDPOINT_URL)"},
+        {"region", 0, OPT_STRING, &f->region, "REGION", "signing region (AWS_REGION)"},
+        {"profile", 0, OPT_STRING, &f->profile, "NAME", "profile of ~/.aws/{config,credentials}"},
+        {"addressing", 0, OPT_STRING, &f->addressing, "STYLE",
+         "path (bucket in the path) or virtual (in the host name)"},
+        {"payload-signing", 0, OPT_STRING, &f->payload_signing, "MODE",
+         "unsigned (default) or full (SHA-256 of every body)"},
+        {"ca-bundle", 0, OPT_STRING, &f->ca_bundle, "FILE", "CA certificates (AWS_CA_BUNDLE)"},
+        {"insecure", 0, OPT_FLAG, &f->insecure, NULL, "do not verify TLS certificates"},
+        {"verbose", 'v', OPT_COUNT, &f->verbose, NULL, "more log output (repeat for more)"},
+        {"quiet", 'q', OPT_FLAG, &f->quiet, NULL, "no progress or summary output"},
+        {NULL, 0, OPT_END, NULL, NULL, NULL},
+    };
+    memcpy(app->common, common, sizeof(common));
+}
+
+static int apply_flags(struct app *app)
+{
+    const struct app_flags *f = &app->flags;
+    struct s3dlio_config *c = &app->cfg;
+    if (f->endpoint)
+        s3dlio_config_set(&c->endpoint, f->endpoint);
+    if (f->region)
+        s3dlio_config_set(&c->region, f->region);
+    if (f->ca_bundle)
+        s3dlio_config_set(&c->ca_bundle, f->ca_bundle);
+    if (f->insecure)
+        c->insecure = true;
+    if (f->addressing) {
+        if (!strcmp(f->addressing, "path"))
+            c->addressing = S3DLIO_ADDR_PATH;
+        else if (!strcmp(f->addressing, "virtual"))
+            c->addressing = S3DLIO_ADDR_VIRTUAL;
+        else
+            return app_usage_error(app, "--addressing must be 'path' or 'virtual', not '%s'",
+                                   f->addressing);
+    }
+    if (f->payload_signing) {
+        if (!strcmp(f->payload_signing, "full"))
+            c->payload_signing = S3DLIO_PAYLOAD_FULL;
+        else if (!strcmp(f->payload_signing, "unsigned"))
+            c->payload_signing = S3DLIO_PAYLOAD_UNSIGNED;
+        else
+            return app_usage_error(app, "--payload-signing must be 'unsigned' or 'full', not '%s'",
+                                   f->payload_signing);
+    }
+    return 0;
+}
+
+int app_parse(struct app *app, const char *cmd, int argc, char **argv, const struct opt *opts,
+              const struct cmd_help *help, int *npos)
+{
+    app->cmd = cmd;
+    int rc = opts_parse(app->prog, cmd, argc, argv, opts, app->common, npos);
+    if (rc == 1) {
+        opts_usage(stdout, app->prog, cmd, help->synopsis, help->description, opts, app->common);
+        return 1;
+    }
+    if (rc < 0)
+        return -1;
+    const char *spec = getenv("S3DLIO_LOG");
+    if (spec && s3dlio_log_configure(spec))
+        fprintf(stderr, "%s: warning: S3DLIO_LOG '%s' has unknown parts (use e.g. s3:debug,all:info)\n",
+                app->prog, spec);
+    s3dlio_log_raise(app->flags.verbose);
+    if (app->flags.profile)
+        setenv("AWS_PROFILE", app->flags.profile, 1);
+    struct s3dlio_error err = {0};
+    if (s3dlio_config_load(&app->cfg, NULL, &err)) {
+        app_fail(app, &err);
+        return -2;
+    }
+    return apply_flags(app) ? -1 : 0;
+}
+
+int app_fail(const struct app *app, const struct s3dlio_error *err)
+{
+    char line[2048];
+    fprintf(stderr, "%s: %s\n", app->prog, s3dlio_error_format(err, line, sizeof(line)));
+    return err->rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED;
+}
+
+int app_usage_error(const struct app *app, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: %s: ", app->prog, app->cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return EXIT_USAGE;
+}
+
+int app_open(struct app *app, const char *text, struct s3dlio_uri *uri, struct s3dlio_backend **be)
+{
+    struct s3dlio_error err = {0};
+    if (s3dlio_uri_parse(uri, text, &err)) {
+        snprintf(err.op, sizeof(err.op), "%s", app->cmd);
+        app_fail(app, &err);
+        return EXIT_USAGE;
+    }
+    if (s3dlio_backend_new(uri, &app->cfg, be, &err)) {
+        snprintf(err.op, sizeof(err.op), "%s", app->cmd);
+        snprintf(err.target, sizeof(err.target), "%s", text);
+        s3dlio_uri_release(uri);
+        return app_fail(app, &err);
+    }
+    return EXIT_OK;
+}
+
+void app_release(struct app *app)
+{
+    s3dlio_config_release(&app->cfg);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What every command shares: configuration, common options, messages and exit codes. */
+#ifndef S3DLIO_APPS_APP_H
+#define S3DLIO_APPS_APP_H
+
+#include <stdbool.h>
+#include "options.h"
+#include "s3dlio/s3dlio.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Values of the connection options given on the command line (NULL: not given). */
+struct app_flags {
+    const char *endpoint;
+    const char *region;
+    const char *profile;
+    const char *addressing;
+    const char *payload_signing;
+    const char *ca_bundle;
+    bool insecure;
+    int verbose;
+    bool quiet;
+};
+
+struct app {
+    const char *prog;
+    const char *cmd;
+    struct app_flags flags;
+    struct opt common[12]; /* the connection options table, filled by app_init */
+    struct s3dlio_config cfg;
+};
+
+struct cmd_help {
+    const char *synopsis;
+    const char *description;
+};
+
+void app_init(struct app *app, const char *prog);
+/*
+ * Parse argv for cmd with its own table plus the common one; load config (files, .env,
+ * environment, then the flags). Returns -1 after a usage error message (exit 2), 1 after
+ * printing help (exit 0), 0 to go on with *npos positionals at argv[0..].
+ */
+int app_parse(struct app *app, const char *cmd, int argc, char **argv, const struct opt *opts,
+              const struct cmd_help *help, int *npos);
+/* Print "prog: <one-line error>" and return EXIT_FAILED (or EXIT_USAGE for usage errors). */
+int app_fail(const struct app *app, const struct s3dlio_error *err);
+/* Print "prog: cmd: msg" and return EXIT_USAGE. */
+int app_usage_error(const struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse a URI argument and open its backend. */
+int app_open(struct app *app, const char *text, struct s3dlio_uri *uri, struct s3dlio_backend **be);
+void app_release(struct app *app);
+
+
+
+/* Exit code for a non-zero app_parse result: help 0, usage 2, config 1. */
+static inline int app_parse_exit(int r)
+{
+    return r == 1 ? EXIT_OK : r == -2 ? EXIT_FAILED : EXIT_USAGE;
+}
+#endif

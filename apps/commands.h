@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The subcommands of s3dlio-mpi, one file each (apps/cmd_<name>.c). */
+#ifndef S3DLIO_APPS_COMMANDS_H
+#define S3DLIO_APPS_COMMANDS_H
+
+struct app;
+
+int cmd_ls(int argc, char **argv, struct app *app);
+int cmd_stat(int argc, char **argv, struct app *app);
+int cmd_get(int argc, char **argv, struct app *app);
+int cmd_put(int argc, char **argv, struct app *app);
+int cmd_rm(int argc, char **argv, struct app *app);
+int cmd_mb(int argc, char **argv, struct app *app);
+int cmd_rb(int argc, char **argv, struct app *app);
+
+#endif

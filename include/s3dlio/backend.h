@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one storage interface: an ops table per URI scheme (s3, file). Everything that
+ * moves objects goes through it; nothing above src/backend touches libcurl or the file
+ * system for objects.
+ */
+#ifndef S3DLIO_BACKEND_H
+#define S3DLIO_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "s3dlio/config.h"
+#include "s3dlio/error.h"
+#include "s3dlio/uri.h"
+
+/* One object of a listing or a stat. */
+struct s3dlio_object {
+    char *key;        /* heap, owned by the containing list */
+    uint64_t size;
+    int64_t mtime;    /* seconds since the epoch, -1 unknown */
+    char etag[80];    /* without quotes, "" unknown */
+};
+
+/* A growable list of objects plus the CommonPrefixes of a delimited listing. */
+struct s3dlio_objlist {
+    struct s3dlio_object *items;
+    size_t n, alloc;
+    char **prefixes;
+    size_t nprefixes, prefixes_alloc;
+};
+
+void s3dlio_objlist_add(struct s3dlio_objlist *l, const char *key, uint64_t size, int64_t mtime,
+                        const char *etag);
+void s3dlio_objlist_add_prefix(struct s3dlio_objlist *l, const char *prefix);
+/* Move every entry of src to the end of dst; src is left empty. */
+void s3dlio_objlist_splice(struct s3dlio_objlist *dst, struct s3dlio_objlist *src);
+/* Free the keys and arrays; accepts a zeroed or released list. */
+void s3dlio_objlist_release(struct s3dlio_objlist *l);
+
+/* One page of a listing (ListObjectsV2 semantics for every backend). */
+struct s3dlio_list_req {
+    const char *prefix;       /* NULL or "" lists everything */
+    const char *delimiter;    /* NULL: recursive; "/": one level, directories as prefixes */
+    int max_keys;             /* page size, 1..1000; 0 means 1000 */
+    const char *continuation; /* token from the previous page, NULL for the first */
+};
+struct s3dlio_list_page {
+    struct s3dlio_objlist list; /* entries of this page, in S3 (UTF-8 byte) order */
+    char *next_token;           /* heap; NULL when the listing is complete */
+    bool truncated;
+};
+void s3dlio_list_page_release(struct s3dlio_list_page *p);
+
+/*
+ * Data callbacks of an asynchronous object request. A sink receives bytes at their
+ * offset in the object, so ranged parts land at their final place with no staging copy.
+ * A source fills buf with up to len bytes starting at offset (relative to the body start)
+ * and sets *got; fewer bytes than asked only at the end of the body.
+ */
+typedef enum s3dlio_rc s3dlio_sink_fn(void *ud, uint64_t offset, const void *data, size_t len);
+typedef enum s3dlio_rc s3dlio_source_fn(void *ud, uint64_t offset, void *buf, size_t len, size_t *got);
+
+struct s3dlio_req;
+/* Called once per submitted request from inside progress(), with req->err filled on failure. */
+typedef void s3dlio_req_done_fn(struct s3dlio_req *req, enum s3dlio_rc rc, void *ud);
+
+enum s3dlio_req_op {
+    S3DLIO_REQ_GET,
+    S3DLIO_REQ_PUT,
+    S3DLIO_REQ_PUT_PART, /* UploadPart of a multipart upload */
+};
+
+#define S3DLIO_LEN_TO_END UINT64_MAX
+
+/*
+ * An object request. The caller owns it and everything it points to until `done` ran.
+ * Inputs are set before submit; results are filled by the backend.
+ */
+struct s3dlio_req {
+    /* inputs */
+    enum s3dlio_req_op op;
+    const char *key;
+    uint64_t offset;             /* GET: first byte wanted */
+    uint64_t length;             /* GET: bytes wanted or S3DLIO_LEN_TO_END; PUT: body size */
+    s3dlio_sink_fn *sink;        /* GET */
+    void *sink_ud;
+    s3dlio_source_fn *source;    /* PUT, PUT_PART */
+    void *source_ud;
+    const char *upload_id;       /* PUT_PART */
+    int part_number;             /* PUT_PART, 1..10000 */
+    const char *content_md5;     /* optional base64 MD5 of the body (PUT) */
+    s3dlio_req_done_fn *done;
+    void *done_ud;
+    /* results */
+    int http_status;
+    uint64_t bytes;              /* body bytes moved */
+    uint64_t object_size;        /* GET: total size from Content-Range/Length */
+    char etag[80];               /* without quotes */
+    uint64_t t_first_byte_ns;    /* from submit to the first response byte */
+    uint64_t t_total_ns;         /* from submit to done */
+    struct s3dlio_error err;
+    /* backend private */
+    void *priv;
+};
+
+/* One completed part of a multipart upload. */
+struct s3dlio_part {
+    int number;
+    char etag[80];
+};
+
+struct s3dlio_backend;
+
+/*
+ * Per-scheme operations. Optional ones may be NULL; the s3dlio_backend_* wrappers then
+ * return S3DLIO_E_UNSUPPORTED. Every op returns an rc and fills err; none exits.
+ */
+struct s3dlio_backend_ops {
+    const char *scheme;
+    enum s3dlio_rc (*open)(struct s3dlio_backend *be, const struct s3dlio_config *cfg,
+                           struct s3dlio_error *err);
+    void (*close)(struct s3dlio_backend *be);
+    enum s3dlio_rc (*list)(struct s3dlio_backend *be, const struct s3dlio_list_req *req,
+                           struct s3dlio_list_page *page, struct s3dlio_error *err);
+    enum s3dlio_rc (*stat)(struct s3dlio_backend *be, const char *key, struct s3dlio_object *out,
+                           struct s3dlio_error *err);
+    enum s3dlio_rc (*remove)(struct s3dlio_backend *be, const char *key, struct s3dlio_error *err);
+    /* Delete up to 1000 keys; per-key failures go to errs[i] (rc set), *nfailed counts them. */
+    enum s3dlio_rc (*remove_batch)(struct s3dlio_backend *be, const char *const *keys, size_t n,
+                                   struct s3dlio_error *errs, size_t *nfailed,
+                                   struct s3dlio_error *err);
+    /* Queue req; it completes (done callback) inside a later progress call. */
+    enum s3dlio_rc (*submit)(struct s3dlio_backend *be, struct s3dlio_req *req);
+    /* Drive in-flight requests for at most timeout_ms; *inflight is what is left. */
+    enum s3dlio_rc (*progress)(struct s3dlio_backend *be, int timeout_ms, size_t *inflight);
+    enum s3dlio_rc (*mpu_create)(struct s3dlio_backend *be, const char *key, char **upload_id,
+                                 struct s3dlio_error *err);
+    enum s3dlio_rc (*mpu_complete)(struct s3dlio_backend *be, const char *key, const char *upload_id,
+                                   const struct s3dlio_part *parts, size_t nparts,
+                                   struct s3dlio_error *err);
+    enum s3dlio_rc (*mpu_abort)(struct s3dlio_backend *be, const char *key, const char *upload_id,
+                                struct s3dlio_error *err);
+    enum s3dlio_rc (*bucket_create)(struct s3dlio_backend *be, struct s3dlio_error *err);
+    enum s3dlio_rc (*bucket_delete)(struct s3dlio_backend *be, struct s3dlio_error *err);
+    enum s3dlio_rc (*bucket_head)(struct s3dlio_backend *be, struct s3dlio_error *err);
+};
+
+/* An open backend bound to one bucket (s3) or to the file-system root (file). */
+struct s3dlio_backend {
+    const struct s3dlio_backend_ops *ops;
+    struct s3dlio_uri root;  /* scheme and bucket; key unused */
+    void *state;             /* backend private */
+};
+
+extern const struct s3dlio_backend_ops s3dlio_backend_s3;
+extern const struct s3dlio_backend_ops s3dlio_backend_file;
+
+/* The ops table for a scheme ("s3", "file"), or NULL. */
+const struct s3dlio_backend_ops *s3dlio_backend_for_scheme(const char *scheme);
+
+/*
+ * Open the backend for uri's scheme and bucket. cfg is borrowed and must outlive the
+ * backend (the file backend ignores it). Caller frees with s3dlio_backend_free().
+ */
+enum s3dlio_rc s3dlio_backend_new(const struct s3dlio_uri *uri, const struct s3dlio_config *cfg,
+                                  struct s3dlio_backend **out, struct s3dlio_error *err);
+void s3dlio_backend_free(struct s3dlio_backend *be);
+
+/* Wrappers that check optional ops. */
+enum s3dlio_rc s3dlio_backend_list(struct s3dlio_backend *be, const struct s3dlio_list_req *req,
+                                   struct s3dlio_list_page *page, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_backend_stat(struct s3dlio_backend *be, const char *key,
+                                   struct s3dlio_object *out, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_backend_remove(struct s3dlio_backend *be, const char *key,
+                                     struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_backend_submit(struct s3dlio_backend *be, struct s3dlio_req *req);
+enum s3dlio_rc s3dlio_backend_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight);
+enum s3dlio_rc s3dlio_backend_bucket_create(struct s3dlio_backend *be, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_backend_bucket_delete(struct s3dlio_backend *be, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_backend_bucket_head(struct s3dlio_backend *be, struct s3dlio_error *err);
+bool s3dlio_backend_has_multipart(const struct s3dlio_backend *be);
+
+/*
+ * List every object under prefix, following continuation tokens (a listing of any length).
+ * delimiter as in s3dlio_list_req. Entries are appended to out.
+ */
+enum s3dlio_rc s3dlio_backend_list_all(struct s3dlio_backend *be, const char *prefix,
+                                       const char *delimiter, int page_size,
+                                       struct s3dlio_objlist *out, struct s3dlio_error *err);
+
+/*
+ * Delete keys in batches of up to 1000 (DeleteObjects for s3). Per-key failures are
+ * counted in *nfailed and the first one is copied to err; rc is S3DLIO_OK only if all went.
+ */
+enum s3dlio_rc s3dlio_backend_remove_many(struct s3dlio_backend *be, const char *const *keys,
+                                          size_t n, size_t *nfailed, struct s3dlio_error *err);
+
+/* Submit req and drive the backend until it is done. Returns the request's rc. */
+enum s3dlio_rc s3dlio_backend_run(struct s3dlio_backend *be, struct s3dlio_req *req);
+
+/*
+ * Whole-object helpers over submit/progress, for the CLI and tests. Large PUTs go
+ * multipart in part_size pieces when the backend supports it and size > mp_threshold.
+ */
+enum s3dlio_rc s3dlio_backend_get_to_fd(struct s3dlio_backend *be, const char *key, int fd,
+                                        uint64_t *bytes, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_backend_put_from_fd(struct s3dlio_backend *be, const char *key, int fd,
+                                          uint64_t size, uint64_t mp_threshold, uint64_t part_size,
+                                          struct s3dlio_error *err);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The S3 operations, each one synchronous call (object data goes through s3_client calls). */
+#ifndef S3DLIO_S3_OPS_H
+#define S3DLIO_S3_OPS_H
+
+#include "s3/s3_client.h"
+
+enum s3dlio_rc s3dlio_s3_list_v2(struct s3dlio_s3_client *c, const char *bucket,
+                                 const struct s3dlio_list_req *req, struct s3dlio_list_page *page,
+                                 struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *bucket, const char *key,
+                                     struct s3dlio_object *out, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_delete_object(struct s3dlio_s3_client *c, const char *bucket,
+                                       const char *key, struct s3dlio_error *err);
+/* DeleteObjects of up to 1000 keys; per-key failures into errs[i], counted in *nfailed. */
+enum s3dlio_rc s3dlio_s3_delete_objects(struct s3dlio_s3_client *c, const char *bucket,
+                                        const char *const *keys, size_t n, struct s3dlio_error *errs,
+                                        size_t *nfailed, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_bucket_create(struct s3dlio_s3_client *c, const char *bucket,
+                                       const char *region, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_bucket_delete(struct s3dlio_s3_client *c, const char *bucket,
+                                       struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_bucket_head(struct s3dlio_s3_client *c, const char *bucket,
+                                     struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_mpu_create(struct s3dlio_s3_client *c, const char *bucket, const char *key,
+                                    char **upload_id, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_mpu_complete(struct s3dlio_s3_client *c, const char *bucket,
+                                      const char *key, const char *upload_id,
+                                      const struct s3dlio_part *parts, size_t nparts,
+                                      struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_s3_mpu_abort(struct s3dlio_s3_client *c, const char *bucket, const char *key,
+                                   const char *upload_id, struct s3dlio_error *err);
+
+#endif

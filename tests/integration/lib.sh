@@ -1,0 +1,44 @@
+# Shared helpers of the shell integration tests (sourced). Each check prints a line on
+# failure; finish prints "N passed, M failed" and sets the exit code.
+export AWS_EC2_METADATA_DISABLED=true
+CLI=${S3DLIO_CLI:?S3DLIO_CLI must name the s3dlio-mpi binary}
+PASSED=0
+FAILED=0
+WORK=$(mktemp -d -t s3dlio-it.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+ok() { PASSED=$((PASSED + 1)); }
+bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*" >&2; }
+
+# expect NAME CODE REGEX -- CMD...: exit code CODE and stderr one line matching REGEX
+expect() {
+  local name=$1 code=$2 regex=$3; shift 4
+  local err=$WORK/stderr rc=0
+  "$@" >"$WORK/stdout" 2>"$err" || rc=$?
+  local lines; lines=$(wc -l <"$err")
+  if [ "$rc" != "$code" ]; then
+    bad "$name: exit $rc, want $code; stderr: $(head -c 600 "$err")"
+  elif [ -n "$regex" ] && ! grep -Eq -- "$regex" "$err"; then
+    bad "$name: stderr does not match /$regex/: $(head -c 600 "$err")"
+  elif [ "$code" != 0 ] && [ "$lines" != 1 ]; then
+    bad "$name: want one line on stderr, got $lines: $(head -c 600 "$err")"
+  else
+    ok
+  fi
+}
+
+# check NAME CMD...: the command succeeds
+check() {
+  local name=$1; shift
+  if "$@" >"$WORK/check.out" 2>&1; then ok; else bad "$name: $(head -c 600 "$WORK/check.out")"; fi
+}
+
+same_file() { cmp -s "$1" "$2"; }
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" = 0 ]
+}
+
+# random bytes of a given size into a file (deterministic per seed)
+make_file() { head -c "$2" /dev/urandom >"$1"; }
