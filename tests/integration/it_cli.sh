@@ -37,6 +37,19 @@ same_file "$WORK/small.bin" "$WORK/stdout.back" && ok || bad "stdout bytes"
 check "get empty" "$CLI" get "$S/dir/empty.bin" "$WORK/empty.back"
 [ -f "$WORK/empty.back" ] && [ ! -s "$WORK/empty.back" ] && ok || bad "0-byte get"
 
+# virtual-hosted style (the fixture sets rgw_dns_name=localhost) and fully signed payloads
+ep_virtual=${AWS_ENDPOINT_URL/127.0.0.1/localhost}
+S3DLIO_LOG=s3:debug "$CLI" put --addressing virtual --endpoint-url "$ep_virtual" "$WORK/small.bin" \
+  "$S/virtual.bin" >"$WORK/v.out" 2>&1 && ok || bad "virtual-hosted put: $(cat "$WORK/v.out")"
+grep -q "PUT http://$B.localhost:" "$WORK/v.out" && ok || bad "bucket in the host name: $(cat "$WORK/v.out")"
+check "virtual-hosted get" "$CLI" get --addressing virtual --endpoint-url "$ep_virtual" "$S/virtual.bin" "$WORK/v.back"
+same_file "$WORK/small.bin" "$WORK/v.back" && ok || bad "virtual-hosted bytes"
+check "put, payload signed" "$CLI" put --payload-signing full "$WORK/big.bin" "$S/signed.bin"
+check "get, payload signed" "$CLI" get --payload-signing full "$S/signed.bin" "$WORK/signed.back"
+same_file "$WORK/big.bin" "$WORK/signed.back" && ok || bad "payload-signed bytes"
+check "rm virtual" "$CLI" rm "$S/virtual.bin"
+check "rm signed" "$CLI" rm "$S/signed.bin"
+
 check "rm one" "$CLI" rm "$S/big.bin"
 expect "stat after rm" 1 "NoSuchKey" -- "$CLI" stat "$S/big.bin"
 for i in $(seq 1 30); do echo "$i" >"$WORK/f$i"; "$CLI" put -q "$WORK/f$i" "$S/many/f$i" || bad "put f$i"; done
