@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* s3dlio-mpi get: one object to a file or stdout. */
+/* s3dlio-mpi get: one object to a file or stdout, or a whole prefix through the engine. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,12 +10,24 @@
 #include <unistd.h>
 #include "app.h"
 #include "commands.h"
+#include "xfer/datagen.h"
+#include "xfer_cli.h"
 
 static const struct cmd_help help = {
-    "URI DEST",
+    "[--recursive | --keys-from FILE] [options] URI DEST",
     "Download the object URI to DEST: a file, a directory (the key's last component is\n"
-    "used as the name), or '-' for stdout. A file is written under a temporary name and\n"
-    "renamed when complete, so a failed download never leaves a partial DEST behind.",
+    "used as the name), or '-' for stdout. Files are written under a temporary name and\n"
+    "renamed when complete, so a failed download never leaves a partial DEST behind.\n"
+    "With --recursive, every object under the prefix URI goes to the directory DEST\n"
+    "(keys below the prefix become relative paths) or to 'null:' (read and discard, for\n"
+    "benchmarks), through the concurrent transfer engine. --keys-from reads the keys (one\n"
+    "per line, relative to the bucket) from FILE instead of listing.",
+};
+
+struct get_args {
+    bool recursive, verify_pattern;
+    const char *keys_from;
+    uint64_t seed, dedup, compress;
 };
 
 /* DEST, or DEST/<basename of key> when DEST is a directory. */
@@ -54,36 +66,110 @@ static enum s3dlio_rc get_to_file(struct s3dlio_backend *be, const char *key, co
     return rc;
 }
 
-int cmd_get(int argc, char **argv, struct app *app)
+static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
+                   const char *text, const char *dest)
 {
-    int npos = 0;
-    const struct opt opts[] = {{NULL, 0, OPT_END, NULL, NULL, NULL}};
-    int r = app_parse(app, "get", argc, argv, opts, &help, &npos);
-    if (r)
-        return app_parse_exit(r);
-    if (npos != 2)
-        return app_usage_error(app, "expected URI and DEST (see '%s get --help')", app->prog);
-    struct s3dlio_uri uri;
-    struct s3dlio_backend *be = NULL;
-    if ((r = app_open(app, argv[0], &uri, &be)))
-        return r;
     struct s3dlio_error err = {0};
     enum s3dlio_rc rc = S3DLIO_OK;
     uint64_t bytes = 0;
     char *path = NULL;
-    if (s3dlio_uri_is_prefix(&uri))
-        rc = s3dlio_error_set(&err, S3DLIO_E_USAGE, "get", argv[0],
-                              "URI names a prefix, not an object");
-    else if (!strcmp(argv[1], "-"))
-        rc = s3dlio_backend_get_to_fd(be, uri.key, STDOUT_FILENO, &bytes, &err);
-    else if (!(path = dest_path(argv[1], uri.key)))
-        rc = s3dlio_error_set(&err, S3DLIO_E_INTERNAL, "get", argv[1], "out of memory");
+    if (s3dlio_uri_is_prefix(uri))
+        rc = s3dlio_error_set(&err, S3DLIO_E_USAGE, "get", text,
+                              "URI names a prefix, not an object (use --recursive)");
+    else if (!strcmp(dest, "-"))
+        rc = s3dlio_backend_get_to_fd(be, uri->key, STDOUT_FILENO, &bytes, &err);
+    else if (!(path = dest_path(dest, uri->key)))
+        rc = s3dlio_error_set(&err, S3DLIO_E_INTERNAL, "get", dest, "out of memory");
     else
-        rc = get_to_file(be, uri.key, path, &bytes, &err);
-    if (!rc && !app->flags.quiet && strcmp(argv[1], "-"))
-        fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes)\n", app->prog, argv[0], path, bytes);
+        rc = get_to_file(be, uri->key, path, &bytes, &err);
+    if (!rc && !app->flags.quiet && strcmp(dest, "-"))
+        fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes)\n", app->prog, text, path, bytes);
     free(path);
+    return rc ? app_fail(app, &err) : EXIT_OK;
+}
+
+/* Keys from a file, one per line; sizes unknown (whole GETs). */
+static enum s3dlio_rc read_keys(const char *file, struct s3dlio_objlist *out, struct s3dlio_error *err)
+{
+    FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+    if (!f)
+        return s3dlio_error_set(err, S3DLIO_E_IO, "get", file, "cannot open: %s", strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n)
+            s3dlio_objlist_add(out, line, S3DLIO_SIZE_UNKNOWN, -1, NULL);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return S3DLIO_OK;
+}
+
+static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
+                    const char *dest, const struct get_args *a, struct xfer_cli *xc)
+{
+    struct s3dlio_error err = {0};
+    struct s3dlio_objlist list = {0};
+    struct s3dlio_plan plan = {0};
+    struct s3dlio_xfer_stats st = {0};
+    struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
+    size_t unsafe = 0;
+    bool discard = !strcmp(dest, "null:");
+    enum s3dlio_rc rc = a->keys_from ? read_keys(a->keys_from, &list, &err)
+                                     : s3dlio_backend_list_all(be, uri->key, NULL, 1000, &list, &err);
+    if (rc)
+        return app_fail(app, &err);
+    if (a->verify_pattern && !discard) {
+        s3dlio_objlist_release(&list);
+        return app_usage_error(app, "--verify-pattern checks and drops the data: DEST must be null:");
+    }
+    s3dlio_plan_get(&plan, &list, uri->key, discard ? NULL : dest, a->verify_pattern ? &gen : NULL,
+                    &unsafe);
+    s3dlio_objlist_release(&list);
+    rc = s3dlio_xfer_run(be, plan.jobs, plan.n, &xc->o, &st);
+    int code = xfer_cli_report(app, "get", &plan, &st, rc);
+    s3dlio_plan_release(&plan);
+    return code;
+}
+
+int cmd_get(int argc, char **argv, struct app *app)
+{
+    struct get_args a = {.seed = 42, .dedup = 1, .compress = 1};
+    struct xfer_cli xc;
+    struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 8];
+    int npos = 0;
+    const struct opt own[] = {
+        {"recursive", 'r', OPT_FLAG, &a.recursive, NULL, "every object under the prefix URI"},
+        {"keys-from", 0, OPT_STRING, &a.keys_from, "FILE", "GET these keys (one per line)"},
+        {"verify-pattern", 0, OPT_FLAG, &a.verify_pattern, NULL,
+         "check data written by put --generate (same --seed and factors); DEST null:"},
+        {"seed", 0, OPT_SIZE, &a.seed, "N", "generator seed for --verify-pattern (42)"},
+        {"dedup-factor", 0, OPT_SIZE, &a.dedup, "N", "generator dedup factor (1)"},
+        {"compress-factor", 0, OPT_SIZE, &a.compress, "N", "generator compress factor (1)"},
+        {NULL, 0, OPT_END, NULL, NULL, NULL},
+    };
+    xfer_cli_init(&xc, xopts);
+    opts_concat(all, sizeof(all) / sizeof(all[0]), own, xopts);
+    int r = app_parse(app, "get", argc, argv, all, &help, &npos);
+    if (r)
+        return app_parse_exit(r);
+    if (npos != 2)
+        return app_usage_error(app, "expected URI and DEST (see '%s get --help')", app->prog);
+    if ((r = xfer_cli_apply(&xc, app)))
+        return r;
+    struct s3dlio_uri uri;
+    struct s3dlio_backend *be = NULL;
+    if ((r = app_open(app, argv[0], &uri, &be)))
+        return r;
+    if (a.recursive || a.keys_from)
+        r = get_many(app, be, &uri, argv[1], &a, &xc);
+    else
+        r = get_one(app, be, &uri, argv[0], argv[1]);
     s3dlio_backend_free(be);
     s3dlio_uri_release(&uri);
-    return rc ? app_fail(app, &err) : EXIT_OK;
+    return r;
 }

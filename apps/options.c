@@ -174,3 +174,13 @@ void opts_usage(FILE *out, const char *prog, const char *cmd, const char *synops
         print_table(out, common);
     }
 }
+
+void opts_concat(struct opt *out, size_t cap, const struct opt *a, const struct opt *b)
+{
+    size_t n = 0;
+    for (const struct opt *t = a; t && t->type != OPT_END && n + 1 < cap; t++)
+        out[n++] = *t;
+    for (const struct opt *t = b; t && t->type != OPT_END && n + 1 < cap; t++)
+        out[n++] = *t;
+    out[n] = (struct opt){NULL, 0, OPT_END, NULL, NULL, NULL};
+}

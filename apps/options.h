@@ -7,6 +7,7 @@
 #define S3DLIO_APPS_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -37,6 +38,9 @@ struct opt {
  */
 int opts_parse(const char *prog, const char *cmd, int argc, char **argv, const struct opt *opts,
                const struct opt *common, int *npos);
+
+/* Copy table a then table b (each ended by OPT_END) into out, which holds cap entries. */
+void opts_concat(struct opt *out, size_t cap, const struct opt *a, const struct opt *b);
 
 /* Print "usage" and the option table(s). */
 void opts_usage(FILE *out, const char *prog, const char *cmd, const char *synopsis,

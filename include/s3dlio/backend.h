@@ -90,6 +90,8 @@ struct s3dlio_req {
     const char *upload_id;       /* PUT_PART */
     int part_number;             /* PUT_PART, 1..10000 */
     const char *content_md5;     /* optional base64 MD5 of the body (PUT) */
+    const char *payload_sha256;  /* optional hex SHA-256 of the body, computed by the caller
+                                    while reading it, so the backend needs no second pass */
     s3dlio_req_done_fn *done;
     void *done_ud;
     /* results */

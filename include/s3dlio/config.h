@@ -34,6 +34,7 @@ struct s3dlio_config {
     enum s3dlio_payload_signing payload_signing;
     long connect_timeout_ms;
     long low_speed_time_s; /* abort a request that moved no bytes for this long */
+    int max_connections;   /* connections per process (0: 200) */
 };
 
 /*

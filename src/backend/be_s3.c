@@ -9,7 +9,7 @@
 #include "s3dlio/backend.h"
 #include "util/alloc.h"
 
-/* Connections per backend until the transfer engine makes it a setting. */
+/* Connections per backend when the configuration does not say (--max-connections). */
 #define S3_DEFAULT_MAX_CONNECTIONS 200
 
 struct s3_state {
@@ -41,7 +41,9 @@ static enum s3dlio_rc s3_open(struct s3dlio_backend *be, const struct s3dlio_con
         return rc;
     struct s3_state *s = s3dlio_xcalloc(1, sizeof(*s));
     s->cfg = cfg;
-    rc = s3dlio_s3_client_new(cfg, S3_DEFAULT_MAX_CONNECTIONS, &s->client, err);
+    rc = s3dlio_s3_client_new(cfg, cfg->max_connections > 0 ? cfg->max_connections
+                                                             : S3_DEFAULT_MAX_CONNECTIONS,
+                              &s->client, err);
     if (rc) {
         free(s);
         return rc;
@@ -150,6 +152,7 @@ static void setup_put(struct s3_inflight *f, struct s3dlio_req *req)
     call->source = req->source;
     call->source_ud = req->source_ud;
     call->body_len = req->length;
+    call->payload_sha256 = req->payload_sha256;
     if (req->content_md5)
         call->headers[call->nheaders++] = (struct s3dlio_kv){"Content-MD5", req->content_md5};
     if (req->op == S3DLIO_REQ_PUT_PART) {

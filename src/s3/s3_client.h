@@ -40,6 +40,7 @@ struct s3dlio_s3_call {
     const void *body;               /* in-memory request body, or NULL */
     size_t body_len;
     s3dlio_source_fn *source;       /* streaming request body (PUT), length body_len */
+    const char *payload_sha256;     /* hex SHA-256 of the body if the caller has it */
     void *source_ud;
     s3dlio_sink_fn *sink;           /* 2xx response body; NULL: kept in resp_body */
     void *sink_ud;

@@ -486,3 +486,45 @@ void s3dlio_md5_base64(const void *data, size_t len, char out[25])
     }
     EVP_EncodeBlock((unsigned char *)out, md, 16); /* 16 bytes -> 24 chars + NUL */
 }
+
+void s3dlio_md5_init(struct s3dlio_md5 *h)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && !EVP_DigestInit_ex(ctx, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    h->md_ctx = ctx;
+}
+
+void s3dlio_md5_update(struct s3dlio_md5 *h, const void *data, size_t len)
+{
+    if (h->md_ctx && !EVP_DigestUpdate(h->md_ctx, data, len)) {
+        EVP_MD_CTX_free(h->md_ctx);
+        h->md_ctx = NULL;
+    }
+}
+
+void s3dlio_md5_final(struct s3dlio_md5 *h, char hex[33], char b64[25])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    hex[0] = b64[0] = '\0';
+    if (h->md_ctx && EVP_DigestFinal_ex(h->md_ctx, md, &n) && n == 16) {
+        hex_encode(md, 16, hex);
+        EVP_EncodeBlock((unsigned char *)b64, md, 16);
+    }
+    s3dlio_md5_release(h);
+}
+
+void s3dlio_md5_release(struct s3dlio_md5 *h)
+{
+    EVP_MD_CTX_free(h->md_ctx);
+    h->md_ctx = NULL;
+}
+
+void s3dlio_sha256_release(struct s3dlio_sha256 *h)
+{
+    EVP_MD_CTX_free(h->md_ctx);
+    h->md_ctx = NULL;
+}

@@ -83,6 +83,19 @@ void s3dlio_sha256_init(struct s3dlio_sha256 *h);
 void s3dlio_sha256_update(struct s3dlio_sha256 *h, const void *data, size_t len);
 void s3dlio_sha256_final_hex(struct s3dlio_sha256 *h, char out[65]); /* also releases */
 
+/* Free a hash abandoned before final (NULL-safe, idempotent). */
+void s3dlio_sha256_release(struct s3dlio_sha256 *h);
+
+/* Streaming MD5 (Content-MD5 of PUTs, ETag checks of GETs). */
+struct s3dlio_md5 {
+    void *md_ctx; /* EVP_MD_CTX; NULL after a failure or release */
+};
+void s3dlio_md5_init(struct s3dlio_md5 *h);
+void s3dlio_md5_update(struct s3dlio_md5 *h, const void *data, size_t len);
+/* Lower-case hex into hex[33] and base64 into b64[25] ("" on failure); also releases. */
+void s3dlio_md5_final(struct s3dlio_md5 *h, char hex[33], char b64[25]);
+void s3dlio_md5_release(struct s3dlio_md5 *h);
+
 /* Base64 of the MD5 of data into out[25] (Content-MD5). */
 void s3dlio_md5_base64(const void *data, size_t len, char out[25]);
 

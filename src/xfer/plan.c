@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Job lists of the recursive commands (see plan.h). */
+#include "s3dlio/plan.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/alloc.h"
+#include "xfer/datagen.h"
+
+void s3dlio_plan_release(struct s3dlio_plan *plan)
+{
+    if (!plan)
+        return;
+    for (size_t i = 0; i < plan->nstrings; i++)
+        free(plan->strings[i]);
+    free(plan->strings);
+    free(plan->jobs);
+    memset(plan, 0, sizeof(*plan));
+}
+
+static char *own(struct s3dlio_plan *plan, char *s)
+{
+    s3dlio_xgrow((void **)&plan->strings, sizeof(*plan->strings), plan->nstrings + 1,
+                 &plan->strings_alloc);
+    plan->strings[plan->nstrings++] = s;
+    return s;
+}
+
+static struct s3dlio_xfer_job *add_job(struct s3dlio_plan *plan, enum s3dlio_xfer_dir dir,
+                                       const char *key, uint64_t size)
+{
+    s3dlio_xgrow((void **)&plan->jobs, sizeof(*plan->jobs), plan->n + 1, &plan->alloc);
+    struct s3dlio_xfer_job *j = &plan->jobs[plan->n++];
+    memset(j, 0, sizeof(*j));
+    j->dir = dir;
+    j->key = own(plan, s3dlio_xstrdup(key));
+    j->size = size;
+    return j;
+}
+
+/* Every '/'-separated segment is a plain name: no "", ".", "..". */
+static bool safe_relative(const char *rel)
+{
+    if (!*rel || rel[0] == '/')
+        return false;
+    for (const char *seg = rel; seg;) {
+        const char *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg = end ? end + 1 : NULL;
+    }
+    return true;
+}
+
+char *s3dlio_plan_dest_path(const char *dest_dir, const char *prefix, const char *key)
+{
+    /* "data/train/" and "data/tr" both keep what follows "data/" */
+    const char *slash = prefix ? strrchr(prefix, '/') : NULL;
+    size_t strip = slash ? (size_t)(slash - prefix) + 1 : 0;
+    if (strncmp(key, prefix ? prefix : "", strip))
+        strip = 0;
+    const char *rel = key + strip;
+    if (!safe_relative(rel))
+        return NULL;
+    size_t n = strlen(dest_dir) + strlen(rel) + 2;
+    char *out = s3dlio_xmalloc(n);
+    snprintf(out, n, "%s%s%s", dest_dir, dest_dir[0] && dest_dir[strlen(dest_dir) - 1] == '/' ? "" : "/",
+             rel);
+    return out;
+}
+
+void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list, const char *prefix,
+                     const char *dest_dir, const struct s3dlio_gen *gen, size_t *unsafe)
+{
+    *unsafe = 0;
+    for (size_t i = 0; i < list->n; i++) {
+        const struct s3dlio_object *obj = &list->items[i];
+        struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_GET, obj->key, obj->size);
+        j->local = gen ? S3DLIO_LOCAL_GENERATOR : S3DLIO_LOCAL_DISCARD;
+        j->gen = gen;
+        if (!dest_dir)
+            continue;
+        char *path = s3dlio_plan_dest_path(dest_dir, prefix, obj->key);
+        if (!path) {
+            j->rc = s3dlio_error_set(&j->err, S3DLIO_E_USAGE, "get", obj->key,
+                                     "key cannot be a file name under '%s' (absolute, '.' or "
+                                     "'..' segment, or ends in '/')", dest_dir);
+            (*unsafe)++;
+            continue;
+        }
+        j->local = S3DLIO_LOCAL_FILE;
+        j->path = own(plan, path);
+    }
+}
+
+void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist *files,
+                           const char *local_root, const char *prefix)
+{
+    size_t rootlen = strlen(local_root);
+    for (size_t i = 0; i < files->n; i++) {
+        const struct s3dlio_object *f = &files->items[i];
+        /* file listings are keyed by absolute path without its leading '/' */
+        const char *rel = f->key;
+        const char *root = local_root[0] == '/' ? local_root + 1 : local_root;
+        size_t rl = rootlen - (local_root[0] == '/');
+        if (!strncmp(rel, root, rl))
+            rel += rl;
+        while (*rel == '/')
+            rel++;
+        size_t kn = strlen(prefix) + strlen(rel) + 1, pn = strlen(f->key) + 2;
+        char *key = s3dlio_xmalloc(kn), *path = s3dlio_xmalloc(pn);
+        snprintf(key, kn, "%s%s", prefix, rel);
+        snprintf(path, pn, "/%s", f->key);
+        struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_PUT, key, f->size);
+        free(key);
+        j->local = S3DLIO_LOCAL_FILE;
+        j->path = own(plan, path);
+    }
+}
+
+void s3dlio_plan_generate(struct s3dlio_plan *plan, const struct s3dlio_gen *gen, uint64_t first,
+                          uint64_t count, uint64_t min_size, uint64_t max_size, const char *prefix)
+{
+    char key[1200];
+    for (uint64_t i = first; i < first + count; i++) {
+        snprintf(key, sizeof(key), "%sobj-%08" PRIu64 ".bin", prefix, i);
+        uint64_t size = s3dlio_gen_object_size(gen->seed, i, min_size, max_size);
+        struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_PUT, key, size);
+        j->local = S3DLIO_LOCAL_GENERATOR;
+        j->gen = gen;
+    }
+}

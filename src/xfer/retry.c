@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Retry policy: classification and exponential backoff with full jitter. */
+#include "xfer/retry.h"
+
+bool s3dlio_retry_is_transient(const struct s3dlio_error *err)
+{
+    switch (err->rc) {
+    case S3DLIO_E_CONNECT:
+    case S3DLIO_E_TIMEOUT:
+    case S3DLIO_E_INTEGRITY: /* a body cut short: the connection died mid-transfer */
+        return true;
+    case S3DLIO_E_HTTP:
+    case S3DLIO_E_S3:
+        return err->http_status == 500 || err->http_status == 502 || err->http_status == 503 ||
+               err->http_status == 504 || err->http_status == 429;
+    default:
+        return false;
+    }
+}
+
+bool s3dlio_retry_is_throttle(const struct s3dlio_error *err)
+{
+    return err->http_status == 503 || err->http_status == 429;
+}
+
+static uint64_t next(uint64_t *s)
+{
+    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+uint64_t s3dlio_retry_backoff_ms(uint64_t *rng, int attempt, uint64_t base_ms, uint64_t cap_ms)
+{
+    /* full jitter (AWS architecture blog): spreads retries of many clients hit at once */
+    uint64_t ceiling = base_ms;
+    for (int i = 1; i < attempt && ceiling < cap_ms; i++)
+        ceiling *= 2;
+    if (ceiling > cap_ms)
+        ceiling = cap_ms;
+    return ceiling ? next(rng) % (ceiling + 1) : 0;
+}

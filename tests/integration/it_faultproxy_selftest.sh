@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Self-test of tests/fixtures/faultproxy in front of the real server named by the env
+# (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; run through run-with-server).
+# curl signs with SigV4 for the proxy's host:port; the strict server must accept that.
+# Checks: byte-exact pass-through with keep-alive, SlowDown/other statuses with S3 XML bodies,
+# refused uploads with and without Expect: 100-continue, resets and stalls cutting bodies at
+# exact offsets, counters, SIGTERM; awscli and s3dlio-mpi through the proxy when present.
+# Prints "N passed, M failed"; stops its proxy on exit.
+set -uo pipefail
+export AWS_EC2_METADATA_DISABLED=true
+: "${AWS_ENDPOINT_URL:?run through tests/integration/run-with-server}"
+: "${AWS_ACCESS_KEY_ID:?}" "${AWS_SECRET_ACCESS_KEY:?}"
+FP=$(cd "$(dirname "$0")/../fixtures" && pwd)/faultproxy
+REGION=${AWS_REGION:-us-east-1}
+command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
+curl --help all 2>/dev/null | grep -q -- --aws-sigv4 || { echo "curl lacks --aws-sigv4 (needs 7.75)"; exit 77; }
+
+PASSED=0
+FAILED=0
+WORK=$(mktemp -d -t s3dlio-fp.XXXXXX)
+STATE=$WORK/fp
+B=it-faultproxy-$$-$RANDOM
+KEYS=()
+C=(curl -sS --aws-sigv4 "aws:amz:$REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
+   -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD')
+W='%{http_code} %{num_connects} %{size_download} %{exitcode}\n'
+
+cleanup() {
+  "$FP" --stop --state-dir "$STATE" >/dev/null 2>&1
+  [ -n "${FG_PID:-}" ] && kill -TERM "$FG_PID" 2>/dev/null
+  local k
+  for k in "${KEYS[@]:-}"; do
+    [ -n "$k" ] && "${C[@]}" -o /dev/null -X DELETE "$AWS_ENDPOINT_URL/$B/$k" 2>/dev/null
+  done
+  "${C[@]}" -o /dev/null -X DELETE "$AWS_ENDPOINT_URL/$B" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+ok() { PASSED=$((PASSED + 1)); }
+bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*" >&2; }
+# eq NAME GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
+same() { if cmp -s "$2" "$3"; then ok; else bad "$1: $(cmp "$2" "$3" 2>&1 | head -1)"; fi; }
+# prefix NAME FILE REF BYTES: FILE is exactly the first BYTES of REF
+prefix() {
+  eq "$1 (size)" "$(stat -c %s "$2" 2>/dev/null)" "$4"
+  if cmp -s -n "$4" "$2" "$3"; then ok; else bad "$1: not a prefix of the object"; fi
+}
+# proxy OPTIONS...: (re)start the daemon proxy; sets FAULTPROXY_URL
+proxy() {
+  "$FP" --stop --state-dir "$STATE" >/dev/null 2>&1
+  if ! "$FP" --upstream "$AWS_ENDPOINT_URL" --state-dir "$STATE" --daemon --watch-pid $$ "$@" \
+    >"$WORK/fp.out" 2>"$WORK/fp.err"; then
+    bad "proxy $*: did not start: $(tail -5 "$WORK/fp.err")"
+    return 1
+  fi
+  . "$STATE/faultproxy.env"
+  P=$FAULTPROXY_URL
+}
+# stats KEY...: the final counters of the last proxy (stops it first; stop writes them on exit)
+stats() {
+  "$FP" --stop --state-dir "$STATE" >/dev/null 2>&1
+  python3 - "$STATE/faultproxy.stats.json" "$@" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+out = []
+for k in sys.argv[2:]:
+    v = d
+    for part in k.split("."):
+        v = v[part]
+    out.append(str(v))
+print(" ".join(out))
+EOF
+}
+xml() { # xml CODE N: the body faultproxy sends for S3 error CODE on request N
+  printf '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>faultproxy-%s</RequestId></Error>' "$1" "$2" "$3"
+}
+
+head -c $((10 << 20)) /dev/urandom >"$WORK/obj10"
+head -c 1000 /dev/urandom >"$WORK/small"
+MiB5=$((5 << 20))
+
+# ---- pass-through ---------------------------------------------------------------------------
+proxy || { echo "0 passed, 1 failed"; exit 1; }
+eq "env file URL" "$(cat "$WORK/fp.out")" "$P"
+[ -s "$STATE/faultproxy.pid" ] && kill -0 "$(cat "$STATE/faultproxy.pid")" 2>/dev/null && ok || bad "pid file"
+eq "create bucket" "$("${C[@]}" -o /dev/null -w '%{http_code}' -X PUT "$P/$B")" 200
+eq "put 10 MiB" "$("${C[@]}" -o /dev/null -w '%{http_code}' -T "$WORK/obj10" "$P/$B/obj10")" 200
+KEYS+=(obj10)
+args=()
+for i in 1 2 3 4; do args+=("$P/$B/obj10" -o "$WORK/g$i"); done
+out=$("${C[@]}" -w "$W" "${args[@]}")
+eq "4 GETs on one connection" "$(echo "$out" | tr '\n' ,)" \
+  "200 1 10485760 0,200 0 10485760 0,200 0 10485760 0,200 0 10485760 0,"
+for i in 1 2 3 4; do same "GET $i byte-exact" "$WORK/g$i" "$WORK/obj10"; done
+eq "ranged GET" "$("${C[@]}" -r 1000-1999 -o "$WORK/range" -w '%{http_code}' "$P/$B/obj10")" 206
+cmp -s "$WORK/range" <(tail -c +1001 "$WORK/obj10" | head -c 1000) && ok || bad "ranged GET bytes"
+eq "HEAD" "$("${C[@]}" -I -o /dev/null -w '%{http_code}' "$P/$B/obj10")" 200
+"${C[@]}" -o "$WORK/list" "$P/$B?list-type=2" && grep -q '<Key>obj10</Key>' "$WORK/list" && ok ||
+  bad "list through the proxy: $(head -c 300 "$WORK/list")"
+if [ "${S3SERVER:-rgw}" = rgw ]; then  # the strict server checks what the proxy forwards
+  out=$(curl -sS --aws-sigv4 "aws:amz:$REGION:s3" --user "$AWS_ACCESS_KEY_ID:not-the-secret" \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$P/$B/obj10")
+  case $out in *SignatureDoesNotMatch*) ok ;; *) bad "wrong secret through the proxy: $out" ;; esac
+fi
+if [ -n "${S3DLIO_CLI:-}" ] && [ -x "$S3DLIO_CLI" ]; then
+  "$S3DLIO_CLI" get -q --endpoint-url "$P" "s3://$B/obj10" "$WORK/cli" 2>"$WORK/cli.err"
+  same "s3dlio-mpi get through the proxy ($(head -c 200 "$WORK/cli.err"))" "$WORK/cli" "$WORK/obj10"
+fi
+head -c $((64 << 20)) /dev/urandom >"$WORK/obj64"
+"${C[@]}" -o /dev/null -T "$WORK/obj64" "$P/$B/obj64" && KEYS+=(obj64)
+speed=$("${C[@]}" -o /dev/null -w '%{speed_download}' "$P/$B/obj64")
+echo "info: pass-through GET of 64 MiB at $((${speed%.*} >> 20)) MiB/s"
+rm -f "$WORK/obj64"
+read -r seen fwd rest <<<"$(stats requests_seen requests_forwarded faults_total upstream_errors connections_open)"
+eq "pass-through: all forwarded, no fault, no error, all closed" "$fwd $rest" "$seen 0 0 0"
+[ -e "$STATE/faultproxy.pid" ] || [ -e "$STATE/faultproxy.env" ] && bad "stop left state files" || ok
+
+# ---- SlowDown every 3rd GET, keep-alive kept; other methods are not counted ---------------------
+proxy --slowdown-every 3 --only GET
+args=()
+for i in 1 2 3 4 5 6; do args+=("$P/$B/obj10" -o "$WORK/s$i"); done
+out=$("${C[@]}" -w "$W" "${args[@]}")
+eq "slowdown codes, one connection" "$(echo "$out" | cut -d' ' -f1,2 | tr '\n' ,)" \
+  "200 1,200 0,503 0,200 0,200 0,503 0,"
+eq "SlowDown body" "$(cat "$WORK/s3")" "$(xml SlowDown 'Please reduce your request rate.' 3)"
+eq "SlowDown body 2" "$(cat "$WORK/s6")" "$(xml SlowDown 'Please reduce your request rate.' 6)"
+for i in 1 2 4 5; do same "GET $i between SlowDowns" "$WORK/s$i" "$WORK/obj10"; done
+"${C[@]}" -D "$WORK/hdrs" -o /dev/null "$P/$B/obj10" -o /dev/null "$P/$B/obj10" -o /dev/null "$P/$B/obj10"
+hdrs=$(tr -d '\r' <"$WORK/hdrs")
+case $hdrs in
+  *"503 Service Unavailable"*"x-amz-request-id: faultproxy-9"*"Content-Type: application/xml"*) ok ;;
+  *) bad "SlowDown headers: $hdrs" ;;
+esac
+for i in 1 2 3; do  # HEAD is not a GET: passes, not counted
+  eq "HEAD $i not counted" "$("${C[@]}" -I -o /dev/null -w '%{http_code}' "$P/$B/obj10")" 200
+done
+eq "slowdown counters" "$(stats requests_seen requests_matching faults.slowdown requests_forwarded)" "12 9 3 9"
+
+# ---- a status on every 2nd PUT: refused bodies are read (no Expect) or the connection closes ----
+proxy --status-every 2 --status 500 --only PUT
+out=$("${C[@]}" -w "$W" -X PUT --data-binary @"$WORK/small" -o "$WORK/p1" "$P/$B/p1" \
+  --next "${C[@]:1}" -w "$W" -X PUT --data-binary @"$WORK/small" -o "$WORK/p2" "$P/$B/p2" \
+  --next "${C[@]:1}" -w "$W" -X PUT --data-binary @"$WORK/small" -o "$WORK/p3" "$P/$B/p3")
+KEYS+=(p1 p2 p3)
+eq "refused PUT without Expect keeps the connection" "$(echo "$out" | cut -d' ' -f1,2 | tr '\n' ,)" \
+  "200 1,500 0,200 0,"
+eq "500 body" "$(cat "$WORK/p2")" "$(xml InternalError 'We encountered an internal error. Please try again.' 2)"
+eq "refused PUT was not forwarded" "$("${C[@]}" -I -o /dev/null -w '%{http_code}' "$AWS_ENDPOINT_URL/$B/p2")" 404
+# curl -T sends Expect: 100-continue; the refusal comes before the body, then the proxy closes
+out=$("${C[@]}" -w "$W" -T "$WORK/small" -o /dev/null "$P/$B/p4" -T "$WORK/small" -o /dev/null "$P/$B/p5")
+KEYS+=(p4 p5)
+eq "refused PUT with Expect closes the connection" "$(echo "$out" | cut -d' ' -f1,2 | tr '\n' ,)" \
+  "500 1,200 1,"
+eq "status counters" "$(stats faults.status requests_forwarded)" "2 3"
+for spec in "502 BadGateway" "504 GatewayTimeout" "429 SlowDown" "503 ServiceUnavailable"; do
+  read -r code s3code <<<"$spec"
+  proxy --status-every 1 --status "$code"
+  got=$("${C[@]}" -o "$WORK/st" -w '%{http_code}' "$P/$B/obj10")
+  eq "status $code" "$got $(grep -o '<Code>[A-Za-z]*</Code>' "$WORK/st")" "$code <Code>$s3code</Code>"
+done
+
+# ---- reset: body cut at half (default) or at --reset-after, then RST; new connections work -------
+proxy --reset-every 2 --only GET
+args=()
+for i in 1 2 3 4; do args+=("$P/$B/obj10" -o "$WORK/r$i"); done
+out=$("${C[@]}" -w "$W" "${args[@]}" 2>/dev/null)
+eq "reset: exit codes and reconnects" "$(echo "$out" | tr '\n' ,)" \
+  "200 1 10485760 0,200 0 $MiB5 56,200 1 10485760 0,200 0 $MiB5 56,"
+same "GET before reset" "$WORK/r1" "$WORK/obj10"
+same "GET after reset" "$WORK/r3" "$WORK/obj10"
+prefix "reset body" "$WORK/r2" "$WORK/obj10" "$MiB5"
+eq "reset counters" "$(stats faults.reset upstream_errors)" "2 0"
+proxy --reset-every 1 --reset-after 1000
+eq "reset after 1000" "$("${C[@]}" -w '%{exitcode}' -o "$WORK/r5" "$P/$B/obj10" 2>/dev/null)" 56
+prefix "reset-after body" "$WORK/r5" "$WORK/obj10" 1000
+eq "reset of a bodiless response (HEAD)" "$("${C[@]}" -I -w '%{exitcode}' -o /dev/null "$P/$B/obj10" 2>/dev/null)" 56
+
+# ---- stall: half the body, then silence; the client's timeout fires, or the proxy closes later ----
+proxy --stall-every 1 --only GET --stall-seconds 30
+t0=$(date +%s%N)
+eq "stall: client timeout" "$("${C[@]}" --max-time 2 -w '%{exitcode}' -o "$WORK/t1" "$P/$B/obj10" 2>/dev/null)" 28
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 1900 ] && [ "$ms" -lt 10000 ] && ok || bad "stall: client gave up after $ms ms"
+prefix "stalled body" "$WORK/t1" "$WORK/obj10" "$MiB5"
+sleep 0.3  # let the proxy see the client close
+eq "stall counters" "$(stats faults.stall stall_client_closed)" "1 1"
+proxy --stall-every 1 --only GET --stall-seconds 1 --stall-after 4096
+eq "stall then close: truncated" "$("${C[@]}" -w '%{exitcode}' -o "$WORK/t2" "$P/$B/obj10" 2>/dev/null)" 18
+prefix "stall-after body" "$WORK/t2" "$WORK/obj10" 4096
+
+# ---- foreground mode: URL first on stdout, SIGTERM exits 0 and writes the counters ---------------
+"$FP" --upstream "$AWS_ENDPOINT_URL" --stats "$WORK/fg.json" --watch-pid $$ >"$WORK/fg.out" 2>"$WORK/fg.err" &
+FG_PID=$!
+for i in $(seq 1 100); do [ -s "$WORK/fg.out" ] && break; sleep 0.05; done
+url=$(head -1 "$WORK/fg.out")
+case $url in http://127.0.0.1:[0-9]*) ok ;; *) bad "foreground URL line: '$url' $(cat "$WORK/fg.err")" ;; esac
+eq "foreground GET" "$("${C[@]}" -o /dev/null -w '%{http_code}' "$url/$B/obj10")" 200
+kill -TERM "$FG_PID"
+wait "$FG_PID"
+eq "SIGTERM exit code" "$?" 0
+FG_PID=
+eq "foreground counters" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests_forwarded"])' "$WORK/fg.json")" 1
+
+# ---- a real client through the faults: awscli retries SlowDown and resets by itself --------------
+if command -v aws >/dev/null; then
+  head -c $((5 << 20)) /dev/urandom >"$WORK/obj5"  # single part: requests in a known order
+  proxy --slowdown-every 2 --reset-every 3
+  export AWS_CONFIG_FILE=$WORK/none AWS_SHARED_CREDENTIALS_FILE=$WORK/none
+  export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=6
+  aws --endpoint-url "$P" s3 cp --only-show-errors "$WORK/obj5" "s3://$B/aws5" && ok || bad "awscli put through faults"
+  KEYS+=(aws5)
+  aws --endpoint-url "$P" s3 cp --only-show-errors "s3://$B/aws5" "$WORK/aws5" && ok || bad "awscli get through faults"
+  same "awscli round trip through faults" "$WORK/aws5" "$WORK/obj5"
+  n=$(stats faults_total)
+  [ "$n" -ge 2 ] && ok || bad "awscli saw only $n faults"
+else
+  echo "info: aws not installed, awscli checks skipped"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
