@@ -54,6 +54,7 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
     c->o.max_request_rate = c->max_request_rate;
     c->o.hash_payload = app->cfg.payload_signing == S3DLIO_PAYLOAD_FULL;
     app->cfg.max_connections = c->max_connections;
+    app->cfg.retries = c->retries;
     app->cfg.low_speed_time_s = (long)((c->stall_ms + 999) / 1000);
     return 0;
 }

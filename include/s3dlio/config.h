@@ -35,6 +35,7 @@ struct s3dlio_config {
     long connect_timeout_ms;
     long low_speed_time_s; /* abort a request that moved no bytes for this long */
     int max_connections;   /* connections per process (0: 200) */
+    int retries;           /* retries of transient failures of synchronous calls */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include "s3/s3_client.h"
 
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "s3/xml.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 /* Error and listing bodies are small; a larger one is hostile or not S3. */
 #define RESP_BODY_MAX (64u << 20)
@@ -36,6 +38,7 @@ struct s3dlio_s3_client {
      * allocated again per request, which keeps the heap (and peak RSS) flat over long runs */
     CURL **idle;
     size_t nidle, idle_alloc;
+    uint64_t rng; /* backoff jitter of synchronous retries */
 };
 
 /* Per-call private state: the easy handle and what must live as long as it. */
@@ -111,6 +114,7 @@ enum s3dlio_rc s3dlio_s3_client_new(const struct s3dlio_config *cfg, int max_con
     enum s3dlio_rc rc = S3DLIO_OK;
     char aws[256];
     c->cfg = cfg;
+    c->rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 16);
     if (cfg->endpoint && *cfg->endpoint) {
         rc = parse_endpoint(c, cfg->endpoint, err);
         /* custom endpoints rarely have wildcard DNS for buckets: path style by default */
@@ -673,17 +677,39 @@ static void mark_done(struct s3dlio_s3_call *call, void *ud)
     *(int *)ud = 1;
 }
 
-enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call,
-                                      struct s3dlio_error *err)
+static enum s3dlio_rc perform_once(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call)
 {
     int done = 0;
     call->done = mark_done;
     call->done_ud = &done;
+    s3dlio_buf_reset(&call->resp_body);
+    s3dlio_error_clear(&call->err);
     enum s3dlio_rc rc = s3dlio_s3_call_start(c, call);
     while (!rc && !done)
         rc = s3dlio_s3_client_progress(c, 1000, NULL);
-    if (!rc)
-        rc = call->rc;
+    return rc ? rc : call->rc;
+}
+
+/*
+ * Synchronous calls (listing, HEAD, deletes, multipart control) get the engine's retry
+ * policy too: a listing that dies on one 503 would fail a whole job. Streaming bodies
+ * cannot be replayed here; those requests go through the engine, which retries them.
+ */
+enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call,
+                                      struct s3dlio_error *err)
+{
+    int retries = c->cfg->retries >= 0 ? c->cfg->retries : 0;
+    enum s3dlio_rc rc = perform_once(c, call);
+    for (int attempt = 1; rc && attempt <= retries && !call->source &&
+                          s3dlio_retry_is_transient(&call->err);
+         attempt++) {
+        uint64_t ms = s3dlio_retry_backoff_ms(&c->rng, attempt, 100, 5000);
+        S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_S3, "retry %d of %s in %" PRIu64 " ms: %s", attempt,
+                   call->op, ms, call->err.message);
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        rc = perform_once(c, call);
+    }
     if (rc && err)
         *err = call->err.rc ? call->err : *err;
     if (rc && err && !err->rc)

@@ -684,6 +684,8 @@ static enum s3dlio_rc apply_all(struct s3dlio_config *cfg, struct layer *const *
     cfg->payload_signing = S3DLIO_PAYLOAD_UNSIGNED;
     cfg->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
     cfg->low_speed_time_s = DEFAULT_LOW_SPEED_TIME_S;
+    cfg->retries = 5;            /* as --retries: transient failures of single calls */
+    cfg->max_connections = 200;
     for (size_t i = 0; !rc && i < n; i++)
         rc = apply_layer(cfg, layers[i], err);
     if (!cfg->region)

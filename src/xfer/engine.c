@@ -25,7 +25,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "xfer/local.h"
-#include "xfer/retry.h"
+#include "util/retry.h"
 
 #define MAX_PARTS 10000 /* the S3 multipart limit */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Retry policy: classification and exponential backoff with full jitter. */
-#include "xfer/retry.h"
+#include "util/retry.h"
 
 bool s3dlio_retry_is_transient(const struct s3dlio_error *err)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Which failures are worth another attempt, and how long to wait before it. */
-#ifndef S3DLIO_XFER_RETRY_H
-#define S3DLIO_XFER_RETRY_H
+#ifndef S3DLIO_UTIL_RETRY_H
+#define S3DLIO_UTIL_RETRY_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The transfer engine alone, without a server: on the file:// backend, and on a
+ * fault-injecting backend kept here that wraps it (refused requests, bodies cut mid-way,
+ * 503 SlowDown, permanent 403), plus the retry policy and the planner's path safety.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "check.h"
+#include "s3dlio/plan.h"
+#include "s3dlio/s3dlio.h"
+#include "s3dlio/xfer.h"
+#include "xfer/datagen.h"
+#include "util/retry.h"
+
+/* ---- retry policy -------------------------------------------------------------------------- */
+
+static const struct retry_case {
+    const char *name;
+    enum s3dlio_rc rc;
+    int status;
+    bool transient;
+} retry_cases[] = {
+    {"connection refused", S3DLIO_E_CONNECT, 0, true},
+    {"timeout/stall", S3DLIO_E_TIMEOUT, 0, true},
+    {"short body", S3DLIO_E_INTEGRITY, 200, true},
+    {"500", S3DLIO_E_S3, 500, true},
+    {"502", S3DLIO_E_HTTP, 502, true},
+    {"503 SlowDown", S3DLIO_E_S3, 503, true},
+    {"504", S3DLIO_E_HTTP, 504, true},
+    {"429", S3DLIO_E_S3, 429, true},
+    {"403", S3DLIO_E_S3, 403, false},
+    {"404", S3DLIO_E_NOT_FOUND, 404, false},
+    {"400", S3DLIO_E_S3, 400, false},
+    {"416", S3DLIO_E_S3, 416, false},
+    {"local I/O", S3DLIO_E_IO, 0, false},
+    {"usage", S3DLIO_E_USAGE, 0, false},
+};
+
+static void test_retry_policy(void)
+{
+    for (size_t i = 0; i < sizeof(retry_cases) / sizeof(retry_cases[0]); i++) {
+        struct s3dlio_error e = {.rc = retry_cases[i].rc, .http_status = retry_cases[i].status};
+        CHECK_INT(s3dlio_retry_is_transient(&e), retry_cases[i].transient, retry_cases[i].name);
+    }
+    uint64_t rng = 7, max_seen = 0;
+    for (int attempt = 1; attempt <= 12; attempt++) {
+        uint64_t ceiling = 100ull << (attempt - 1);
+        if (ceiling > 10000)
+            ceiling = 10000;
+        for (int k = 0; k < 200; k++) {
+            uint64_t ms = s3dlio_retry_backoff_ms(&rng, attempt, 100, 10000);
+            CHECK(ms <= ceiling, "backoff within [0, min(cap, base*2^n)]");
+            if (ms > max_seen)
+                max_seen = ms;
+        }
+    }
+    CHECK(max_seen > 5000, "jitter reaches near the cap");
+}
+
+/* ---- planner ------------------------------------------------------------------------------- */
+
+static const struct dest_case {
+    const char *name, *prefix, *key, *want;
+} dest_cases[] = {
+    {"under prefix", "data/train/", "data/train/a/b.bin", "/d/a/b.bin"},
+    {"partial prefix keeps the name", "data/tr", "data/train/x", "/d/train/x"},
+    {"no prefix", "", "k", "/d/k"},
+    {"dot-dot refused", "p/", "p/../etc/passwd", NULL},
+    {"dot refused", "p/", "p/./x", NULL},
+    {"empty segment refused", "p/", "p/a//b", NULL},
+    {"directory marker refused", "p/", "p/dir/", NULL},
+    {"absolute refused", "", "/etc/passwd", NULL},
+};
+
+static void test_plan_paths(void)
+{
+    for (size_t i = 0; i < sizeof(dest_cases) / sizeof(dest_cases[0]); i++) {
+        const struct dest_case *c = &dest_cases[i];
+        char *got = s3dlio_plan_dest_path("/d", c->prefix, c->key);
+        if (c->want)
+            CHECK_STR(got, c->want, c->name);
+        else
+            CHECK(got == NULL, c->name);
+        free(got);
+    }
+}
+
+/* ---- a fault-injecting backend over file:// -------------------------------------------------- */
+
+enum fault { F_NONE, F_REFUSE, F_CUT, F_SLOWDOWN, F_FORBIDDEN };
+
+struct faulty {
+    enum fault kind;
+    int every;        /* every Nth object request */
+    int count;        /* requests seen */
+    int injected;
+    uint64_t resumed_at_nonzero; /* GETs that started past the part's first byte */
+};
+static struct faulty fx;
+
+struct cut {
+    struct s3dlio_req inner;
+    struct s3dlio_req *outer;
+};
+
+static void cut_done(struct s3dlio_req *inner, enum s3dlio_rc rc, void *ud)
+{
+    struct cut *c = ud;
+    struct s3dlio_req *outer = c->outer;
+    outer->bytes = inner->bytes;
+    outer->http_status = 200;
+    (void)rc;
+    /* the connection "died" after half the body had arrived */
+    s3dlio_error_set(&outer->err, S3DLIO_E_CONNECT, "get", outer->key, "connection reset by peer");
+    free(c);
+    outer->done(outer, S3DLIO_E_CONNECT, outer->done_ud);
+}
+
+static void fail_now(struct s3dlio_req *req, enum s3dlio_rc rc, int status, const char *code)
+{
+    s3dlio_error_set(&req->err, rc, "get", req->key, "injected");
+    req->err.http_status = req->http_status = status;
+    snprintf(req->err.s3_code, sizeof(req->err.s3_code), "%s", code);
+    snprintf(req->err.request_id, sizeof(req->err.request_id), "fault-%d", fx.count);
+}
+
+/* Completions of injected failures are reported from the next progress call, as a real
+ * backend would. */
+static struct s3dlio_req *pending[64];
+static int npending;
+
+static enum s3dlio_rc faulty_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
+{
+    fx.count++;
+    bool due = fx.kind != F_NONE && fx.count % fx.every == 0;
+    if (req->op == S3DLIO_REQ_GET && req->offset % (1u << 20))
+        fx.resumed_at_nonzero++;
+    if (!due || (fx.kind == F_CUT && (req->op != S3DLIO_REQ_GET || req->length < 2 ||
+                                      req->length == S3DLIO_LEN_TO_END)))
+        return s3dlio_backend_file.submit(be, req);
+    fx.injected++;
+    if (fx.kind == F_CUT) {
+        struct cut *c = calloc(1, sizeof(*c));
+        c->outer = req;
+        c->inner = *req;
+        c->inner.length = req->length / 2;
+        c->inner.done = cut_done;
+        c->inner.done_ud = c;
+        return s3dlio_backend_file.submit(be, &c->inner);
+    }
+    if (fx.kind == F_REFUSE)
+        fail_now(req, S3DLIO_E_CONNECT, 0, "");
+    else if (fx.kind == F_SLOWDOWN)
+        fail_now(req, S3DLIO_E_S3, 503, "SlowDown");
+    else
+        fail_now(req, S3DLIO_E_S3, 403, "AccessDenied");
+    pending[npending++] = req;
+    return S3DLIO_OK;
+}
+
+static enum s3dlio_rc faulty_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
+{
+    int n = npending;
+    npending = 0;
+    for (int i = 0; i < n; i++)
+        pending[i]->done(pending[i], pending[i]->err.rc, pending[i]->done_ud);
+    enum s3dlio_rc rc = s3dlio_backend_file.progress(be, timeout_ms, inflight);
+    if (inflight)
+        *inflight += (size_t)npending;
+    return rc;
+}
+
+/* ---- engine on file:// ---------------------------------------------------------------------- */
+
+#define NOBJ 24
+static char root[256];
+static char keys[NOBJ][300];
+static uint64_t sizes[NOBJ];
+
+static struct s3dlio_backend *open_file_backend(void)
+{
+    struct s3dlio_uri u;
+    struct s3dlio_backend *be = NULL;
+    struct s3dlio_error e = {0};
+    char text[300];
+    snprintf(text, sizeof(text), "file://%s/", root);
+    if (s3dlio_uri_parse(&u, text, &e) || s3dlio_backend_new(&u, NULL, &be, &e))
+        fprintf(stderr, "cannot open file backend: %s\n", e.message);
+    s3dlio_uri_release(&u);
+    return be;
+}
+
+static void opts(struct s3dlio_xfer_opts *o)
+{
+    s3dlio_xfer_opts_default(o);
+    o->range_threshold = 1u << 20;
+    o->part_size = 1u << 20; /* several ranged parts per object */
+    o->retry_base_ms = 1;
+    o->retry_cap_ms = 4;
+    o->ramp_ms = 0;
+    o->get_concurrency = 8;
+}
+
+static void put_dataset(struct s3dlio_backend *be, const struct s3dlio_gen *gen)
+{
+    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_stats st;
+    opts(&o);
+    for (int i = 0; i < NOBJ; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "%s/set/obj-%02d", root + 1, i);
+        sizes[i] = s3dlio_gen_object_size(gen->seed, (uint64_t)i, 0, 3u << 20);
+        jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_PUT, .key = keys[i], .size = sizes[i],
+                                           .local = S3DLIO_LOCAL_GENERATOR, .gen = gen};
+    }
+    CHECK_INT(s3dlio_xfer_run(be, jobs, NOBJ, &o, &st), S3DLIO_OK, "put generated set to file://");
+    CHECK_INT(st.objects, NOBJ, "all objects written");
+}
+
+/* GET the set into memory and check every byte; returns the stats. */
+static enum s3dlio_rc get_all(struct s3dlio_backend *be, const struct s3dlio_gen *gen,
+                              struct s3dlio_xfer_stats *st, struct s3dlio_xfer_job *jobs, int retries)
+{
+    struct s3dlio_xfer_opts o;
+    opts(&o);
+    o.retries = retries;
+    unsigned char *mem[NOBJ];
+    for (int i = 0; i < NOBJ; i++) {
+        mem[i] = malloc(sizes[i] + 1);
+        jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
+                                           .local = S3DLIO_LOCAL_MEMORY, .mem = mem[i]};
+    }
+    enum s3dlio_rc rc = s3dlio_xfer_run(be, jobs, NOBJ, &o, st);
+    int bad = 0;
+    for (int i = 0; i < NOBJ; i++) {
+        if (!jobs[i].rc && !s3dlio_gen_verify(gen, keys[i], 0, mem[i], (size_t)sizes[i], NULL))
+            bad++;
+        free(mem[i]);
+    }
+    CHECK_INT(bad, 0, "bytes as generated");
+    return rc;
+}
+
+static void test_engine_faults(void)
+{
+    struct s3dlio_gen gen = {.seed = 99};
+    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_stats st;
+    struct s3dlio_backend *be = open_file_backend();
+    put_dataset(be, &gen);
+
+    CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "clean GET");
+    CHECK_INT(st.retries, 0, "clean GET: no retries");
+
+    struct s3dlio_backend_ops ops = s3dlio_backend_file;
+    ops.submit = faulty_submit;
+    ops.progress = faulty_progress;
+    be->ops = &ops;
+
+    fx = (struct faulty){.kind = F_CUT, .every = 3};
+    CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "bodies cut mid-way");
+    CHECK(fx.injected > 0 && st.retries == (uint64_t)fx.injected, "each cut retried once");
+    CHECK(fx.resumed_at_nonzero > 0, "retries resume after the last byte received");
+
+    fx = (struct faulty){.kind = F_REFUSE, .every = 4};
+    CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "refused connections");
+    CHECK_INT(st.retries, fx.injected, "each refusal retried");
+
+    fx = (struct faulty){.kind = F_SLOWDOWN, .every = 2};
+    CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "503 SlowDown");
+    CHECK_INT(st.throttled, fx.injected, "throttling counted");
+
+    fx = (struct faulty){.kind = F_SLOWDOWN, .every = 1};
+    CHECK_INT(get_all(be, &gen, &st, jobs, 2), S3DLIO_E_S3, "SlowDown forever fails");
+    CHECK_INT(st.failures, NOBJ, "every object failed");
+    CHECK_STR(jobs[0].err.s3_code, "SlowDown", "final failure keeps the S3 code");
+    CHECK_INT(jobs[0].err.http_status, 503, "final failure keeps the status");
+    CHECK(strstr(jobs[0].err.message, "(after 3 attempts)") != NULL, "attempts are counted");
+    CHECK(jobs[0].err.request_id[0] != '\0', "final failure keeps the request id");
+
+    fx = (struct faulty){.kind = F_FORBIDDEN, .every = 5};
+    CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_E_S3, "403 fails at once");
+    CHECK_INT(st.retries, 0, "403 is not retried");
+    CHECK(st.failures > 0 && st.objects + st.failures == NOBJ, "the other objects complete");
+    s3dlio_backend_free(be);
+}
+
+/* GET to files: a failed object leaves no file, complete ones are renamed into place. */
+static void test_engine_files(void)
+{
+    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_stats st;
+    char paths[2][400];
+    opts(&o);
+    snprintf(paths[0], sizeof(paths[0]), "%s/out/a/one", root);
+    snprintf(paths[1], sizeof(paths[1]), "%s/out/b/two", root);
+    struct s3dlio_xfer_job jobs[2] = {
+        {.dir = S3DLIO_XFER_GET, .key = keys[3], .size = sizes[3], .local = S3DLIO_LOCAL_FILE,
+         .path = paths[0]},
+        {.dir = S3DLIO_XFER_GET, .key = "no/such/key", .size = 100, .local = S3DLIO_LOCAL_FILE,
+         .path = paths[1]},
+    };
+    CHECK(s3dlio_xfer_run(be, jobs, 2, &o, &st) != S3DLIO_OK, "one of two fails");
+    struct stat sb;
+    CHECK(stat(paths[0], &sb) == 0 && (uint64_t)sb.st_size == sizes[3], "complete file in place");
+    CHECK(stat(paths[1], &sb) != 0, "failed object left no file");
+    char dir[420], cmd[500];
+    snprintf(dir, sizeof(dir), "%s/out/b", root);
+    snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' 2>/dev/null)\"", dir);
+    CHECK(system(cmd) == 0, "no temporary file left behind");
+    s3dlio_backend_free(be);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof(root), "%s/s3dlio-xfer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(root))
+        return 1;
+    s3dlio_global_init(NULL);
+    test_retry_policy();
+    test_plan_paths();
+    test_engine_faults();
+    test_engine_files();
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    if (system(cmd))
+        fprintf(stderr, "could not remove %s\n", root);
+    s3dlio_global_cleanup();
+    TEST_DONE();
+}
