@@ -12,5 +12,6 @@ int cmd_put(int argc, char **argv, struct app *app);
 int cmd_rm(int argc, char **argv, struct app *app);
 int cmd_mb(int argc, char **argv, struct app *app);
 int cmd_rb(int argc, char **argv, struct app *app);
+int cmd_stage(int argc, char **argv, struct app *app);
 
 #endif

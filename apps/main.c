@@ -1,24 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* s3dlio-mpi: the command table and dispatch. */
+#include <mpi.h>
 #include <stdio.h>
 #include <string.h>
 #include "app.h"
 #include "commands.h"
 
+#define CMD_MPI 1 /* main() initialises MPI first (funneled: MPI from the main thread only) */
+
 struct cmd {
     const char *name;
     int (*fn)(int argc, char **argv, struct app *app);
+    int flags;
     const char *summary;
 };
 
 static const struct cmd commands[] = {
-    {"ls", cmd_ls, "list objects under a prefix"},
-    {"stat", cmd_stat, "show one object's size, ETag and time"},
-    {"get", cmd_get, "download one object to a file or stdout"},
-    {"put", cmd_put, "upload one file"},
-    {"rm", cmd_rm, "delete an object, or everything under a prefix"},
-    {"mb", cmd_mb, "make a bucket (or a directory for file://)"},
-    {"rb", cmd_rb, "remove an empty bucket (or directory)"},
+    {"stage", cmd_stage, CMD_MPI, "stage a prefix onto the ranks of an MPI job, with a report"},
+    {"ls", cmd_ls, 0, "list objects under a prefix"},
+    {"stat", cmd_stat, 0, "show one object's size, ETag and time"},
+    {"get", cmd_get, 0, "download an object, or a prefix (--recursive)"},
+    {"put", cmd_put, 0, "upload a file, a directory (--recursive) or generated data"},
+    {"rm", cmd_rm, 0, "delete an object, or everything under a prefix"},
+    {"mb", cmd_mb, 0, "make a bucket (or a directory for file://)"},
+    {"rb", cmd_rb, 0, "remove an empty bucket (or directory)"},
 };
 
 static void usage(FILE *out, const char *prog)
@@ -53,11 +58,19 @@ int main(int argc, char **argv)
         struct s3dlio_error err = {0};
         app_init(&app, prog);
         app.cmd = commands[i].name;
+        int provided = 0;
+        if (commands[i].flags & CMD_MPI)
+            MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
         if (s3dlio_global_init(&err))
             return app_fail(&app, &err);
         int rc = commands[i].fn(argc - 1, argv + 1, &app);
         app_release(&app);
         s3dlio_global_cleanup();
+        if (commands[i].flags & CMD_MPI) {
+            /* every rank reaches here with the agreed exit code: a clean finalize */
+            fflush(stdout);
+            MPI_Finalize();
+        }
         return rc;
     }
     fprintf(stderr, "%s: '%s' is not a command (see '%s --help')\n", prog, argv[1], prog);

@@ -16,6 +16,8 @@
 #define S3DLIO_SIZE_UNKNOWN UINT64_MAX
 
 struct s3dlio_gen;
+struct s3dlio_hist;
+struct s3dlio_xfer_stats;
 
 struct s3dlio_xfer_opts {
     int get_concurrency;          /* GET requests in flight (default 32) */
@@ -31,6 +33,12 @@ struct s3dlio_xfer_opts {
     bool verify;                  /* PUT: Content-MD5; GET: MD5 against single-part ETags */
     bool hash_payload;            /* SigV4 payload hash (SHA-256) computed while reading */
     uint64_t jitter_seed;         /* seeds the backoff jitter (tests pin it) */
+    /* called from the loop about every tick_ms with the stats so far (progress reports);
+     * it runs on the loop's thread between transfers, so it may make MPI calls */
+    void (*tick)(void *ud, const struct s3dlio_xfer_stats *st);
+    void *tick_ud;
+    uint64_t tick_ms;
+    uint64_t test_delay_ms;       /* sleep before each request: tests slow one rank on purpose */
 };
 
 /* Fill o with the documented defaults. */
@@ -77,10 +85,13 @@ struct s3dlio_xfer_stats {
     uint64_t t_start_ns, t_end_ns; /* CLOCK_MONOTONIC */
     uint64_t ttfb_ns_sum;  /* sum over successful requests, for the mean */
     uint64_t max_inflight;
+    struct s3dlio_hist *ttfb;  /* optional, set by the caller: per-request latencies are */
+    struct s3dlio_hist *total; /* added here (time to first byte, total) */
 };
 
 /*
- * Move every job; a job that arrives with rc set is not run and counts as failed. Returns S3DLIO_OK when all succeeded, else the rc of the first failed job
+ * Move every job; a job that arrives with rc set is not run and counts as failed. stats is
+ * zeroed at the start except its histogram pointers (which accumulate). Returns S3DLIO_OK when all succeeded, else the rc of the first failed job
  * (every job's own rc and err are set; failed objects leave nothing behind that looks
  * complete: temp files are removed, multipart uploads aborted). stats may be NULL.
  */

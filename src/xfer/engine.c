@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include "s3/sigv4.h"
+#include "s3dlio/stats.h"
 #include "s3dlio/xfer.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -83,6 +84,8 @@ struct xfer {
     unsigned char **free_bufs; /* bounded buffer pool: at most one buffer per request in flight */
     size_t *free_caps, nfree, free_alloc;
 };
+
+static void sleep_ms(int ms);
 
 static uint64_t now_ns(void)
 {
@@ -431,6 +434,8 @@ static void submit_part(struct xfer *x, struct xpart *p)
         setup_get(x, p);
     else
         rc = setup_put(x, p);
+    if (x->o->test_delay_ms)
+        sleep_ms((int)x->o->test_delay_ms);
     x->inflight++;
     x->st->requests++;
     p->o->job->requests++;
@@ -521,6 +526,10 @@ static void handle_completion(struct xfer *x, struct xpart *p)
     x->st->bytes += moved;
     o->job->bytes += moved;
     x->st->ttfb_ns_sum += r->t_first_byte_ns;
+    if (x->st->ttfb)
+        s3dlio_hist_add(x->st->ttfb, r->t_first_byte_ns);
+    if (x->st->total)
+        s3dlio_hist_add(x->st->total, r->t_total_ns);
     o->ndone++;
     part_retired(x, p);
 }
@@ -629,10 +638,14 @@ static bool work_left(const struct xfer *x)
 enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job *jobs, size_t n,
                                const struct s3dlio_xfer_opts *opts, struct s3dlio_xfer_stats *stats)
 {
-    struct s3dlio_xfer_stats local_stats;
+    struct s3dlio_xfer_stats local_stats = {0};
     struct xfer x = {.be = be, .o = opts, .st = stats ? stats : &local_stats, .jobs = jobs,
                      .njobs = n, .rng = opts->jitter_seed};
+    struct s3dlio_hist *ttfb = x.st->ttfb, *total = x.st->total;
     memset(x.st, 0, sizeof(*x.st));
+    x.st->ttfb = ttfb;
+    x.st->total = total;
+    uint64_t next_tick = 0;
     x.start_ns = x.st->t_start_ns = now_ns();
     enum s3dlio_rc rc = S3DLIO_OK;
     while (!rc && work_left(&x)) {
@@ -646,6 +659,10 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
         }
         for (struct xpart *p; (p = pop(&x.completed));)
             handle_completion(&x, p);
+        if (opts->tick && now_ns() >= next_tick) {
+            opts->tick(opts->tick_ud, x.st);
+            next_tick = now_ns() + (opts->tick_ms ? opts->tick_ms : 250) * 1000000ull;
+        }
     }
     x.st->t_end_ns = now_ns();
     pool_release(&x);

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* s3dlio-mpi stage: the distributed job (mpirun -n N s3dlio-mpi stage s3://bucket/prefix). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "app.h"
+#include "commands.h"
+#include "s3dlio/coord.h"
+#include "util/log.h"
+#include "xfer_cli.h"
+
+static const struct cmd_help help = {
+    "[--to mem|dir:PATH|null] [--partition size|count|contiguous] [--shuffle SEED] [--steal]\n"
+    "       [--max-memory SIZE] [--report PATH] [engine options] URI",
+    "Stage every object under the prefix URI onto the ranks of the MPI job: rank 0 lists and\n"
+    "partitions (default: greedy by bytes), one broadcast carries the assignment, every rank\n"
+    "pulls its shard with its own concurrent engine, and rank 0 prints one report (table on\n"
+    "stdout, JSON in profiles/<run-id>/report.json or --report). Run under mpirun/srun; one\n"
+    "process without them is a job of one rank.",
+};
+
+struct stage_args {
+    const char *to, *partition, *report, *run_id;
+    uint64_t shuffle_seed, max_memory, steal_chunk;
+    bool shuffle_set, steal;
+};
+
+static int parse_stage(struct app *app, struct stage_args *a, struct s3dlio_stage_opts *o)
+{
+    if (s3dlio_dest_parse(a->to, &o->dest, &o->dest_path))
+        return app_usage_error(app, "--to must be mem, dir:PATH or null, not '%s'", a->to);
+    if (s3dlio_partition_mode_parse(a->partition, &o->partition))
+        return app_usage_error(app, "--partition must be size, count or contiguous, not '%s'",
+                               a->partition);
+    o->shuffle = a->shuffle_seed != UINT64_MAX;
+    o->shuffle_seed = a->shuffle_seed;
+    o->steal = a->steal;
+    o->steal_chunk = a->steal_chunk;
+    o->max_memory = a->max_memory;
+    o->report_path = a->report;
+    o->run_id = a->run_id;
+    o->progress = app->flags.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    return 0;
+}
+
+/* Tests slow one rank on purpose: S3DLIO_TEST_DELAY_MS before each request on rank
+ * S3DLIO_TEST_DELAY_RANK (default 0, -1 for all). Never set outside tests. */
+static void test_delay(struct s3dlio_stage_opts *o, int rank)
+{
+    const char *ms = getenv("S3DLIO_TEST_DELAY_MS"), *r = getenv("S3DLIO_TEST_DELAY_RANK");
+    int which = r ? atoi(r) : 0;
+    if (ms && (which == rank || which == -1))
+        o->xfer.test_delay_ms = (uint64_t)strtoull(ms, NULL, 10);
+}
+
+int cmd_stage(int argc, char **argv, struct app *app)
+{
+    struct stage_args a = {.to = "mem", .partition = "size", .shuffle_seed = UINT64_MAX};
+    struct s3dlio_stage_opts o = {0};
+    struct xfer_cli xc;
+    struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 12];
+    int npos = 0, rank = 0;
+    const struct opt own[] = {
+        {"to", 0, OPT_STRING, &a.to, "DEST", "mem (default), dir:PATH or null"},
+        {"partition", 0, OPT_STRING, &a.partition, "MODE", "size (default), count or contiguous"},
+        {"shuffle", 0, OPT_SIZE, &a.shuffle_seed, "SEED", "shuffle the listing with SEED first"},
+        {"steal", 0, OPT_FLAG, &a.steal, NULL, "dynamic balancing: ranks take chunks as they go"},
+        {"steal-chunk", 0, OPT_SIZE, &a.steal_chunk, "N", "objects per stolen chunk (auto)"},
+        {"max-memory", 0, OPT_SIZE, &a.max_memory, "SIZE", "--to mem: per-rank cap"},
+        {"report", 0, OPT_STRING, &a.report, "PATH", "JSON report path"},
+        {"run-id", 0, OPT_STRING, &a.run_id, "ID", "name of the run (profiles/<ID>/)"},
+        {NULL, 0, OPT_END, NULL, NULL, NULL},
+    };
+    xfer_cli_init(&xc, xopts);
+    opts_concat(all, sizeof(all) / sizeof(all[0]), own, xopts);
+    int r = app_parse(app, "stage", argc, argv, all, &help, &npos);
+    if (r)
+        return app_parse_exit(r);
+    if (npos != 1)
+        return app_usage_error(app, "expected one URI (see '%s stage --help')", app->prog);
+    if ((r = parse_stage(app, &a, &o)) || (r = xfer_cli_apply(&xc, app)))
+        return r;
+    o.uri = argv[0];
+    o.xfer = xc.o;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    s3dlio_log_set_rank(rank);
+    test_delay(&o, rank);
+    struct s3dlio_stage_result res;
+    struct s3dlio_error err = {0};
+    enum s3dlio_rc rc = s3dlio_coord_stage(MPI_COMM_WORLD, &app->cfg, &o, rank == 0 ? stdout : NULL,
+                                           &res, &err);
+    if (rank == 0 && rc && err.rc)
+        app_fail(app, &err);
+    if (rank == 0 && !app->flags.quiet && res.report_file[0])
+        fprintf(stderr, "%s: report written to %s\n", app->prog, res.report_file);
+    s3dlio_shard_release(&res.shard);
+    return rc ? (rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED) : EXIT_OK;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * MPI coordination: rank 0 lists and partitions, the assignment reaches every rank in one
+ * broadcast of a packed key/size/owner table, each rank runs its own transfer engine on its
+ * shard, and per-rank statistics are gathered into one report on rank 0. Functions take the
+ * communicator, so tests can pass MPI_COMM_SELF or a split communicator.
+ */
+#ifndef S3DLIO_COORD_H
+#define S3DLIO_COORD_H
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "s3dlio/config.h"
+#include "s3dlio/partition.h"
+#include "s3dlio/stats.h"
+#include "s3dlio/xfer.h"
+
+enum s3dlio_dest_kind {
+    S3DLIO_DEST_MEM = 0, /* one arena per rank, objects at known offsets */
+    S3DLIO_DEST_DIR,     /* files mirroring the keys under a directory */
+    S3DLIO_DEST_NULL,    /* read and discard */
+};
+
+/* Parse "mem", "dir:PATH", "null". */
+enum s3dlio_rc s3dlio_dest_parse(const char *s, enum s3dlio_dest_kind *kind, const char **path);
+
+struct s3dlio_stage_opts {
+    const char *uri;
+    enum s3dlio_dest_kind dest;
+    const char *dest_path;          /* DIR */
+    enum s3dlio_partition_mode partition;
+    bool shuffle;
+    uint64_t shuffle_seed;
+    bool steal;                     /* dynamic balancing from a shared counter */
+    uint64_t steal_chunk;           /* objects per stolen chunk (0: automatic) */
+    uint64_t max_memory;            /* MEM: per-rank cap in bytes (0: none) */
+    const char *report_path;        /* NULL: profiles/<run_id>/report.json */
+    const char *run_id;             /* NULL: generated, agreed by all ranks */
+    int progress;                   /* 0 none, 1 periodic lines, 2 live bar */
+    struct s3dlio_xfer_opts xfer;
+};
+
+/* What a rank holds after a MEM stage: its objects in one arena. */
+struct s3dlio_shard {
+    unsigned char *arena;           /* heap; freed by s3dlio_shard_release */
+    uint64_t arena_bytes;
+    size_t n;
+    char **keys;                    /* heap */
+    uint64_t *offsets, *sizes;
+};
+void s3dlio_shard_release(struct s3dlio_shard *s);
+
+struct s3dlio_stage_result {
+    struct s3dlio_shard shard;      /* MEM only */
+    uint64_t objects, failures;     /* over all ranks (every rank gets them) */
+    char report_file[1024];         /* rank 0: where the JSON went */
+};
+
+/*
+ * Stage opts->uri onto every rank of comm. Collective: every rank calls it with the same
+ * options. Rank 0 prints the report table to `out` (NULL: none) and writes the JSON.
+ * Returns S3DLIO_OK on every rank when every object arrived; a per-object failure gives
+ * S3DLIO_E_S3 (or the failure's rc) on every rank after the report; a failure that stops
+ * the job (listing, memory cap, destination) returns its rc on every rank with err set
+ * to the failing rank's message on rank 0.
+ */
+enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                  const struct s3dlio_stage_opts *opts, FILE *out,
+                                  struct s3dlio_stage_result *res, struct s3dlio_error *err);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Run statistics: mergeable latency histograms, per-rank figures, and the reduced report
+ * (table and JSON from one struct) with a verdict on what limited the run. No MPI here:
+ * coord gathers the per-rank structs and calls s3dlio_report_build on rank 0.
+ */
+#ifndef S3DLIO_STATS_H
+#define S3DLIO_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "s3dlio/error.h"
+
+/*
+ * Log-linear histogram of durations in nanoseconds: 2^k decades split into 16 linear
+ * sub-buckets (relative error < 6.25%), from 1 us to ~1.2 hours; values below the first
+ * bucket count in bucket 0, above the last in the last. Fixed size and layout, so histograms
+ * of all ranks merge by adding counts (MPI_Reduce with MPI_SUM over the counts array).
+ */
+#define S3DLIO_HIST_SUB 16
+#define S3DLIO_HIST_DECADES 32
+#define S3DLIO_HIST_BUCKETS (S3DLIO_HIST_SUB * S3DLIO_HIST_DECADES)
+
+struct s3dlio_hist {
+    uint64_t counts[S3DLIO_HIST_BUCKETS];
+    uint64_t n;
+    uint64_t max_ns;
+    uint64_t sum_ns;
+};
+
+void s3dlio_hist_add(struct s3dlio_hist *h, uint64_t ns);
+void s3dlio_hist_merge(struct s3dlio_hist *into, const struct s3dlio_hist *from);
+/* Value at quantile q in [0,1] (upper edge of its bucket, capped by max); 0 when empty. */
+uint64_t s3dlio_hist_quantile(const struct s3dlio_hist *h, double q);
+/* Bucket index of a value, and the upper edge in ns of a bucket (exposed for tests). */
+size_t s3dlio_hist_bucket(uint64_t ns);
+uint64_t s3dlio_hist_bucket_upper(size_t bucket);
+
+/* What one rank did. Plain data: gathered with MPI_Gather as bytes. */
+struct s3dlio_rank_stats {
+    int rank;
+    char host[64];
+    uint64_t objects, failures, bytes, requests, retries, throttled, server_errors;
+    uint64_t t_start_ns, t_end_ns;   /* CLOCK_MONOTONIC of this rank's transfer phase */
+    double wall_s;                   /* t_end - t_start */
+    double cpu_user_s, cpu_sys_s;    /* getrusage over the transfer phase */
+    uint64_t max_inflight;           /* requests in flight at most */
+    int concurrency;                 /* configured requests in flight */
+    uint64_t peak_rss_kib;
+    bool memory_capped;              /* --max-memory refused the shard */
+    struct s3dlio_hist ttfb;         /* time to first byte per request */
+    struct s3dlio_hist total;        /* total time per request */
+};
+
+/* One failed object, for the report. */
+struct s3dlio_failed_key {
+    char key[512];
+    char error[512]; /* the one-line error (s3dlio_error_format) */
+    int rank;
+};
+
+/* The whole run as rank 0 reports it. */
+struct s3dlio_report {
+    char run_id[64];
+    char command[32];        /* "stage", "get", "put" */
+    char source[512];        /* URI */
+    char destination[512];   /* "mem", "dir:PATH", "null", URI */
+    char partition[32];      /* "size", "count", "contiguous", "steal" */
+    int nranks;
+    double list_s;           /* rank 0's listing time, paid once */
+    double wall_s;           /* latest end - earliest start over ranks */
+    uint64_t objects, failures, bytes, requests, retries, throttled, server_errors;
+    double throughput_MBps;  /* bytes / wall_s / 1e6 */
+    double rank_MBps_min, rank_MBps_median, rank_MBps_max;
+    double imbalance_bytes;  /* max / mean bytes per rank */
+    double imbalance_time;   /* max / min wall per rank */
+    double cpu_s;            /* user + sys over ranks */
+    double cpu_s_per_GiB;
+    struct s3dlio_hist ttfb, total; /* merged */
+    struct s3dlio_rank_stats *ranks; /* nranks entries (borrowed from the caller) */
+    struct s3dlio_failed_key *failed; /* borrowed */
+    size_t nfailed;
+    int stragglers[8];       /* ranks named as stragglers, -1 terminated */
+    char verdict[512];       /* one line: what limited the run, with the numbers */
+};
+
+/*
+ * Fill the derived fields of r (totals, throughput, per-rank spread, imbalance, merged
+ * histograms, stragglers, verdict) from r->ranks[0..nranks). The caller set the identity
+ * fields, ranks, failed keys and list_s.
+ */
+void s3dlio_report_build(struct s3dlio_report *r);
+
+/* The human table (like s3dlio's performance table). */
+void s3dlio_report_print_table(const struct s3dlio_report *r, FILE *out);
+
+/* JSON, schema "s3dlio-mpi/report" version 1 (docs/report-schema.json). */
+enum s3dlio_rc s3dlio_report_write_json(const struct s3dlio_report *r, FILE *out);
+
+/* CPU time of this process so far (getrusage), for rank stats. */
+void s3dlio_cpu_times(double *user_s, double *sys_s);
+/* Peak RSS of this process in KiB. */
+uint64_t s3dlio_peak_rss_kib(void);
+
+#endif

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# mpirun -n NP s3dlio-mpi stage against the real server: a few hundred 2-8 MiB objects
+# staged to a directory (byte for byte against the generator), to memory and to null:;
+# the report JSON checked (totals, imbalance, schema); same seed, same assignment; a key
+# deleted between listing and GET is reported and fails the job.
+#   it_stage.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
+set -uo pipefail
+. "$(dirname "$0")/../integration/lib.sh"
+NP=$1; MPIEXEC=$2; shift 2
+PRE=("$@")
+SCHEMA="$(dirname "$0")/../../docs/report-schema.json"
+CHECK_SCHEMA="$(dirname "$0")/../unit/check-report-schema.py"
+GEN_DUMP=${S3DLIO_GEN_DUMP:?S3DLIO_GEN_DUMP must name the gen_dump binary}
+B=it-stage-np$NP-$$-$RANDOM
+N=${STAGE_OBJECTS:-200}
+run() { "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" "$@"; }
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+
+"$CLI" mb -q "s3://$B" || { echo "cannot create bucket" >&2; exit 1; }
+"$CLI" put -q --generate --count "$N" --seed 11 "s3://$B/set/" || { echo "upload failed" >&2; exit 1; }
+total=$("$CLI" ls -r "s3://$B/set/" | awk '{ s += $1 } END { print s }')
+
+# 1. to a directory: every object exactly once, byte for byte
+run stage -q --to "dir:$WORK/out" --report "$WORK/dir.json" "s3://$B/set/" >"$WORK/dir.out" 2>&1 &&
+  ok || bad "stage to dir: $(tail -5 "$WORK/dir.out")"
+[ "$(find "$WORK/out" -type f | wc -l)" = "$N" ] && ok || bad "$N files staged"
+"$CLI" ls -r "s3://$B/set/" | awk -v b="s3://$B/" '{ k = $2; sub(b, "", k); print k, $1 }' >"$WORK/expected"
+mismatch=0
+while read -r key size; do
+  f="$WORK/out/${key#set/}"
+  [ "$(stat -c %s "$f" 2>/dev/null)" = "$size" ] || { mismatch=$((mismatch + 1)); continue; }
+  cmp -s "$f" <("$GEN_DUMP" --seed 11 --key "$key" --size "$size") || mismatch=$((mismatch + 1))
+done <"$WORK/expected"
+[ "$mismatch" = 0 ] && ok || bad "$mismatch staged files differ from the source"
+[ "$(json "$WORK/dir.json" 'd["totals"]["objects"]')" = "$N" ] && ok || bad "report objects"
+[ "$(json "$WORK/dir.json" 'd["totals"]["bytes"]')" = "$total" ] && ok || bad "report bytes"
+[ "$(json "$WORK/dir.json" 'd["ranks"]')" = "$NP" ] && ok || bad "report ranks"
+python3 "$CHECK_SCHEMA" "$SCHEMA" "$WORK/dir.json" >"$WORK/schema.out" 2>&1 && ok ||
+  bad "report schema: $(cat "$WORK/schema.out")"
+
+# 2. to memory with size partitioning: balanced within 5%, per-rank bytes add up
+run stage --to mem --partition size --report "$WORK/mem.json" "s3://$B/set/" >"$WORK/mem.out" 2>&1 &&
+  ok || bad "stage to mem: $(tail -5 "$WORK/mem.out")"
+grep -q "verdict" "$WORK/mem.out" && ok || bad "the table has a verdict line: $(head -40 "$WORK/mem.out")"
+json "$WORK/mem.json" 'd["imbalance"]["bytes"] <= 1.05' | grep -q True && ok ||
+  bad "size partitioning max/mean bytes $(json "$WORK/mem.json" 'd["imbalance"]')"
+[ "$(json "$WORK/mem.json" 'sum(r["bytes"] for r in d["per_rank"])')" = "$total" ] && ok ||
+  bad "per-rank bytes add up to the listing"
+
+# 3. same seed, same assignment; null: destination
+for i in 1 2; do
+  run stage -q --to null --partition count --shuffle 7 --report "$WORK/s$i.json" "s3://$B/set/" \
+    >"$WORK/s$i.out" 2>&1 || bad "stage --shuffle run $i: $(tail -3 "$WORK/s$i.out")"
+done
+a=$(json "$WORK/s1.json" '[(r["rank"], r["objects"], r["bytes"]) for r in d["per_rank"]]')
+b=$(json "$WORK/s2.json" '[(r["rank"], r["objects"], r["bytes"]) for r in d["per_rank"]]')
+[ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "same seed, same assignment: $a vs $b"
+
+# 4. a key deleted between listing and GET: reported as failed, exit non-zero
+"$CLI" put -q --generate --count 6 --seed 3 "s3://$B/gone/" || bad "setup gone/"
+S3DLIO_TEST_DELAY_MS=1500 S3DLIO_TEST_DELAY_RANK=-1 \
+  run stage -v --to null --report "$WORK/gone.json" "s3://$B/gone/" >"$WORK/gone.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do grep -q "listed 6 objects" "$WORK/gone.out" && break; sleep 0.05; done
+"$CLI" rm -q "s3://$B/gone/obj-00000003.bin" || bad "delete during the job"
+wait $pid
+rc=$?
+[ "$rc" = 1 ] && ok || bad "exit code $rc after a vanished key: $(tail -5 "$WORK/gone.out")"
+grep -q "gone/obj-00000003.bin.*NoSuchKey" "$WORK/gone.out" && ok || bad "failed key in the table"
+[ "$(json "$WORK/gone.json" 'd["failed"][0]["key"]')" = "gone/obj-00000003.bin" ] && ok || bad "failed key in JSON"
+[ "$(json "$WORK/gone.json" 'd["totals"]["objects"]')" = 5 ] && ok || bad "the other 5 objects staged"
+
+"$CLI" rm -q --recursive "s3://$B/" && "$CLI" rb -q "s3://$B" || bad "cleanup"
+finish
