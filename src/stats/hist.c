@@ -38,7 +38,7 @@ size_t s3dlio_hist_bucket(uint64_t ns)
     if (decade >= S3DLIO_HIST_DECADES)
         return LAST_BUCKET;
     uint64_t base = (uint64_t)FIRST_EDGE_NS << decade;
-    /* no overflow: ns < 2 * base <= 2^43 here */
+    /* no overflow: (ns - base) * 16 < 16 * base < 2^46 in the last decade */
     size_t sub = (size_t)((ns - base) * S3DLIO_HIST_SUB / base);
     return decade * S3DLIO_HIST_SUB + sub;
 }

@@ -404,10 +404,13 @@ static void table_latency(const struct s3dlio_report *r, FILE *out)
 
 static void table_header(const struct s3dlio_report *r, FILE *out)
 {
-    fprintf(out, "s3dlio-mpi %s report%s%s\n", r->command, r->run_id[0] ? ", run " : "", r->run_id);
-    row(out, "source", "%s", r->source);
-    row(out, "destination", "%s", r->destination);
-    row(out, "ranks", "%d, partition %s", r->nranks, r->partition[0] ? r->partition : "-");
+    fprintf(out, "s3dlio-mpi%s%.*s report%s%.*s\n", r->command[0] ? " " : "",
+            (int)sizeof(r->command), r->command, r->run_id[0] ? ", run " : "",
+            (int)sizeof(r->run_id), r->run_id);
+    row(out, "source", "%.*s", (int)sizeof(r->source), r->source);
+    row(out, "destination", "%.*s", (int)sizeof(r->destination), r->destination);
+    row(out, "ranks", "%d, partition %.*s", r->nranks, (int)sizeof(r->partition),
+        r->partition[0] ? r->partition : "-");
 }
 
 static void table_totals(const struct s3dlio_report *r, FILE *out)
@@ -467,7 +470,7 @@ static void table_stragglers(const struct s3dlio_report *r, FILE *out)
 
 static void table_per_rank(const struct s3dlio_report *r, FILE *out)
 {
-    if (r->nranks > TABLE_PER_RANK_MAX)
+    if (r->nranks <= 0 || r->nranks > TABLE_PER_RANK_MAX)
         return;
     fprintf(out, "  %5s %-20s %9s %11s %9s %9s %6s %8s\n", "rank", "host", "objects", "MiB", "s",
             "MB/s", "CPU%", "retries");
@@ -487,7 +490,7 @@ void s3dlio_report_print_table(const struct s3dlio_report *r, FILE *out)
     table_failed(r, out);
     table_stragglers(r, out);
     table_per_rank(r, out);
-    row(out, "verdict", "%s", r->verdict);
+    row(out, "verdict", "%.*s", (int)sizeof(r->verdict), r->verdict);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------ */
