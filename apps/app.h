@@ -24,6 +24,8 @@ struct app_flags {
 
 struct app {
     const char *prog;
+    bool mpi;     /* started under an MPI launcher: recursive commands spread over ranks */
+    int rank;
     const char *cmd;
     struct app_flags flags;
     struct opt common[12]; /* the connection options table, filled by app_init */

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "commands.h"
 #include "xfer/datagen.h"
+#include "s3dlio/coord.h"
 #include "xfer_cli.h"
 
 static const struct cmd_help help = {
@@ -136,6 +137,23 @@ static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3d
     return code;
 }
 
+/* Under mpirun: rank 0 lists, the ranks share the objects (as stage does). */
+static int get_distributed(struct app *app, const char *uri, const char *dest,
+                           const struct get_args *a, const struct xfer_cli *xc)
+{
+    struct s3dlio_stage_opts o = {.kind = S3DLIO_JOB_GET, .command = "get", .uri = uri,
+                                  .xfer = xc->o, .report_path = xc->report};
+    struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
+    if (a->keys_from)
+        return app_usage_error(app, "--keys-from is not supported under mpirun");
+    o.dest = strcmp(dest, "null:") ? S3DLIO_DEST_DIR : S3DLIO_DEST_NULL;
+    o.dest_path = o.dest == S3DLIO_DEST_DIR ? dest : NULL;
+    if (a->verify_pattern && o.dest != S3DLIO_DEST_NULL)
+        return app_usage_error(app, "--verify-pattern checks and drops the data: DEST must be null:");
+    o.verify_gen = a->verify_pattern ? &gen : NULL;
+    return run_distributed(app, &o);
+}
+
 int cmd_get(int argc, char **argv, struct app *app)
 {
     struct get_args a = {.seed = 42, .dedup = 1, .compress = 1};
@@ -165,7 +183,11 @@ int cmd_get(int argc, char **argv, struct app *app)
     struct s3dlio_backend *be = NULL;
     if ((r = app_open(app, argv[0], &uri, &be)))
         return r;
-    if (a.recursive || a.keys_from)
+    if (app->mpi && !a.recursive)
+        r = app_usage_error(app, "under mpirun only --recursive spreads over ranks");
+    else if (app->mpi)
+        r = get_distributed(app, argv[0], argv[1], &a, &xc);
+    else if (a.recursive || a.keys_from)
         r = get_many(app, be, &uri, argv[1], &a, &xc);
     else
         r = get_one(app, be, &uri, argv[0], argv[1]);

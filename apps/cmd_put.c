@@ -12,6 +12,7 @@
 #include "app.h"
 #include "commands.h"
 #include "xfer/datagen.h"
+#include "s3dlio/coord.h"
 #include "xfer_cli.h"
 
 static const struct cmd_help help = {
@@ -143,6 +144,29 @@ static int check_args(struct app *app, const struct put_args *a, int npos)
     return 0;
 }
 
+/* Under mpirun: rank 0 lists the directory (a shared file system) or plans the generated
+ * set; each rank uploads its share. */
+static int put_distributed(struct app *app, const struct s3dlio_uri *uri, const char *target,
+                           const char *src, const struct put_args *a, const struct xfer_cli *xc)
+{
+    char abs[PATH_MAX];
+    struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
+    struct s3dlio_stage_opts o = {.kind = a->generate ? S3DLIO_JOB_PUT_GEN : S3DLIO_JOB_PUT_DIR,
+                                  .command = "put", .uri = target, .xfer = xc->o, .gen = &gen,
+                                  .gen_count = a->count, .gen_min = a->min_size,
+                                  .gen_max = a->max_size, .dest = S3DLIO_DEST_NULL,
+                                  .report_path = xc->report};
+    if (!s3dlio_uri_is_prefix(uri))
+        return app_usage_error(app, "URI must be a prefix ending in '/' (or a bucket)");
+    if (!a->generate) {
+        struct stat sb;
+        if (!realpath(src, abs) || stat(abs, &sb) || !S_ISDIR(sb.st_mode))
+            return app_usage_error(app, "'%s' is not a directory", src);
+        o.local_dir = abs;
+    }
+    return run_distributed(app, &o);
+}
+
 int cmd_put(int argc, char **argv, struct app *app)
 {
     struct put_args a = {.min_size = 2u << 20, .max_size = 8u << 20, .seed = 42, .dedup = 1,
@@ -173,7 +197,11 @@ int cmd_put(int argc, char **argv, struct app *app)
     struct s3dlio_backend *be = NULL;
     if ((r = app_open(app, target, &uri, &be)))
         return r;
-    if (a.generate || a.recursive)
+    if (app->mpi && (a.generate || a.recursive))
+        r = put_distributed(app, &uri, target, argv[0], &a, &xc);
+    else if (app->mpi)
+        r = app_usage_error(app, "under mpirun only --recursive and --generate spread over ranks");
+    else if (a.generate || a.recursive)
         r = put_many(app, be, &uri, argv[0], &a, &xc);
     else
         r = put_one(app, be, &uri, argv[0], target, &xc);

@@ -22,7 +22,7 @@ static const struct cmd_help help = {
 };
 
 struct stage_args {
-    const char *to, *partition, *report, *run_id;
+    const char *to, *partition, *run_id;
     uint64_t shuffle_seed, max_memory, steal_chunk;
     bool shuffle_set, steal;
 };
@@ -39,7 +39,6 @@ static int parse_stage(struct app *app, struct stage_args *a, struct s3dlio_stag
     o->steal = a->steal;
     o->steal_chunk = a->steal_chunk;
     o->max_memory = a->max_memory;
-    o->report_path = a->report;
     o->run_id = a->run_id;
     o->progress = app->flags.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     return 0;
@@ -69,7 +68,6 @@ int cmd_stage(int argc, char **argv, struct app *app)
         {"steal", 0, OPT_FLAG, &a.steal, NULL, "dynamic balancing: ranks take chunks as they go"},
         {"steal-chunk", 0, OPT_SIZE, &a.steal_chunk, "N", "objects per stolen chunk (auto)"},
         {"max-memory", 0, OPT_SIZE, &a.max_memory, "SIZE", "--to mem: per-rank cap"},
-        {"report", 0, OPT_STRING, &a.report, "PATH", "JSON report path"},
         {"run-id", 0, OPT_STRING, &a.run_id, "ID", "name of the run (profiles/<ID>/)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
@@ -84,12 +82,23 @@ int cmd_stage(int argc, char **argv, struct app *app)
         return r;
     o.uri = argv[0];
     o.xfer = xc.o;
+    o.report_path = xc.report;
+    o.command = "stage";
+    (void)rank;
+    return run_distributed(app, &o);
+}
+
+int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
+{
+    int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     s3dlio_log_set_rank(rank);
-    test_delay(&o, rank);
+    test_delay(o, rank);
+    if (!o->progress && !app->flags.quiet)
+        o->progress = isatty(STDERR_FILENO) ? 2 : 1;
     struct s3dlio_stage_result res;
     struct s3dlio_error err = {0};
-    enum s3dlio_rc rc = s3dlio_coord_stage(MPI_COMM_WORLD, &app->cfg, &o, rank == 0 ? stdout : NULL,
+    enum s3dlio_rc rc = s3dlio_coord_stage(MPI_COMM_WORLD, &app->cfg, o, rank == 0 ? stdout : NULL,
                                            &res, &err);
     if (rank == 0 && rc && err.rc)
         app_fail(app, &err);

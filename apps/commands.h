@@ -14,4 +14,8 @@ int cmd_mb(int argc, char **argv, struct app *app);
 int cmd_rb(int argc, char **argv, struct app *app);
 int cmd_stage(int argc, char **argv, struct app *app);
 
+struct s3dlio_stage_opts;
+/* Run a job over MPI_COMM_WORLD through the coordination layer and print its report. */
+int run_distributed(struct app *app, struct s3dlio_stage_opts *o);
+
 #endif

@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* s3dlio-mpi: the command table and dispatch. */
 #include <mpi.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "app.h"
 #include "commands.h"
 
-#define CMD_MPI 1 /* main() initialises MPI first (funneled: MPI from the main thread only) */
+#define CMD_MPI 1      /* main() initialises MPI first (funneled: MPI from the main thread) */
+#define CMD_MPI_LAUNCHED 2 /* ... only when started by mpirun/srun (recursive get and put) */
+
+/* Open MPI's mpirun, PMIx launchers (srun --mpi=pmix) and PMI-1/2 set one of these. */
+static bool launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
 
 struct cmd {
     const char *name;
@@ -19,8 +28,8 @@ static const struct cmd commands[] = {
     {"stage", cmd_stage, CMD_MPI, "stage a prefix onto the ranks of an MPI job, with a report"},
     {"ls", cmd_ls, 0, "list objects under a prefix"},
     {"stat", cmd_stat, 0, "show one object's size, ETag and time"},
-    {"get", cmd_get, 0, "download an object, or a prefix (--recursive)"},
-    {"put", cmd_put, 0, "upload a file, a directory (--recursive) or generated data"},
+    {"get", cmd_get, CMD_MPI_LAUNCHED, "download an object, or a prefix (--recursive)"},
+    {"put", cmd_put, CMD_MPI_LAUNCHED, "upload a file, a directory (--recursive) or generated data"},
     {"rm", cmd_rm, 0, "delete an object, or everything under a prefix"},
     {"mb", cmd_mb, 0, "make a bucket (or a directory for file://)"},
     {"rb", cmd_rb, 0, "remove an empty bucket (or directory)"},
@@ -59,14 +68,18 @@ int main(int argc, char **argv)
         app_init(&app, prog);
         app.cmd = commands[i].name;
         int provided = 0;
-        if (commands[i].flags & CMD_MPI)
+        app.mpi = (commands[i].flags & CMD_MPI) ||
+                  ((commands[i].flags & CMD_MPI_LAUNCHED) && launched_by_mpi());
+        if (app.mpi) {
             MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+            MPI_Comm_rank(MPI_COMM_WORLD, &app.rank);
+        }
         if (s3dlio_global_init(&err))
             return app_fail(&app, &err);
         int rc = commands[i].fn(argc - 1, argv + 1, &app);
         app_release(&app);
         s3dlio_global_cleanup();
-        if (commands[i].flags & CMD_MPI) {
+        if (app.mpi) {
             /* every rank reaches here with the agreed exit code: a clean finalize */
             fflush(stdout);
             MPI_Finalize();

@@ -35,6 +35,8 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
          "start at most N requests per second (0: no limit)"},
         {"verify", 0, OPT_FLAG, &c->o.verify, NULL,
          "PUT with Content-MD5; check single-part ETags on GET"},
+        {"report", 0, OPT_STRING, &c->report, "PATH",
+         "under mpirun: the JSON report (profiles/<run-id>/report.json)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     memcpy(out, t, sizeof(t));

@@ -11,9 +11,10 @@ struct xfer_cli {
     struct s3dlio_xfer_opts o;
     uint64_t range_threshold, part_size, multipart_threshold, stall_ms, ramp_ms;
     int max_connections, retries, max_request_rate;
+    const char *report; /* under mpirun: where the JSON report goes */
 };
 
-#define XFER_CLI_NOPTS 13
+#define XFER_CLI_NOPTS 14
 
 /* Defaults, and the option entries (appended by commands to their own tables). */
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS]);

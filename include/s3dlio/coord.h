@@ -25,8 +25,21 @@ enum s3dlio_dest_kind {
 /* Parse "mem", "dir:PATH", "null". */
 enum s3dlio_rc s3dlio_dest_parse(const char *s, enum s3dlio_dest_kind *kind, const char **path);
 
+/* What the ranks do with the table rank 0 makes. */
+enum s3dlio_job_kind {
+    S3DLIO_JOB_GET = 0, /* stage / get --recursive: list uri, GET each object */
+    S3DLIO_JOB_PUT_DIR, /* put --recursive: list local_dir, PUT each file under uri */
+    S3DLIO_JOB_PUT_GEN, /* put --generate: gen_count generated objects under uri */
+};
+
 struct s3dlio_stage_opts {
+    enum s3dlio_job_kind kind;
+    const char *command;            /* for the report: "stage", "get", "put" */
     const char *uri;
+    const char *local_dir;          /* PUT_DIR: absolute path, the same on every rank */
+    const struct s3dlio_gen *gen;   /* PUT_GEN */
+    uint64_t gen_count, gen_min, gen_max;
+    const struct s3dlio_gen *verify_gen; /* GET to null: check the generator's pattern */
     enum s3dlio_dest_kind dest;
     const char *dest_path;          /* DIR */
     enum s3dlio_partition_mode partition;
@@ -58,7 +71,8 @@ struct s3dlio_stage_result {
 };
 
 /*
- * Stage opts->uri onto every rank of comm. Collective: every rank calls it with the same
+ * Stage opts->uri onto every rank of comm (or, by opts->kind, upload a directory or a
+ * generated dataset from every rank). Collective: every rank calls it with the same
  * options. Rank 0 prints the report table to `out` (NULL: none) and writes the JSON.
  * Returns S3DLIO_OK on every rank when every object arrived; a per-object failure gives
  * S3DLIO_E_S3 (or the failure's rc) on every rank after the report; a failure that stops

@@ -48,4 +48,8 @@ void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist
 void s3dlio_plan_generate(struct s3dlio_plan *plan, const struct s3dlio_gen *gen, uint64_t first,
                           uint64_t count, uint64_t min_size, uint64_t max_size, const char *prefix);
 
+/* PUT generated objects of the given keys and sizes (a shard of a generated dataset). */
+void s3dlio_plan_put_generated(struct s3dlio_plan *plan, const struct s3dlio_objlist *objects,
+                               const struct s3dlio_gen *gen);
+
 #endif

@@ -15,6 +15,7 @@
 #include "coord/coord_int.h"
 #include "s3dlio/plan.h"
 #include "util/alloc.h"
+#include "xfer/datagen.h"
 #include "util/log.h"
 
 #define MAX_FAILED_PER_RANK 100
@@ -49,16 +50,57 @@ void s3dlio_shard_release(struct s3dlio_shard *s)
 
 /* ---- rank 0: list and partition ----------------------------------------------------------- */
 
+/* put --recursive: the local tree through the file backend, keys relative to the root */
+static enum s3dlio_rc list_local(const char *dir, struct s3dlio_objlist *list,
+                                 struct s3dlio_error *err)
+{
+    struct s3dlio_uri root = {0};
+    struct s3dlio_backend *be = NULL;
+    struct s3dlio_objlist files = {0};
+    char text[1100];
+    snprintf(text, sizeof(text), "file://%s/", dir);
+    enum s3dlio_rc rc = s3dlio_uri_parse(&root, text, err);
+    if (!rc)
+        rc = s3dlio_backend_new(&root, NULL, &be, err);
+    if (!rc)
+        rc = s3dlio_backend_list_all(be, root.key, NULL, 1000, &files, err);
+    size_t strip = strlen(root.key ? root.key : "");
+    for (size_t i = 0; !rc && i < files.n; i++)
+        s3dlio_objlist_add(list, files.items[i].key + strip, files.items[i].size, -1, NULL);
+    s3dlio_objlist_release(&files);
+    s3dlio_backend_free(be);
+    s3dlio_uri_release(&root);
+    return rc;
+}
+
+/* put --generate: the names and sizes a single process would use, so both agree */
+static void list_generated(const struct s3dlio_stage_opts *o, const struct s3dlio_uri *uri,
+                           struct s3dlio_objlist *list)
+{
+    struct s3dlio_plan plan = {0};
+    s3dlio_plan_generate(&plan, o->gen, 0, o->gen_count, o->gen_min, o->gen_max, uri->key);
+    for (size_t i = 0; i < plan.n; i++)
+        s3dlio_objlist_add(list, plan.jobs[i].key, plan.jobs[i].size, -1, NULL);
+    s3dlio_plan_release(&plan);
+}
+
 static enum s3dlio_rc list_source(const struct s3dlio_config *cfg, const struct s3dlio_stage_opts *o,
                                   struct s3dlio_uri *uri, struct s3dlio_objlist *list,
                                   double *list_s, struct s3dlio_error *err)
 {
     struct s3dlio_backend *be = NULL;
     double t0 = MPI_Wtime();
-    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
-    if (!rc)
-        rc = s3dlio_backend_list_all(be, uri->key, NULL, 1000, list, err);
-    s3dlio_backend_free(be);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    if (o->kind == S3DLIO_JOB_PUT_DIR) {
+        rc = list_local(o->local_dir, list, err);
+    } else if (o->kind == S3DLIO_JOB_PUT_GEN) {
+        list_generated(o, uri, list);
+    } else {
+        rc = s3dlio_backend_new(uri, cfg, &be, err);
+        if (!rc)
+            rc = s3dlio_backend_list_all(be, uri->key, NULL, 1000, list, err);
+        s3dlio_backend_free(be);
+    }
     *list_s = MPI_Wtime() - t0;
     if (!rc)
         S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD, "listed %zu objects in %.3f s under '%s'",
@@ -93,6 +135,26 @@ struct rank_work {
     struct s3dlio_shard *shard;
 };
 
+/* PUT jobs: files under local_dir (table keys are relative paths) or generated objects. */
+static void plan_put(const struct s3dlio_objlist *mine, const struct s3dlio_stage_opts *o,
+                     const struct s3dlio_uri *uri, struct s3dlio_plan *plan)
+{
+    if (o->kind == S3DLIO_JOB_PUT_DIR) {
+        /* the planner takes file-backend keys (absolute paths without the leading '/') */
+        struct s3dlio_objlist abs = {0};
+        const char *root = o->local_dir[0] == '/' ? o->local_dir + 1 : o->local_dir;
+        char path[4096];
+        for (size_t i = 0; i < mine->n; i++) {
+            snprintf(path, sizeof(path), "%s/%s", root, mine->items[i].key);
+            s3dlio_objlist_add(&abs, path, mine->items[i].size, -1, NULL);
+        }
+        s3dlio_plan_put_files(plan, &abs, o->local_dir, uri->key);
+        s3dlio_objlist_release(&abs);
+        return;
+    }
+    s3dlio_plan_put_generated(plan, mine, o->gen);
+}
+
 static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_opts *o,
                                  const struct s3dlio_uri *uri, int rank, struct rank_work *w,
                                  bool *capped, struct s3dlio_error *err)
@@ -112,7 +174,13 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
             w->table_index[k++] = i;
     size_t unsafe = 0;
     enum s3dlio_rc rc = S3DLIO_OK;
-    if (o->dest == S3DLIO_DEST_MEM && o->max_memory && bytes > o->max_memory && !o->steal) {
+    if (o->kind != S3DLIO_JOB_GET) {
+        plan_put(&mine, o, uri, &w->plan);
+        s3dlio_objlist_release(&mine);
+        return S3DLIO_OK;
+    }
+    if (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM && o->max_memory &&
+        bytes > o->max_memory && !o->steal) {
         *capped = true;
         rc = s3dlio_error_set(err, S3DLIO_E_LIMIT, "stage", o->uri,
                               "shard of %zu objects, %" PRIu64 " bytes, exceeds --max-memory %" PRIu64
@@ -120,7 +188,7 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
     }
     if (!rc)
         s3dlio_plan_get(&w->plan, &mine, uri->key, o->dest == S3DLIO_DEST_DIR ? o->dest_path : NULL,
-                        NULL, &unsafe);
+                        o->dest == S3DLIO_DEST_NULL ? o->verify_gen : NULL, &unsafe);
     s3dlio_objlist_release(&mine);
     return rc;
 }
@@ -343,9 +411,16 @@ static void make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o, char o
 
 static void fill_identity(struct s3dlio_report *r, const struct s3dlio_stage_opts *o, double list_s)
 {
-    snprintf(r->command, sizeof(r->command), "stage");
+    snprintf(r->command, sizeof(r->command), "%s", o->command ? o->command : "stage");
     snprintf(r->source, sizeof(r->source), "%s", o->uri);
-    if (o->dest == S3DLIO_DEST_DIR)
+    if (o->kind != S3DLIO_JOB_GET) {
+        /* uploads: the local side is the source, the URI the destination */
+        snprintf(r->destination, sizeof(r->destination), "%s", o->uri);
+        if (o->kind == S3DLIO_JOB_PUT_DIR)
+            snprintf(r->source, sizeof(r->source), "dir:%s", o->local_dir);
+        else
+            snprintf(r->source, sizeof(r->source), "generator:seed=%" PRIu64, o->gen->seed);
+    } else if (o->dest == S3DLIO_DEST_DIR)
         snprintf(r->destination, sizeof(r->destination), "dir:%s", o->dest_path);
     else
         snprintf(r->destination, sizeof(r->destination), "%s",
@@ -421,13 +496,13 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     s3dlio_objlist_release(&list);
     if (!rc)
         rc = build_jobs(&table, o, &uri, rank, &w, &capped, &local);
-    if (!rc && o->dest == S3DLIO_DEST_MEM)
+    if (!rc && o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM)
         rc = setup_arena(&w, o, &capped, &local);
     if ((rc = s3dlio_coord_agree(comm, rc, &local)))
         goto out;
     rs->rank = rank;
     gethostname(rs->host, sizeof(rs->host) - 1);
-    rs->concurrency = o->xfer.get_concurrency;
+    rs->concurrency = o->kind == S3DLIO_JOB_GET ? o->xfer.get_concurrency : o->xfer.put_concurrency;
     enum s3dlio_rc run_rc = run_shard(comm, cfg, o, &uri, &w, rs, &table);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
     rs->memory_capped = capped;

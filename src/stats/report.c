@@ -20,6 +20,7 @@
 #define STRAGGLER_MIN_S    0.5  /* ...and by more than half a second */
 #define THROTTLE_FRACTION  0.01 /* 503/429 + 5xx above 1% of requests */
 #define IMBALANCE_LIMIT    1.25 /* slowest / fastest rank wall */
+#define IMBALANCE_MIN_S    0.5  /* ... and the slowest at least this much over the median */
 #define CPU_SATURATED      0.85 /* of one core: the event loop is single-threaded */
 #define LITTLE_FRACTION    0.70 /* L below 70% of configured in flight: concurrency-bound */
 #define TABLE_FAILED_MAX   20   /* failed keys listed in the table (JSON lists all) */
@@ -247,6 +248,9 @@ static bool cause_imbalance(const struct s3dlio_report *r, char *out, size_t len
     if (r->imbalance_time <= IMBALANCE_LIMIT)
         return false;
     const struct s3dlio_rank_stats *slow = &r->ranks[slowest_rank(r)];
+    /* a quarter second of start-up jitter is no imbalance worth a user's attention */
+    if (rank_wall(slow) - median_wall(r) < IMBALANCE_MIN_S)
+        return false;
     snprintf(out, len,
              "imbalance: slowest rank %d (%.*s) took %.2f s vs median %.2f s; "
              "bytes max/mean %.2f",

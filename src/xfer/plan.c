@@ -133,3 +133,14 @@ void s3dlio_plan_generate(struct s3dlio_plan *plan, const struct s3dlio_gen *gen
         j->gen = gen;
     }
 }
+
+void s3dlio_plan_put_generated(struct s3dlio_plan *plan, const struct s3dlio_objlist *objects,
+                               const struct s3dlio_gen *gen)
+{
+    for (size_t i = 0; i < objects->n; i++) {
+        struct s3dlio_xfer_job *j =
+            add_job(plan, S3DLIO_XFER_PUT, objects->items[i].key, objects->items[i].size);
+        j->local = S3DLIO_LOCAL_GENERATOR;
+        j->gen = gen;
+    }
+}

@@ -70,5 +70,26 @@ grep -q "gone/obj-00000003.bin.*NoSuchKey" "$WORK/gone.out" && ok || bad "failed
 [ "$(json "$WORK/gone.json" 'd["failed"][0]["key"]')" = "gone/obj-00000003.bin" ] && ok || bad "failed key in JSON"
 [ "$(json "$WORK/gone.json" 'd["totals"]["objects"]')" = 5 ] && ok || bad "the other 5 objects staged"
 
+# 5. --max-memory: the shard does not fit; one clear line naming the rank, exit 1
+run stage -q --to mem --max-memory 1MiB "s3://$B/set/" >"$WORK/cap.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && ok || bad "memory cap exit code $rc"
+[ "$(grep -c "exceeds --max-memory" "$WORK/cap.out")" = 1 ] && grep -q "rank [0-9]* (" "$WORK/cap.out" && ok ||
+  bad "memory cap message: $(cat "$WORK/cap.out")"
+
+# 6. the engine's commands spread over the ranks: put --generate, get --verify-pattern,
+#    get -r to a directory and put -r of that directory
+run put -q --generate --count 40 --seed 21 --report "$WORK/pg.json" "s3://$B/dist/" >"$WORK/pg.out" 2>&1 &&
+  ok || bad "distributed put --generate: $(tail -3 "$WORK/pg.out")"
+[ "$("$CLI" ls -r "s3://$B/dist/" | wc -l)" = 40 ] && ok || bad "40 generated objects"
+[ "$(json "$WORK/pg.json" 'len([r for r in d["per_rank"] if r["objects"] > 0])')" = "$NP" ] && ok ||
+  bad "every rank generated a share"
+run get -q -r --verify-pattern --seed 21 --report "$WORK/gv.json" "s3://$B/dist/" null: >"$WORK/gv.out" 2>&1 &&
+  ok || bad "distributed get --verify-pattern: $(tail -3 "$WORK/gv.out")"
+run get -q -r --report "$WORK/gd.json" "s3://$B/dist/" "$WORK/dist" >"$WORK/gd.out" 2>&1 && ok || bad "distributed get -r"
+run put -q -r --report "$WORK/pd.json" "$WORK/dist" "s3://$B/again/" >"$WORK/pd.out" 2>&1 && ok || bad "distributed put -r"
+"$CLI" get -q -r "s3://$B/again/" "$WORK/again" && diff -r "$WORK/dist" "$WORK/again" >/dev/null && ok ||
+  bad "put -r then get -r gives the same tree"
+
 "$CLI" rm -q --recursive "s3://$B/" && "$CLI" rb -q "s3://$B" || bad "cleanup"
 finish
