@@ -39,6 +39,8 @@ struct s3dlio_xfer_opts {
     void *tick_ud;
     uint64_t tick_ms;
     uint64_t test_delay_ms;       /* sleep before each request: tests slow one rank on purpose */
+    struct s3dlio_hist *ttfb_hist;  /* optional: every successful request's time to first */
+    struct s3dlio_hist *total_hist; /* byte and total time are added here */
 };
 
 /* Fill o with the documented defaults. */
@@ -85,13 +87,11 @@ struct s3dlio_xfer_stats {
     uint64_t t_start_ns, t_end_ns; /* CLOCK_MONOTONIC */
     uint64_t ttfb_ns_sum;  /* sum over successful requests, for the mean */
     uint64_t max_inflight;
-    struct s3dlio_hist *ttfb;  /* optional, set by the caller: per-request latencies are */
-    struct s3dlio_hist *total; /* added here (time to first byte, total) */
 };
 
 /*
  * Move every job; a job that arrives with rc set is not run and counts as failed. stats is
- * zeroed at the start except its histogram pointers (which accumulate). Returns S3DLIO_OK when all succeeded, else the rc of the first failed job
+ * zeroed at the start. Returns S3DLIO_OK when all succeeded, else the rc of the first failed job
  * (every job's own rc and err are set; failed objects leave nothing behind that looks
  * complete: temp files are removed, multipart uploads aborted). stats may be NULL.
  */

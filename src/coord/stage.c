@@ -255,7 +255,7 @@ static void add_stats(struct s3dlio_rank_stats *rs, const struct s3dlio_xfer_sta
 static enum s3dlio_rc run_static(struct s3dlio_backend *be, struct rank_work *w,
                                  struct s3dlio_xfer_opts *xo, struct s3dlio_rank_stats *rs)
 {
-    struct s3dlio_xfer_stats st = {.ttfb = &rs->ttfb, .total = &rs->total};
+    struct s3dlio_xfer_stats st;
     enum s3dlio_rc rc = s3dlio_xfer_run(be, w->plan.jobs, w->plan.n, xo, &st);
     add_stats(rs, &st);
     return rc;
@@ -291,16 +291,14 @@ static enum s3dlio_rc run_steal(MPI_Comm comm, struct s3dlio_backend *be, struct
         if (first >= w->plan.n)
             break;
         uint64_t n = w->plan.n - first < chunk ? w->plan.n - first : chunk;
-        struct s3dlio_xfer_stats st = {.ttfb = &rs->ttfb, .total = &rs->total};
+        struct s3dlio_xfer_stats st;
         r = s3dlio_xfer_run(be, w->plan.jobs + first, (size_t)n, xo, &st);
         if (r && !rc)
             rc = r;
-        for (uint64_t i = first; i < first + n; i++)
-            w->plan.jobs[i].requests = w->plan.jobs[i].requests ? w->plan.jobs[i].requests : 1;
         add_stats(rs, &st);
         tick->base += st.bytes;
     }
-    /* jobs never taken by this rank: mark them so failure collection skips them */
+    /* jobs this rank never took keep rc 0, so collecting failures skips them */
     MPI_Barrier(comm);
     MPI_Win_free(&win);
     return rc;
@@ -448,6 +446,8 @@ static enum s3dlio_rc run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
         return rc;
     xo.tick = on_tick;
     xo.tick_ud = &tick;
+    xo.ttfb_hist = &rs->ttfb;
+    xo.total_hist = &rs->total;
     s3dlio_progress_init(&prog, comm, t->total_bytes, mode);
     double c_user0, c_sys0, c_user1, c_sys1;
     s3dlio_cpu_times(&c_user0, &c_sys0);
@@ -520,10 +520,13 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         rc = write_report(&report, o, res->report_file, sizeof(res->report_file), &local);
     }
     rc = s3dlio_coord_agree(comm, rc, &local);
+    /* a loop failure without failed objects (the event loop itself broke) is agreed too;
+     * every rank calls the agreement, whatever its own outcome */
+    enum s3dlio_rc loop_rc = s3dlio_coord_agree(comm, !rc && !all[1] ? run_rc : S3DLIO_OK, &local);
     if (!rc && all[1])
         rc = run_rc ? run_rc : S3DLIO_E_S3;
-    if (!rc && run_rc && run_rc != S3DLIO_E_S3 && all[1] == 0)
-        rc = s3dlio_coord_agree(comm, run_rc, &local);
+    if (!rc)
+        rc = loop_rc;
 out:
     if (rc && err)
         *err = local;

@@ -526,10 +526,10 @@ static void handle_completion(struct xfer *x, struct xpart *p)
     x->st->bytes += moved;
     o->job->bytes += moved;
     x->st->ttfb_ns_sum += r->t_first_byte_ns;
-    if (x->st->ttfb)
-        s3dlio_hist_add(x->st->ttfb, r->t_first_byte_ns);
-    if (x->st->total)
-        s3dlio_hist_add(x->st->total, r->t_total_ns);
+    if (x->o->ttfb_hist)
+        s3dlio_hist_add(x->o->ttfb_hist, r->t_first_byte_ns);
+    if (x->o->total_hist)
+        s3dlio_hist_add(x->o->total_hist, r->t_total_ns);
     o->ndone++;
     part_retired(x, p);
 }
@@ -638,13 +638,10 @@ static bool work_left(const struct xfer *x)
 enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job *jobs, size_t n,
                                const struct s3dlio_xfer_opts *opts, struct s3dlio_xfer_stats *stats)
 {
-    struct s3dlio_xfer_stats local_stats = {0};
+    struct s3dlio_xfer_stats local_stats;
     struct xfer x = {.be = be, .o = opts, .st = stats ? stats : &local_stats, .jobs = jobs,
                      .njobs = n, .rng = opts->jitter_seed};
-    struct s3dlio_hist *ttfb = x.st->ttfb, *total = x.st->total;
     memset(x.st, 0, sizeof(*x.st));
-    x.st->ttfb = ttfb;
-    x.st->total = total;
     uint64_t next_tick = 0;
     x.start_ns = x.st->t_start_ns = now_ns();
     enum s3dlio_rc rc = S3DLIO_OK;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "check.h"
 #include "s3dlio/plan.h"
@@ -291,6 +292,84 @@ static void test_engine_faults(void)
     s3dlio_backend_free(be);
 }
 
+/* Submission times and requests in flight at each submission, to check pacing. */
+static uint64_t submit_ns[256];
+static int submit_inflight[256];
+static int nsubmit, inflight_now;
+
+struct wrapped {
+    s3dlio_req_done_fn *done;
+    void *ud;
+};
+static struct wrapped wraps[256];
+
+static void timing_done(struct s3dlio_req *req, enum s3dlio_rc rc, void *ud)
+{
+    struct wrapped *w = ud;
+    inflight_now--;
+    req->done = w->done;
+    req->done_ud = w->ud;
+    w->done(req, rc, w->ud);
+}
+
+static enum s3dlio_rc timing_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (nsubmit >= 256)
+        return s3dlio_backend_file.submit(be, req);
+    wraps[nsubmit] = (struct wrapped){req->done, req->done_ud};
+    req->done = timing_done;
+    req->done_ud = &wraps[nsubmit];
+    submit_inflight[nsubmit] = ++inflight_now;
+    submit_ns[nsubmit++] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return s3dlio_backend_file.submit(be, req);
+}
+
+/*
+ * --max-request-rate and --ramp-up: only lower bounds on time are asserted (the engine may
+ * never start requests faster than asked; a slow machine can only make the gaps longer).
+ */
+static void test_engine_pacing(void)
+{
+    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_stats st;
+    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend_ops ops = s3dlio_backend_file;
+    ops.submit = timing_submit;
+    be->ops = &ops;
+    opts(&o);
+    o.range_threshold = 64u << 20; /* one request per object */
+    o.max_request_rate = 50;       /* one every 20 ms */
+    for (int i = 0; i < NOBJ; i++)
+        jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i],
+                                           .size = sizes[i], .local = S3DLIO_LOCAL_DISCARD};
+    nsubmit = inflight_now = 0;
+    CHECK_INT(s3dlio_xfer_run(be, jobs, NOBJ, &o, &st), S3DLIO_OK, "paced run");
+    CHECK_INT(nsubmit, NOBJ, "one request per object");
+    int too_close = 0;
+    for (int i = 1; i < nsubmit; i++)
+        too_close += submit_ns[i] - submit_ns[i - 1] < 19000000ull; /* 1 ms of clock slack */
+    CHECK_INT(too_close, 0, "requests start at most max-request-rate per second");
+
+    o.max_request_rate = 0;
+    o.ramp_ms = 200;
+    o.get_concurrency = 32;
+    nsubmit = inflight_now = 0;
+    CHECK_INT(s3dlio_xfer_run(be, jobs, NOBJ, &o, &st), S3DLIO_OK, "ramped run");
+    /* within the ramp at most 1 + 32 * elapsed / 200 ms requests may be in flight (+1 for
+     * the engine's clock starting a moment before the first submission) */
+    int over = 0;
+    for (int i = 0; i < nsubmit; i++) {
+        uint64_t since = submit_ns[i] - submit_ns[0];
+        if (since < 200000000ull && (uint64_t)submit_inflight[i] > 2 + 32 * since / 200000000ull)
+            over++;
+    }
+    CHECK_INT(over, 0, "in-flight limit ramps up instead of opening all at once");
+    s3dlio_backend_free(be);
+}
+
 /* GET to files: a failed object leaves no file, complete ones are renamed into place. */
 static void test_engine_files(void)
 {
@@ -329,6 +408,7 @@ int main(void)
     test_plan_paths();
     test_engine_faults();
     test_engine_files();
+    test_engine_pacing();
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     if (system(cmd))
