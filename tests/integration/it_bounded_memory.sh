@@ -7,6 +7,10 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 command -v /usr/bin/time >/dev/null || { echo "GNU time missing (Debian package time)"; exit 77; }
+if [ -n "${S3DLIO_SANITIZED:-}" ]; then
+  echo "skip: built with -fsanitize=$S3DLIO_SANITIZED, whose shadow memory and quarantine make RSS meaningless"
+  exit 77
+fi
 B=it-mem-$$-$RANDOM
 "$CLI" mb -q "s3://$B" || { echo "cannot create bucket" >&2; exit 1; }
 
