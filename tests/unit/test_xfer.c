@@ -136,10 +136,34 @@ static void fail_now(struct s3dlio_req *req, enum s3dlio_rc rc, int status, cons
 static struct s3dlio_req *pending[64];
 static int npending;
 
+/*
+ * A fault hits each 1 MiB part at most once (unless every == 1: always), so whether a part
+ * succeeds within its retries does not depend on how requests interleave.
+ */
+static struct {
+    const char *key;
+    uint64_t part;
+} hit[1024];
+static int nhit;
+
+static bool hit_before(const struct s3dlio_req *req)
+{
+    for (int i = 0; i < nhit; i++)
+        if (hit[i].key == req->key && hit[i].part == req->offset >> 20)
+            return true;
+    return false;
+}
+
 static enum s3dlio_rc faulty_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
 {
-    fx.count++;
-    bool due = fx.kind != F_NONE && fx.count % fx.every == 0;
+    bool fresh = fx.every == 1 || !hit_before(req);
+    if (fresh)
+        fx.count++;
+    bool due = fx.kind != F_NONE && fresh && fx.count % fx.every == 0;
+    if (due && fx.every != 1 && nhit < 1024) {
+        hit[nhit].key = req->key;
+        hit[nhit++].part = req->offset >> 20;
+    }
     if (req->op == S3DLIO_REQ_GET && req->offset % (1u << 20))
         fx.resumed_at_nonzero++;
     if (!due || (fx.kind == F_CUT && (req->op != S3DLIO_REQ_GET || req->length < 2 ||
@@ -264,19 +288,23 @@ static void test_engine_faults(void)
     ops.progress = faulty_progress;
     be->ops = &ops;
 
+    nhit = 0;
     fx = (struct faulty){.kind = F_CUT, .every = 3};
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "bodies cut mid-way");
     CHECK(fx.injected > 0 && st.retries == (uint64_t)fx.injected, "each cut retried once");
     CHECK(fx.resumed_at_nonzero > 0, "retries resume after the last byte received");
 
+    nhit = 0;
     fx = (struct faulty){.kind = F_REFUSE, .every = 4};
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "refused connections");
     CHECK_INT(st.retries, fx.injected, "each refusal retried");
 
+    nhit = 0;
     fx = (struct faulty){.kind = F_SLOWDOWN, .every = 2};
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "503 SlowDown");
     CHECK_INT(st.throttled, fx.injected, "throttling counted");
 
+    nhit = 0;
     fx = (struct faulty){.kind = F_SLOWDOWN, .every = 1};
     CHECK_INT(get_all(be, &gen, &st, jobs, 2), S3DLIO_E_S3, "SlowDown forever fails");
     CHECK_INT(st.failures, NOBJ, "every object failed");
@@ -285,6 +313,7 @@ static void test_engine_faults(void)
     CHECK(strstr(jobs[0].err.message, "(after 3 attempts)") != NULL, "attempts are counted");
     CHECK(jobs[0].err.request_id[0] != '\0', "final failure keeps the request id");
 
+    nhit = 0;
     fx = (struct faulty){.kind = F_FORBIDDEN, .every = 5};
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_E_S3, "403 fails at once");
     CHECK_INT(st.retries, 0, "403 is not retried");
