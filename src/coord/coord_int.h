@@ -40,6 +40,7 @@ struct s3dlio_progress {
     uint64_t total;
     double t0;
     double last_print;
+    double line_s;         /* seconds between plain progress lines */
     int mode;              /* 0 none, 1 lines, 2 bar */
     int rank;
     bool active;

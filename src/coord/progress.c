@@ -6,11 +6,20 @@
  * a terminal, a plain line every 10 s otherwise, nothing with --quiet.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "coord/coord_int.h"
 
 #define LINE_EVERY_S 10.0
 #define BAR_EVERY_S 0.25
+
+/* S3DLIO_PROGRESS_SECONDS overrides the interval of plain lines (tests; slow terminals) */
+static double line_interval(void)
+{
+    const char *s = getenv("S3DLIO_PROGRESS_SECONDS");
+    double v = s ? strtod(s, NULL) : 0;
+    return v > 0 ? v : LINE_EVERY_S;
+}
 
 void s3dlio_progress_init(struct s3dlio_progress *p, MPI_Comm comm, uint64_t total, int mode)
 {
@@ -20,6 +29,7 @@ void s3dlio_progress_init(struct s3dlio_progress *p, MPI_Comm comm, uint64_t tot
     p->total = total;
     p->t0 = MPI_Wtime();
     p->last_print = p->t0;
+    p->line_s = line_interval();
     if (!mode) {
         MPI_Barrier(comm); /* keep the collective sequence the same on every rank */
         return;
@@ -67,7 +77,7 @@ void s3dlio_progress_update(struct s3dlio_progress *p, uint64_t bytes_done)
         MPI_Accumulate(&delta, 1, MPI_UINT64_T, 0, 0, 1, MPI_UINT64_T, MPI_SUM, p->win);
     MPI_Win_unlock(0, p->win);
     p->reported = bytes_done;
-    if (p->rank != 0 || now - p->last_print < (p->mode == 2 ? BAR_EVERY_S : LINE_EVERY_S))
+    if (p->rank != 0 || now - p->last_print < (p->mode == 2 ? BAR_EVERY_S : p->line_s))
         return;
     uint64_t done = 0;
     MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, p->win);

@@ -47,6 +47,15 @@ json "$WORK/mem.json" 'd["imbalance"]["bytes"] <= 1.05' | grep -q True && ok ||
 [ "$(json "$WORK/mem.json" 'sum(r["bytes"] for r in d["per_rank"])')" = "$total" ] && ok ||
   bad "per-rank bytes add up to the listing"
 
+# progress: plain lines on a non-terminal stderr (interval shortened for the test)
+S3DLIO_PROGRESS_SECONDS=0.05 S3DLIO_TEST_DELAY_MS=20 S3DLIO_TEST_DELAY_RANK=-1 \
+  run stage --to null --report "$WORK/prog.json" "s3://$B/set/" >"$WORK/prog.out" 2>"$WORK/prog.err" ||
+  bad "stage with progress: $(tail -3 "$WORK/prog.err")"
+grep -Eq "^progress: [0-9.]+% [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MB/s, ETA" "$WORK/prog.err" && ok ||
+  bad "progress lines on stderr: $(head -5 "$WORK/prog.err")"
+run stage -q --to null --report "$WORK/quiet.json" "s3://$B/set/" >/dev/null 2>"$WORK/quiet.err"
+! grep -q "progress" "$WORK/quiet.err" && ok || bad "-q prints no progress"
+
 # 3. same seed, same assignment; null: destination
 for i in 1 2; do
   run stage -q --to null --partition count --shuffle 7 --report "$WORK/s$i.json" "s3://$B/set/" \
