@@ -94,7 +94,7 @@ static void test_plan_paths(void)
 
 /* ---- a fault-injecting backend over file:// -------------------------------------------------- */
 
-enum fault { F_NONE, F_REFUSE, F_CUT, F_SLOWDOWN, F_FORBIDDEN };
+enum fault { F_NONE, F_REFUSE, F_CUT, F_SLOWDOWN, F_FORBIDDEN, F_BADETAG };
 
 struct faulty {
     enum fault kind;
@@ -109,6 +109,19 @@ struct cut {
     struct s3dlio_req inner;
     struct s3dlio_req *outer;
 };
+
+/* The body arrives whole, but the server's ETag is not its MD5 (a corrupted object). */
+static void badetag_done(struct s3dlio_req *inner, enum s3dlio_rc rc, void *ud)
+{
+    struct cut *c = ud;
+    struct s3dlio_req *outer = c->outer;
+    outer->bytes = inner->bytes;
+    outer->object_size = inner->object_size;
+    outer->http_status = 200;
+    snprintf(outer->etag, sizeof(outer->etag), "0123456789abcdef0123456789abcdef");
+    free(c);
+    outer->done(outer, rc, outer->done_ud);
+}
 
 static void cut_done(struct s3dlio_req *inner, enum s3dlio_rc rc, void *ud)
 {
@@ -167,9 +180,18 @@ static enum s3dlio_rc faulty_submit(struct s3dlio_backend *be, struct s3dlio_req
     if (req->op == S3DLIO_REQ_GET && req->offset % (1u << 20))
         fx.resumed_at_nonzero++;
     if (!due || (fx.kind == F_CUT && (req->op != S3DLIO_REQ_GET || req->length < 2 ||
-                                      req->length == S3DLIO_LEN_TO_END)))
+                                      req->length == S3DLIO_LEN_TO_END)) ||
+        (fx.kind == F_BADETAG && req->length != S3DLIO_LEN_TO_END))
         return s3dlio_backend_file.submit(be, req);
     fx.injected++;
+    if (fx.kind == F_BADETAG) {
+        struct cut *c = calloc(1, sizeof(*c));
+        c->outer = req;
+        c->inner = *req;
+        c->inner.done = badetag_done;
+        c->inner.done_ud = c;
+        return s3dlio_backend_file.submit(be, &c->inner);
+    }
     if (fx.kind == F_CUT) {
         struct cut *c = calloc(1, sizeof(*c));
         c->outer = req;
@@ -249,12 +271,15 @@ static void put_dataset(struct s3dlio_backend *be, const struct s3dlio_gen *gen)
 }
 
 /* GET the set into memory and check every byte; returns the stats. */
+static bool verify_etags;
+
 static enum s3dlio_rc get_all(struct s3dlio_backend *be, const struct s3dlio_gen *gen,
                               struct s3dlio_xfer_stats *st, struct s3dlio_xfer_job *jobs, int retries)
 {
     struct s3dlio_xfer_opts o;
     opts(&o);
     o.retries = retries;
+    o.verify = verify_etags;
     unsigned char *mem[NOBJ];
     for (int i = 0; i < NOBJ; i++) {
         mem[i] = malloc(sizes[i] + 1);
@@ -314,6 +339,19 @@ static void test_engine_faults(void)
     CHECK(jobs[0].err.request_id[0] != '\0', "final failure keeps the request id");
 
     nhit = 0;
+    /* --verify: a whole object whose MD5 is not its ETag fails, named, and is not retried */
+    nhit = 0;
+    fx = (struct faulty){.kind = F_BADETAG, .every = 2};
+    verify_etags = true;
+    CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_E_INTEGRITY, "ETag mismatch detected");
+    CHECK(fx.injected > 0 && st.failures == (uint64_t)fx.injected, "each corrupted object fails");
+    CHECK_INT(st.retries, 0, "an ETag mismatch is not retried");
+    int named = 0;
+    for (int i = 0; i < NOBJ; i++)
+        named += jobs[i].rc && strstr(jobs[i].err.message, "differs from ETag") != NULL;
+    CHECK_INT(named, fx.injected, "the failure says what differed");
+    verify_etags = false;
+
     fx = (struct faulty){.kind = F_FORBIDDEN, .every = 5};
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_E_S3, "403 fails at once");
     CHECK_INT(st.retries, 0, "403 is not retried");
