@@ -17,6 +17,7 @@
 #include "util/alloc.h"
 #include "xfer/datagen.h"
 #include "util/log.h"
+#include "xfer/local.h"
 
 #define MAX_FAILED_PER_RANK 100
 
@@ -131,7 +132,6 @@ static int *partition_list(const struct s3dlio_objlist *list, const struct s3dli
 
 struct rank_work {
     struct s3dlio_plan plan;       /* jobs and the strings they point to */
-    size_t *table_index;           /* job i is table entry table_index[i] */
     struct s3dlio_shard *shard;
 };
 
@@ -168,10 +168,6 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
             count++;
             bytes += t->sizes[i];
         }
-    w->table_index = s3dlio_xcalloc(count ? count : 1, sizeof(size_t));
-    for (size_t i = 0, k = 0; i < t->n; i++)
-        if (o->steal || t->owner[i] == rank)
-            w->table_index[k++] = i;
     size_t unsafe = 0;
     enum s3dlio_rc rc = S3DLIO_OK;
     if (o->kind != S3DLIO_JOB_GET) {
@@ -354,19 +350,6 @@ static void gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
 
 /* ---- the report file ---------------------------------------------------------------------- */
 
-static void mkdir_p(const char *dir)
-{
-    char buf[1024];
-    snprintf(buf, sizeof(buf), "%s", dir);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    mkdir(buf, 0755);
-}
-
 static enum s3dlio_rc write_report(const struct s3dlio_report *r, const struct s3dlio_stage_opts *o,
                                    char *path, size_t pathlen, struct s3dlio_error *err)
 {
@@ -375,8 +358,8 @@ static enum s3dlio_rc write_report(const struct s3dlio_report *r, const struct s
     } else {
         char dir[512];
         snprintf(dir, sizeof(dir), "profiles/%s", r->run_id);
-        mkdir_p(dir);
         snprintf(path, pathlen, "%s/report.json", dir);
+        s3dlio_local_make_parents(path);
     }
     FILE *f = fopen(path, "w");
     if (!f)
@@ -534,7 +517,6 @@ out:
     free(report.failed);
     free(owner);
     free(rs);
-    free(w.table_index);
     s3dlio_plan_release(&w.plan);
     s3dlio_table_release(&table);
     s3dlio_uri_release(&uri);

@@ -593,7 +593,7 @@ static void fill(struct xfer *x)
 {
     uint64_t now = now_ns();
     for (;;) {
-        struct xpart *p = x->ready.head ? x->ready.head : NULL;
+        struct xpart *p = x->ready.head;
         enum s3dlio_xfer_dir dir = p ? p->o->job->dir
                                      : (x->next_job < x->njobs ? x->jobs[x->next_job].dir
                                                                : S3DLIO_XFER_GET);

@@ -23,8 +23,7 @@ static enum s3dlio_rc sys_error(struct s3dlio_error *err, const char *op, const 
     return rc;
 }
 
-/* mkdir -p of the directory part of path. */
-static int make_parents(const char *path)
+int s3dlio_local_make_parents(const char *path)
 {
     char *dir = s3dlio_xstrdup(path);
     int rc = 0;
@@ -46,7 +45,7 @@ static enum s3dlio_rc open_get_file(struct s3dlio_local *l, const char *path, st
     size_t n = strlen(path) + 64;
     l->tmp = s3dlio_xmalloc(n);
     snprintf(l->tmp, n, "%s.s3dlio-tmp.%ld.%u", path, (long)getpid(), counter++);
-    if (make_parents(path))
+    if (s3dlio_local_make_parents(path))
         return sys_error(err, "get", path, "cannot create directory");
     l->fd = open(l->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (l->fd < 0)

@@ -24,6 +24,9 @@ struct s3dlio_local {
 enum s3dlio_rc s3dlio_local_open(struct s3dlio_local *l, const struct s3dlio_xfer_job *job,
                                  uint64_t *size, struct s3dlio_error *err);
 
+/* mkdir -p of the directory part of path; 0 on success, -1 with errno. */
+int s3dlio_local_make_parents(const char *path);
+
 /* GET bytes at an object offset. */
 enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const void *data,
                                   size_t len, struct s3dlio_error *err);
