@@ -23,10 +23,24 @@ void app_init(struct app *app, const char *prog)
          "unsigned (default) or full (SHA-256 of every body)"},
         {"ca-bundle", 0, OPT_STRING, &f->ca_bundle, "FILE", "CA certificates (AWS_CA_BUNDLE)"},
         {"insecure", 0, OPT_FLAG, &f->insecure, NULL, "do not verify TLS certificates"},
+        {"retries", 0, OPT_INT, &f->retries, "N", "retries of 5xx, 429 and cut bodies (5)"},
+        {"retry-time", 0, OPT_DURATION, &f->retry_time_ms, "TIME",
+         "retry a server that cannot be reached this long, e.g. while it restarts (30s)"},
+        {"retry-base", 0, OPT_DURATION, &f->retry_base_ms, "TIME",
+         "backoff: full jitter over base x 2^attempt (100ms)"},
+        {"retry-cap", 0, OPT_DURATION, &f->retry_cap_ms, "TIME", "longest backoff (10s)"},
+        {"connect-timeout", 0, OPT_DURATION, &f->connect_timeout_ms, "TIME",
+         "give up a connection attempt after TIME (10s)"},
+        {"stall-timeout", 0, OPT_DURATION, &f->stall_ms, "TIME",
+         "abort and retry a request that moved no byte for TIME (30s)"},
         {"verbose", 'v', OPT_COUNT, &f->verbose, NULL, "more log output (repeat for more)"},
         {"quiet", 'q', OPT_FLAG, &f->quiet, NULL, "no progress or summary output"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
+    _Static_assert(sizeof(common) <= sizeof(app->common), "the common table fits");
+    f->retries = -1;
+    f->retry_time_ms = f->retry_base_ms = f->retry_cap_ms = APP_UNSET;
+    f->connect_timeout_ms = f->stall_ms = APP_UNSET;
     memcpy(app->common, common, sizeof(common));
 }
 
@@ -42,6 +56,22 @@ static int apply_flags(struct app *app)
         s3dlio_config_set(&c->ca_bundle, f->ca_bundle);
     if (f->insecure)
         c->insecure = true;
+    if (f->retries >= 0)
+        c->retries = f->retries;
+    if (f->retry_time_ms != APP_UNSET)
+        c->retry_time_ms = (long)f->retry_time_ms;
+    if (f->retry_base_ms != APP_UNSET)
+        c->retry_base_ms = (long)f->retry_base_ms;
+    if (f->retry_cap_ms != APP_UNSET)
+        c->retry_cap_ms = (long)f->retry_cap_ms;
+    if (f->connect_timeout_ms != APP_UNSET)
+        c->connect_timeout_ms = (long)f->connect_timeout_ms;
+    if (f->stall_ms != APP_UNSET)
+        c->low_speed_time_s = (long)((f->stall_ms + 999) / 1000);
+    if (c->retry_base_ms < 1 || c->retry_cap_ms < c->retry_base_ms)
+        return app_usage_error(app, "--retry-base must be above 0 and at most --retry-cap");
+    if (c->connect_timeout_ms < 1 || c->low_speed_time_s < 1)
+        return app_usage_error(app, "--connect-timeout and --stall-timeout must be at least 1 ms / 1 s");
     if (f->addressing) {
         if (!strcmp(f->addressing, "path"))
             c->addressing = S3DLIO_ADDR_PATH;

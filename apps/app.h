@@ -20,7 +20,11 @@ struct app_flags {
     bool insecure;
     int verbose;
     bool quiet;
+    /* retries and time limits of every request; UNSET: the configuration's */
+    int retries; /* -1: unset */
+    uint64_t retry_time_ms, retry_base_ms, retry_cap_ms, connect_timeout_ms, stall_ms;
 };
+#define APP_UNSET UINT64_MAX
 
 struct app {
     const char *prog;
@@ -28,7 +32,7 @@ struct app {
     int rank;
     const char *cmd;
     struct app_flags flags;
-    struct opt common[12]; /* the connection options table, filled by app_init */
+    struct opt common[18]; /* the connection options table, filled by app_init */
     struct s3dlio_config cfg;
 };
 

@@ -17,8 +17,10 @@
 static const struct cmd_help help = {
     "[--recursive | --keys-from FILE] [options] URI DEST",
     "Download the object URI to DEST: a file, a directory (the key's last component is\n"
-    "used as the name), or '-' for stdout. Files are written under a temporary name and\n"
-    "renamed when complete, so a failed download never leaves a partial DEST behind.\n"
+    "used as the name), or '-' for stdout, through the same engine as --recursive: large\n"
+    "objects in parallel ranges, every range pinned to the version first seen (If-Match),\n"
+    "retries, --verify. Files are written under a temporary name and renamed when\n"
+    "complete, so a failed or interrupted download never leaves a partial DEST behind.\n"
     "With --recursive, every object under the prefix URI goes to the directory DEST\n"
     "(keys below the prefix become relative paths) or to 'null:' (read and discard, for\n"
     "benchmarks), through the concurrent transfer engine. --keys-from reads the keys (one\n"
@@ -31,62 +33,64 @@ struct get_args {
     uint64_t seed, dedup, compress;
 };
 
-/* DEST, or DEST/<basename of key> when DEST is a directory. */
-static char *dest_path(const char *dest, const char *key)
+/*
+ * DEST, or DEST/<last component of key> when DEST is a directory or ends in '/'. Caller
+ * frees. NULL (err set) when DEST names a directory that is not there.
+ */
+static char *dest_path(const char *dest, const char *key, struct s3dlio_error *err)
 {
     struct stat sb;
-    char *out;
-    if (stat(dest, &sb) || !S_ISDIR(sb.st_mode))
+    size_t n = strlen(dest);
+    bool dir = !stat(dest, &sb) && S_ISDIR(sb.st_mode);
+    if (!dir && n && dest[n - 1] == '/') {
+        s3dlio_error_set(err, S3DLIO_E_USAGE, "get", dest, "no such directory");
+        return NULL;
+    }
+    if (!dir)
         return strdup(dest);
     const char *base = strrchr(key, '/');
     base = base ? base + 1 : key;
-    if (asprintf(&out, "%s/%s", dest, base) < 0)
+    char *out = NULL;
+    /* "g2/" and "g2" both give "g2/name", never "g2//name" */
+    if (asprintf(&out, "%.*s/%s", (int)(n > 1 && dest[n - 1] == '/' ? n - 1 : n), dest, base) < 0)
         return NULL;
     return out;
 }
 
-static enum s3dlio_rc get_to_file(struct s3dlio_backend *be, const char *key, const char *path,
-                                  uint64_t *bytes, struct s3dlio_error *err)
-{
-    char *tmp = NULL;
-    if (asprintf(&tmp, "%s.s3dlio-tmp.%ld", path, (long)getpid()) < 0)
-        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "get", path, "out of memory");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    enum s3dlio_rc rc = S3DLIO_OK;
-    if (fd < 0)
-        rc = s3dlio_error_set(err, S3DLIO_E_IO, "get", path, "cannot create: %s", strerror(errno));
-    if (!rc)
-        rc = s3dlio_backend_get_to_fd(be, key, fd, bytes, err);
-    if (fd >= 0 && close(fd) && !rc)
-        rc = s3dlio_error_set(err, S3DLIO_E_IO, "get", path, "close failed: %s", strerror(errno));
-    if (!rc && rename(tmp, path))
-        rc = s3dlio_error_set(err, S3DLIO_E_IO, "get", path, "rename failed: %s", strerror(errno));
-    if (rc && fd >= 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
+/* One object through the engine: pinned, ranged, retried, verified like the rest. */
 static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
-                   const char *text, const char *dest)
+                   const char *text, const char *dest, struct xfer_cli *xc)
 {
     struct s3dlio_error err = {0};
-    enum s3dlio_rc rc = S3DLIO_OK;
-    uint64_t bytes = 0;
+    struct s3dlio_plan plan = {0};
+    struct s3dlio_xfer_stats st;
     char *path = NULL;
-    if (s3dlio_uri_is_prefix(uri))
-        rc = s3dlio_error_set(&err, S3DLIO_E_USAGE, "get", text,
-                              "URI names a prefix, not an object (use --recursive)");
-    else if (!strcmp(dest, "-"))
-        rc = s3dlio_backend_get_to_fd(be, uri->key, STDOUT_FILENO, &bytes, &err);
-    else if (!(path = dest_path(dest, uri->key)))
-        rc = s3dlio_error_set(&err, S3DLIO_E_INTERNAL, "get", dest, "out of memory");
-    else
-        rc = get_to_file(be, uri->key, path, &bytes, &err);
-    if (!rc && !app->flags.quiet && strcmp(dest, "-"))
-        fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes)\n", app->prog, text, path, bytes);
+    if (s3dlio_uri_is_prefix(uri)) {
+        s3dlio_error_set(&err, S3DLIO_E_USAGE, "get", text,
+                         "URI names a prefix, not an object (use --recursive)");
+        return app_fail(app, &err);
+    }
+    bool to_stdout = !strcmp(dest, "-");
+    if (!to_stdout && !(path = dest_path(dest, uri->key, &err)))
+        return app_fail(app, &err);
+    struct s3dlio_xfer_job job = {.dir = S3DLIO_XFER_GET, .key = uri->key,
+                                  .size = S3DLIO_SIZE_UNKNOWN, .fd = STDOUT_FILENO};
+    job.local = to_stdout ? S3DLIO_LOCAL_STREAM : S3DLIO_LOCAL_FILE;
+    job.path = path;
+    if (path) { /* the directory part is the user's to name, links and all */
+        const char *slash = strrchr(path, '/');
+        job.path_root = slash ? (size_t)(slash - path) + 1 : 0;
+    }
+    plan.jobs = &job;
+    plan.n = 1;
+    xc->single = true;
+    int code = xfer_cli_run(app, xc, be, &plan, "get", NULL, &st);
+    if (!code && !app->flags.quiet && !to_stdout)
+        fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes%s)\n", app->prog, text, path, job.bytes,
+                job.verified == S3DLIO_VERIFY_OK ? ", MD5 verified"
+                : job.verified == S3DLIO_VERIFY_UNVERIFIABLE ? ", not verifiable" : "");
     free(path);
-    return rc ? app_fail(app, &err) : EXIT_OK;
+    return code;
 }
 
 /* Keys from a file, one per line; sizes unknown (whole GETs). */
@@ -118,7 +122,7 @@ static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3d
     struct s3dlio_plan plan = {0};
     struct s3dlio_xfer_stats st = {0};
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
-    size_t unsafe = 0;
+    struct s3dlio_plan_counts counts = {0};
     bool discard = !strcmp(dest, "null:");
     enum s3dlio_rc rc = a->keys_from ? read_keys(a->keys_from, &list, &err)
                                      : s3dlio_backend_list_all(be, uri->key, NULL, 1000, &list, &err);
@@ -129,10 +133,9 @@ static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3d
         return app_usage_error(app, "--verify-pattern checks and drops the data: DEST must be null:");
     }
     s3dlio_plan_get(&plan, &list, uri->key, discard ? NULL : dest, a->verify_pattern ? &gen : NULL,
-                    &unsafe);
+                    NULL, &counts);
     s3dlio_objlist_release(&list);
-    rc = s3dlio_xfer_run(be, plan.jobs, plan.n, &xc->o, &st);
-    int code = xfer_cli_report(app, "get", &plan, &st, rc);
+    int code = xfer_cli_run(app, xc, be, &plan, "get", &counts, &st);
     s3dlio_plan_release(&plan);
     return code;
 }
@@ -190,7 +193,7 @@ int cmd_get(int argc, char **argv, struct app *app)
     else if (a.recursive || a.keys_from)
         r = get_many(app, be, &uri, argv[1], &a, &xc);
     else
-        r = get_one(app, be, &uri, argv[0], argv[1]);
+        r = get_one(app, be, &uri, argv[0], argv[1], &xc);
     s3dlio_backend_free(be);
     s3dlio_uri_release(&uri);
     return r;

@@ -45,24 +45,14 @@ int cmd_ls(int argc, char **argv, struct app *app)
         return r;
     struct s3dlio_error err = {0};
     struct s3dlio_list_page page = {0};
-    char *token = NULL;
+    struct s3dlio_list_pager pager;
     enum s3dlio_rc rc;
-    do {
-        struct s3dlio_list_req req = {.prefix = uri.key, .delimiter = recursive ? NULL : "/",
-                                      .max_keys = page_size, .continuation = token};
-        rc = s3dlio_backend_list(be, &req, &page, &err);
-        free(token);
-        token = NULL;
-        if (rc)
-            break;
+    bool more = false;
+    s3dlio_list_pager_init(&pager, uri.key, recursive ? NULL : "/", page_size);
+    while (!(rc = s3dlio_list_pager_next(be, &pager, &page, &more, &err)) && more)
         print_page(&uri, &page);
-        if (page.truncated) {
-            token = page.next_token;
-            page.next_token = NULL;
-        }
-        s3dlio_list_page_release(&page);
-    } while (token);
     s3dlio_list_page_release(&page);
+    s3dlio_list_pager_release(&pager);
     if (fflush(stdout) && !rc)
         rc = s3dlio_error_set(&err, S3DLIO_E_IO, "ls", argv[0], "writing the listing failed");
     s3dlio_backend_free(be);

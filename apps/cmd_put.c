@@ -43,42 +43,38 @@ static char *object_key(const struct s3dlio_uri *uri, const char *src)
     return key;
 }
 
-static enum s3dlio_rc put_file(struct s3dlio_backend *be, const char *src, const char *key,
-                               const struct s3dlio_xfer_opts *o, uint64_t *size,
-                               struct s3dlio_error *err)
-{
-    int fd = open(src, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0)
-        return s3dlio_error_set(err, S3DLIO_E_IO, "put", src, "cannot open: %s", strerror(errno));
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", src, "not a regular file (use --recursive for a directory)");
-    }
-    *size = (uint64_t)sb.st_size;
-    enum s3dlio_rc rc = s3dlio_backend_put_from_fd(be, key, fd, *size, o->multipart_threshold,
-                                                   o->part_size, err);
-    close(fd);
-    return rc;
-}
-
+/* One file through the engine: parallel multipart parts, retries, --verify, progress. */
 static int put_one(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
-                   const char *src, const char *text, const struct xfer_cli *xc)
+                   const char *src, const char *text, struct xfer_cli *xc)
 {
     struct s3dlio_error err = {0};
-    enum s3dlio_rc rc = S3DLIO_OK;
-    uint64_t size = 0;
+    struct s3dlio_plan plan = {0};
+    struct s3dlio_xfer_stats st;
+    struct stat sb;
     char *key = object_key(uri, src);
     char full[2048];
-    if (!key || !key[0])
-        rc = s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", text, "URI names no object key");
-    else
-        rc = put_file(be, src, key, &xc->o, &size, &err);
-    if (!rc && !app->flags.quiet)
-        fprintf(stderr, "%s: put %s -> %s (%" PRIu64 " bytes)\n", app->prog, src,
-                s3dlio_uri_join(uri, key, full, sizeof(full)), size);
+    int code;
+    if (!key || !key[0]) {
+        s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", text, "URI names no object key");
+        code = app_fail(app, &err);
+    } else if (!stat(src, &sb) && S_ISDIR(sb.st_mode)) {
+        s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", src,
+                         "is a directory (use --recursive to upload a tree)");
+        code = app_fail(app, &err);
+    } else {
+        struct s3dlio_xfer_job job = {.dir = S3DLIO_XFER_PUT, .key = key,
+                                      .size = S3DLIO_SIZE_UNKNOWN, .local = S3DLIO_LOCAL_FILE,
+                                      .path = src};
+        plan.jobs = &job;
+        plan.n = 1;
+        xc->single = true;
+        code = xfer_cli_run(app, xc, be, &plan, "put", NULL, &st);
+        if (!code && !app->flags.quiet)
+            fprintf(stderr, "%s: put %s -> %s (%" PRIu64 " bytes)\n", app->prog, src,
+                    s3dlio_uri_join(uri, key, full, sizeof(full)), job.bytes);
+    }
     free(key);
-    return rc ? app_fail(app, &err) : EXIT_OK;
+    return code;
 }
 
 /* Plan the upload of a local directory tree, listed through the file backend. */
@@ -109,10 +105,10 @@ static int plan_dir(struct app *app, const char *dir, const char *prefix, struct
 }
 
 static int put_many(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
-                    const char *src, const struct put_args *a, const struct xfer_cli *xc)
+                    const char *src, const struct put_args *a, struct xfer_cli *xc)
 {
     struct s3dlio_plan plan = {0};
-    struct s3dlio_xfer_stats st = {0};
+    struct s3dlio_xfer_stats st;
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
     int code = EXIT_OK;
     if (!s3dlio_uri_is_prefix(uri))
@@ -121,10 +117,8 @@ static int put_many(struct app *app, struct s3dlio_backend *be, const struct s3d
         s3dlio_plan_generate(&plan, &gen, 0, a->count, a->min_size, a->max_size, uri->key);
     else
         code = plan_dir(app, src, uri->key, &plan);
-    if (!code) {
-        enum s3dlio_rc rc = s3dlio_xfer_run(be, plan.jobs, plan.n, &xc->o, &st);
-        code = xfer_cli_report(app, "put", &plan, &st, rc);
-    }
+    if (!code)
+        code = xfer_cli_run(app, xc, be, &plan, "put", NULL, &st);
     s3dlio_plan_release(&plan);
     return code;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "app.h"
 #include "commands.h"
+#include "util/alloc.h"
 
 static const struct cmd_help help = {
     "[--recursive] URI",
@@ -24,42 +25,47 @@ static enum s3dlio_rc rm_one(struct s3dlio_backend *be, const char *key, struct 
     return rc;
 }
 
+/* Delete one page in one batch; *deleted counts only what is gone, err the first failure. */
+static enum s3dlio_rc rm_page(struct s3dlio_backend *be, const struct s3dlio_objlist *list,
+                              uint64_t *deleted, size_t *failed, struct s3dlio_error *err)
+{
+    const char **keys = s3dlio_xcalloc(list->n + 1, sizeof(*keys));
+    struct s3dlio_error berr = {0};
+    size_t nf = 0;
+    for (size_t i = 0; i < list->n; i++)
+        keys[i] = list->items[i].key;
+    enum s3dlio_rc rc = list->n ? s3dlio_backend_remove_many(be, keys, list->n, &nf, &berr) : S3DLIO_OK;
+    if (rc && !nf) /* the batch request itself failed: nothing of it was deleted */
+        nf = list->n;
+    *deleted += list->n - nf;
+    *failed += nf;
+    if (rc && !err->rc)
+        *err = berr;
+    free(keys);
+    return rc;
+}
+
 static enum s3dlio_rc rm_prefix(struct s3dlio_backend *be, const char *prefix, uint64_t *deleted,
                                 size_t *failed, struct s3dlio_error *err)
 {
     struct s3dlio_list_page page = {0};
+    struct s3dlio_list_pager pager;
     enum s3dlio_rc rc;
+    bool more = false;
     *deleted = 0;
     *failed = 0;
-    /* each page is deleted before the next is listed: memory stays one page */
-    for (char *token = NULL;;) {
-        struct s3dlio_list_req req = {.prefix = prefix, .max_keys = 1000, .continuation = token};
-        rc = s3dlio_backend_list(be, &req, &page, err);
-        free(token);
-        token = NULL;
-        if (rc)
-            break;
-        const char **keys = calloc(page.list.n + 1, sizeof(*keys));
-        for (size_t i = 0; keys && i < page.list.n; i++)
-            keys[i] = page.list.items[i].key;
-        size_t nf = 0;
-        struct s3dlio_error berr = {0};
-        if (page.list.n)
-            rc = s3dlio_backend_remove_many(be, keys, page.list.n, &nf, &berr);
-        free(keys);
-        *failed += nf;
-        *deleted += page.list.n - nf;
-        if (rc && (!err->rc || !nf))
-            *err = berr;
-        if (rc && !nf)
-            break; /* the batch request itself failed: stop */
-        token = page.truncated ? page.next_token : NULL;
-        page.next_token = page.truncated ? NULL : page.next_token;
-        s3dlio_list_page_release(&page);
-        if (!token)
-            break;
+    s3dlio_list_pager_init(&pager, prefix, NULL, 1000);
+    /* each page is deleted before the next is listed: memory stays one page. A deleted page
+     * moves the listing on; the continuation token carries the position either way. */
+    while (!(rc = s3dlio_list_pager_next(be, &pager, &page, &more, err)) && more) {
+        size_t before = *failed;
+        rc = rm_page(be, &page.list, deleted, failed, err);
+        if (rc && *failed - before == page.list.n)
+            break; /* nothing of this page went: stop rather than fail page after page */
+        rc = S3DLIO_OK;
     }
     s3dlio_list_page_release(&page);
+    s3dlio_list_pager_release(&pager);
     return rc ? rc : (*failed ? err->rc : S3DLIO_OK);
 }
 

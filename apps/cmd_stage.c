@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* s3dlio-mpi stage: the distributed job (mpirun -n N s3dlio-mpi stage s3://bucket/prefix). */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,23 +45,13 @@ static int parse_stage(struct app *app, struct stage_args *a, struct s3dlio_stag
     return 0;
 }
 
-/* Tests slow one rank on purpose: S3DLIO_TEST_DELAY_MS before each request on rank
- * S3DLIO_TEST_DELAY_RANK (default 0, -1 for all). Never set outside tests. */
-static void test_delay(struct s3dlio_stage_opts *o, int rank)
-{
-    const char *ms = getenv("S3DLIO_TEST_DELAY_MS"), *r = getenv("S3DLIO_TEST_DELAY_RANK");
-    int which = r ? atoi(r) : 0;
-    if (ms && (which == rank || which == -1))
-        o->xfer.test_delay_ms = (uint64_t)strtoull(ms, NULL, 10);
-}
-
 int cmd_stage(int argc, char **argv, struct app *app)
 {
     struct stage_args a = {.to = "mem", .partition = "size", .shuffle_seed = UINT64_MAX};
     struct s3dlio_stage_opts o = {0};
     struct xfer_cli xc;
     struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 12];
-    int npos = 0, rank = 0;
+    int npos = 0;
     const struct opt own[] = {
         {"to", 0, OPT_STRING, &a.to, "DEST", "mem (default), dir:PATH or null"},
         {"partition", 0, OPT_STRING, &a.partition, "MODE", "size (default), count or contiguous"},
@@ -84,7 +75,6 @@ int cmd_stage(int argc, char **argv, struct app *app)
     o.xfer = xc.o;
     o.report_path = xc.report;
     o.command = "stage";
-    (void)rank;
     return run_distributed(app, &o);
 }
 
@@ -93,17 +83,24 @@ int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     s3dlio_log_set_rank(rank);
-    test_delay(o, rank);
     if (!o->progress && !app->flags.quiet)
         o->progress = isatty(STDERR_FILENO) ? 2 : 1;
+    /* mpirun forwards SIGINT/SIGTERM to every rank: each stops its transfers and cleans up */
+    xfer_cli_catch_signals(&o->xfer.cancel);
     struct s3dlio_stage_result res;
     struct s3dlio_error err = {0};
     enum s3dlio_rc rc = s3dlio_coord_stage(MPI_COMM_WORLD, &app->cfg, o, rank == 0 ? stdout : NULL,
                                            &res, &err);
-    if (rank == 0 && rc && err.rc)
+    if (rank == 0 && rc && err.rc && !res.interrupted)
         app_fail(app, &err);
-    if (rank == 0 && !app->flags.quiet && res.report_file[0])
+    if (rank == 0 && res.interrupted)
+        fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " objects complete, %" PRIu64
+                        " failed, the rest not done; no partial file was kept\n",
+                app->prog, o->command, res.objects, res.failures);
+    if (rank == 0 && !app->flags.quiet && res.report_file[0] && (!rc || res.objects || res.failures))
         fprintf(stderr, "%s: report written to %s\n", app->prog, res.report_file);
     s3dlio_shard_release(&res.shard);
+    if (res.interrupted) /* a rank that was not signalled itself exits as if terminated */
+        return 128 + (xfer_cli_signal() ? xfer_cli_signal() : SIGTERM);
     return rc ? (rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED) : EXIT_OK;
 }

@@ -1,10 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Engine options shared by get/put --recursive and put --generate. */
+/* Engine options shared by the data-moving commands, and running the engine for them. */
 #include "xfer_cli.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Set by the handler only: the run reads them after the engine returned. */
+static volatile sig_atomic_t cancel_count;
+static volatile sig_atomic_t last_signal;
+
+static void on_signal(int sig)
+{
+    last_signal = sig;
+    cancel_count++;
+}
+
+void xfer_cli_catch_signals(volatile sig_atomic_t **flag)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: a blocked poll returns at once and the loop sees the flag */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    *flag = &cancel_count;
+}
+
+int xfer_cli_signal(void)
+{
+    return last_signal;
+}
 
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
 {
@@ -13,28 +42,28 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
     c->range_threshold = c->o.range_threshold;
     c->part_size = c->o.part_size;
     c->multipart_threshold = c->o.multipart_threshold;
-    c->retries = c->o.retries;
     c->ramp_ms = c->o.ramp_ms;
-    c->stall_ms = 30000;
     c->max_connections = 200;
+    c->on_change = "fail";
     const struct opt t[XFER_CLI_NOPTS] = {
         {"get-concurrency", 0, OPT_INT, &c->o.get_concurrency, "N", "GET requests in flight (32)"},
         {"put-concurrency", 0, OPT_INT, &c->o.put_concurrency, "N", "PUT requests in flight (16)"},
         {"max-connections", 0, OPT_INT, &c->max_connections, "N", "HTTP connections kept (200)"},
         {"range-threshold", 0, OPT_SIZE, &c->range_threshold, "SIZE",
          "GET larger objects as parallel ranges (4MiB)"},
-        {"part-size", 0, OPT_SIZE, &c->part_size, "SIZE", "range and multipart part size (8MiB)"},
+        {"part-size", 0, OPT_SIZE, &c->part_size, "SIZE",
+         "range and multipart part size, 5MiB..5GiB (8MiB; grown past 10,000 parts)"},
         {"multipart-threshold", 0, OPT_SIZE, &c->multipart_threshold, "SIZE",
          "PUT larger objects as multipart uploads (16MiB)"},
-        {"retries", 0, OPT_INT, &c->retries, "N", "retries of transient failures (5)"},
-        {"stall-timeout", 0, OPT_DURATION, &c->stall_ms, "TIME",
-         "abort and retry a request that moved no byte for TIME (30s)"},
         {"ramp-up", 0, OPT_DURATION, &c->ramp_ms, "TIME",
          "grow requests in flight from 1 over TIME (100ms)"},
         {"max-request-rate", 0, OPT_INT, &c->max_request_rate, "N",
          "start at most N requests per second (0: no limit)"},
         {"verify", 0, OPT_FLAG, &c->o.verify, NULL,
-         "PUT with Content-MD5; check single-part ETags on GET"},
+         "PUT with Content-MD5; check every GET's data against its ETag"},
+        {"on-change", 0, OPT_STRING, &c->on_change, "WHAT",
+         "an object changed since listing: fail (default) or restart (once)"},
+        {"fsync", 0, OPT_FLAG, &c->o.fsync, NULL, "fsync each downloaded file before its rename"},
         {"report", 0, OPT_STRING, &c->report, "PATH",
          "under mpirun: the JSON report (profiles/<run-id>/report.json)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
@@ -48,28 +77,103 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
         return app_usage_error(app, "concurrency and connections must be at least 1");
     if (c->part_size < (5u << 20))
         return app_usage_error(app, "--part-size must be at least 5MiB (the S3 minimum)");
+    if (c->part_size > S3DLIO_MAX_PART_SIZE)
+        return app_usage_error(app, "--part-size must be at most 5GiB (the S3 maximum)");
+    if (!strcmp(c->on_change, "fail"))
+        c->o.on_change = S3DLIO_ON_CHANGE_FAIL;
+    else if (!strcmp(c->on_change, "restart"))
+        c->o.on_change = S3DLIO_ON_CHANGE_RESTART;
+    else
+        return app_usage_error(app, "--on-change must be 'fail' or 'restart', not '%s'", c->on_change);
     c->o.range_threshold = c->range_threshold;
     c->o.part_size = c->part_size;
     c->o.multipart_threshold = c->multipart_threshold;
-    c->o.retries = c->retries;
+    /* retries and time limits are common options: the configuration holds them */
+    c->o.retries = app->cfg.retries;
+    c->o.retry_time_ms = (uint64_t)app->cfg.retry_time_ms;
+    c->o.retry_base_ms = (uint64_t)app->cfg.retry_base_ms;
+    c->o.retry_cap_ms = (uint64_t)app->cfg.retry_cap_ms;
     c->o.ramp_ms = c->ramp_ms;
     c->o.max_request_rate = c->max_request_rate;
     c->o.hash_payload = app->cfg.payload_signing == S3DLIO_PAYLOAD_FULL;
     app->cfg.max_connections = c->max_connections;
-    app->cfg.retries = c->retries;
-    app->cfg.low_speed_time_s = (long)((c->stall_ms + 999) / 1000);
     return 0;
 }
 
-int xfer_cli_report(const struct app *app, const char *verb, const struct s3dlio_plan *plan,
-                    const struct s3dlio_xfer_stats *st, enum s3dlio_rc rc)
+static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)
+{
+    s3dlio_progress_line_show(ud, st->bytes);
+}
+
+static uint64_t known_bytes(const struct s3dlio_plan *plan)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->jobs[i].size != S3DLIO_SIZE_UNKNOWN)
+            total += plan->jobs[i].size;
+    return total;
+}
+
+static void summary(const struct app *app, const char *verb, const struct s3dlio_plan *plan,
+                    const struct s3dlio_plan_counts *counts, const struct s3dlio_xfer_stats *st)
 {
     double secs = (double)(st->t_end_ns - st->t_start_ns) / 1e9;
-    if (!app->flags.quiet)
-        fprintf(stderr, "%s: %" PRIu64 " objects, %" PRIu64 " bytes in %.2f s, %.1f MB/s, %" PRIu64
-                        " retries%s\n",
-                verb, st->objects, st->bytes, secs, secs > 0 ? (double)st->bytes / 1e6 / secs : 0.0,
-                st->retries, st->failures ? ", FAILED" : "");
+    char extra[256] = "";
+    size_t n = 0;
+#define ADD(...) n += (size_t)snprintf(extra + n, n < sizeof(extra) ? sizeof(extra) - n : 0, __VA_ARGS__)
+    if (st->changed)
+        ADD(", %" PRIu64 " changed during the transfer", st->changed);
+    if (st->restarted)
+        ADD(", %" PRIu64 " fetched again after a change", st->restarted);
+    if (st->verified || st->not_verifiable)
+        ADD(", %" PRIu64 " verified, %" PRIu64 " not verifiable", st->verified, st->not_verifiable);
+    if (counts && counts->markers)
+        ADD(", %zu folder markers skipped", counts->markers);
+    if (st->limit_decreases)
+        ADD(", throttled: in-flight limit down to %" PRIu32, st->limit_min);
+#undef ADD
+    fprintf(stderr, "%s: %" PRIu64 " objects, %" PRIu64 " bytes in %.2f s, %.1f MB/s, %" PRIu64
+                    " retries%s%s\n",
+            verb, st->objects, st->bytes, secs, secs > 0 ? (double)st->bytes / 1e6 / secs : 0.0,
+            st->retries, extra, st->failures ? ", FAILED" : "");
+    (void)plan;
+    (void)app;
+}
+
+/* What an interrupted run did and did not do, so nobody mistakes it for complete. */
+static void interrupted(const struct app *app, const char *verb, const struct s3dlio_plan *plan,
+                        const struct s3dlio_xfer_stats *st)
+{
+    uint64_t failed_other = 0;
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->jobs[i].rc && plan->jobs[i].rc != S3DLIO_E_ABORTED)
+            failed_other++;
+    fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " of %zu objects complete (%" PRIu64
+                    " bytes), %" PRIu64 " failed, the rest not done; no partial file was kept%s\n",
+            app->prog, verb, st->objects, plan->n, st->bytes, failed_other,
+            st->aborted_uploads ? ", unfinished multipart uploads aborted" : "");
+}
+
+int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
+                 struct s3dlio_plan *plan, const char *verb, const struct s3dlio_plan_counts *counts,
+                 struct s3dlio_xfer_stats *st)
+{
+    struct s3dlio_progress_line line;
+    int mode = app->flags.quiet ? S3DLIO_PROGRESS_NONE
+               : isatty(STDERR_FILENO) ? S3DLIO_PROGRESS_BAR
+                                       : S3DLIO_PROGRESS_LINES;
+    s3dlio_progress_line_init(&line, mode, known_bytes(plan), stderr);
+    c->o.tick = on_tick;
+    c->o.tick_ud = &line;
+    xfer_cli_catch_signals(&c->o.cancel);
+    enum s3dlio_rc rc = s3dlio_xfer_run(be, plan->jobs, plan->n, &c->o, st);
+    s3dlio_progress_line_finish(&line, st->bytes);
+    if (st->interrupted) {
+        interrupted(app, verb, plan, st);
+        return 128 + xfer_cli_signal();
+    }
+    if (!app->flags.quiet && !c->single)
+        summary(app, verb, plan, counts, st);
     size_t shown = 0, failed = 0;
     for (size_t i = 0; i < plan->n; i++) {
         if (!plan->jobs[i].rc)
@@ -79,5 +183,10 @@ int xfer_cli_report(const struct app *app, const char *verb, const struct s3dlio
     }
     if (failed > shown)
         fprintf(stderr, "%s: ... and %zu more failed objects\n", app->prog, failed - shown);
+    if (rc && !failed) { /* the loop itself broke */
+        struct s3dlio_error err = {0};
+        s3dlio_error_set(&err, rc, verb, NULL, "the transfer stopped: %s", s3dlio_rc_str(rc));
+        app_fail(app, &err);
+    }
     return rc || failed ? EXIT_FAILED : EXIT_OK;
 }

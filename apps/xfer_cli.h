@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Transfer-engine options of the recursive commands, and their summary and failure output. */
+/*
+ * Transfer-engine options of the commands that move data, and running the engine for them:
+ * progress, Ctrl-C / SIGTERM, the summary and failure output, the exit code.
+ */
 #ifndef S3DLIO_APPS_XFER_CLI_H
 #define S3DLIO_APPS_XFER_CLI_H
 
@@ -9,22 +12,34 @@
 
 struct xfer_cli {
     struct s3dlio_xfer_opts o;
-    uint64_t range_threshold, part_size, multipart_threshold, stall_ms, ramp_ms;
-    int max_connections, retries, max_request_rate;
+    uint64_t range_threshold, part_size, multipart_threshold, ramp_ms;
+    int max_connections, max_request_rate;
+    const char *on_change;
     const char *report; /* under mpirun: where the JSON report goes */
+    bool single;        /* one object: the command prints its own result line */
 };
 
-#define XFER_CLI_NOPTS 14
+#define XFER_CLI_NOPTS 15
 
 /* Defaults, and the option entries (appended by commands to their own tables). */
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS]);
-/* After parsing: copy values into c->o and the connection config. */
+/* After parsing: copy values into c->o and the connection config; exit code on a bad value. */
 int xfer_cli_apply(struct xfer_cli *c, struct app *app);
+
 /*
- * Print the one-line summary ("get: N objects, B bytes in S s, X MB/s, R retries") unless
- * quiet, and every failed object's error (at most 20, then a count). Returns the exit code.
+ * Run plan's jobs on be with progress (a bar on a terminal, lines otherwise, none with -q)
+ * and SIGINT/SIGTERM handling (the run stops cleanly: temporary files removed, multipart
+ * uploads aborted). Then print the summary ("get: N objects, B bytes in S s, ...") unless
+ * quiet and every failed object's error (at most 20, then a count). Returns the exit code:
+ * 0, 1 (something failed), or 128 + the signal when interrupted.
  */
-int xfer_cli_report(const struct app *app, const char *verb, const struct s3dlio_plan *plan,
-                    const struct s3dlio_xfer_stats *st, enum s3dlio_rc rc);
+int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
+                 struct s3dlio_plan *plan, const char *verb, const struct s3dlio_plan_counts *counts,
+                 struct s3dlio_xfer_stats *st);
+
+/* SIGINT/SIGTERM: count signals in *flag (the engine's cancel) instead of dying at once. */
+void xfer_cli_catch_signals(volatile sig_atomic_t **flag);
+/* The signal that interrupted the run (0: none). */
+int xfer_cli_signal(void);
 
 #endif

@@ -65,17 +65,39 @@ struct s3dlio_req;
 /* Called once per submitted request from inside progress(), with req->err filled on failure. */
 typedef void s3dlio_req_done_fn(struct s3dlio_req *req, enum s3dlio_rc rc, void *ud);
 
+/*
+ * Every request the transfer engine makes, data and control alike, is asynchronous, so a
+ * throttled control call is retried by the engine like a data request and never stalls the
+ * other transfers of the loop.
+ */
 enum s3dlio_req_op {
     S3DLIO_REQ_GET,
     S3DLIO_REQ_PUT,
-    S3DLIO_REQ_PUT_PART, /* UploadPart of a multipart upload */
+    S3DLIO_REQ_PUT_PART,     /* UploadPart of a multipart upload */
+    S3DLIO_REQ_HEAD,         /* object metadata (part_number > 0: that part's, when supported) */
+    S3DLIO_REQ_MPU_CREATE,   /* CreateMultipartUpload: the id arrives in upload_id_out */
+    S3DLIO_REQ_MPU_COMPLETE, /* CompleteMultipartUpload of parts[0..nparts) */
+    S3DLIO_REQ_MPU_ABORT,    /* AbortMultipartUpload */
 };
 
 #define S3DLIO_LEN_TO_END UINT64_MAX
+#define S3DLIO_SIZE_UNKNOWN UINT64_MAX
+
+/* One completed part of a multipart upload. */
+struct s3dlio_part {
+    int number;
+    char etag[80];
+};
 
 /*
- * An object request. The caller owns it and everything it points to until `done` ran.
- * Inputs are set before submit; results are filled by the backend.
+ * A request. The caller owns it and everything it points to until `done` ran. Inputs are
+ * set before submit; results are filled by the backend.
+ *
+ * Pinned reads: a GET or HEAD with if_match fails with S3DLIO_E_CHANGED when the object no
+ * longer has that ETag (HTTP 412, or a response whose ETag differs), and a GET with
+ * size_pinned fails the same way when the object's size is not expect_size. A ranged GET must be
+ * answered with 206 and exactly the range asked for. These checks run before the first
+ * body byte reaches the sink, so a changed object never lands a byte.
  */
 struct s3dlio_req {
     /* inputs */
@@ -83,12 +105,19 @@ struct s3dlio_req {
     const char *key;
     uint64_t offset;             /* GET: first byte wanted */
     uint64_t length;             /* GET: bytes wanted or S3DLIO_LEN_TO_END; PUT: body size */
+    const char *if_match;        /* GET/HEAD: required ETag (without quotes), NULL: any */
+    bool size_pinned;            /* GET: the object must have expect_size bytes */
+    uint64_t expect_size;
     s3dlio_sink_fn *sink;        /* GET */
     void *sink_ud;
     s3dlio_source_fn *source;    /* PUT, PUT_PART */
     void *source_ud;
-    const char *upload_id;       /* PUT_PART */
-    int part_number;             /* PUT_PART, 1..10000 */
+    const char *upload_id;       /* PUT_PART, MPU_COMPLETE, MPU_ABORT */
+    int part_number;             /* PUT_PART, 1..10000; HEAD: 0 or the part asked about */
+    const struct s3dlio_part *parts; /* MPU_COMPLETE, in part order */
+    size_t nparts;
+    uint64_t meta_part_size;     /* MPU_CREATE: recorded with the object (0: not), so that
+                                    --verify can later recompute its composite ETag */
     const char *content_md5;     /* optional base64 MD5 of the body (PUT) */
     const char *payload_sha256;  /* optional hex SHA-256 of the body, computed by the caller
                                     while reading it, so the backend needs no second pass */
@@ -97,19 +126,20 @@ struct s3dlio_req {
     /* results */
     int http_status;
     uint64_t bytes;              /* body bytes moved */
-    uint64_t object_size;        /* GET: total size from Content-Range/Length */
-    char etag[80];               /* without quotes */
+    uint64_t object_size;        /* GET: total from Content-Range/Length; HEAD: the object's */
+    char etag[80];               /* without quotes; MPU_COMPLETE: the new object's (may be "") */
+    char *upload_id_out;         /* MPU_CREATE: heap, the caller frees it */
+    int parts_count;             /* HEAD: x-amz-mp-parts-count, 0 unknown */
+    uint64_t part_length;        /* HEAD with part_number: that part's size when the server
+                                    answered for the part (206), else 0 */
+    uint64_t meta_part_size_out; /* HEAD: the part size recorded at upload (0 unknown) */
+    bool etag_not_md5;           /* HEAD/GET: encrypted with SSE-KMS or SSE-C: the ETag is not
+                                    an MD5 of the data */
     uint64_t t_first_byte_ns;    /* from submit to the first response byte */
     uint64_t t_total_ns;         /* from submit to done */
     struct s3dlio_error err;
     /* backend private */
     void *priv;
-};
-
-/* One completed part of a multipart upload. */
-struct s3dlio_part {
-    int number;
-    char etag[80];
 };
 
 struct s3dlio_backend;
@@ -136,13 +166,10 @@ struct s3dlio_backend_ops {
     enum s3dlio_rc (*submit)(struct s3dlio_backend *be, struct s3dlio_req *req);
     /* Drive in-flight requests for at most timeout_ms; *inflight is what is left. */
     enum s3dlio_rc (*progress)(struct s3dlio_backend *be, int timeout_ms, size_t *inflight);
-    enum s3dlio_rc (*mpu_create)(struct s3dlio_backend *be, const char *key, char **upload_id,
-                                 struct s3dlio_error *err);
-    enum s3dlio_rc (*mpu_complete)(struct s3dlio_backend *be, const char *key, const char *upload_id,
-                                   const struct s3dlio_part *parts, size_t nparts,
-                                   struct s3dlio_error *err);
-    enum s3dlio_rc (*mpu_abort)(struct s3dlio_backend *be, const char *key, const char *upload_id,
-                                struct s3dlio_error *err);
+    /* Stop every request in flight at once; each one's done runs (rc S3DLIO_E_ABORTED)
+     * before this returns or in the next progress call. */
+    void (*cancel_all)(struct s3dlio_backend *be);
+    bool multipart;          /* MPU_CREATE / PUT_PART / MPU_COMPLETE / MPU_ABORT work */
     enum s3dlio_rc (*bucket_create)(struct s3dlio_backend *be, struct s3dlio_error *err);
     enum s3dlio_rc (*bucket_delete)(struct s3dlio_backend *be, struct s3dlio_error *err);
     enum s3dlio_rc (*bucket_head)(struct s3dlio_backend *be, struct s3dlio_error *err);
@@ -184,6 +211,26 @@ enum s3dlio_rc s3dlio_backend_bucket_head(struct s3dlio_backend *be, struct s3dl
 bool s3dlio_backend_has_multipart(const struct s3dlio_backend *be);
 
 /*
+ * The pages of one listing in order. The continuation is checked: a token the server
+ * hands out twice is refused (S3DLIO_E_PARSE) instead of listing in a loop forever.
+ */
+struct s3dlio_list_pager {
+    const char *prefix, *delimiter; /* borrowed */
+    int page_size;
+    char *token;       /* for the next page */
+    uint64_t *seen;    /* hashes of the tokens handed out so far */
+    size_t nseen, seen_alloc, pages;
+    bool done;
+};
+void s3dlio_list_pager_init(struct s3dlio_list_pager *p, const char *prefix, const char *delimiter,
+                            int page_size);
+/* Release page and fill it with the next one; *more is false (and page empty) at the end. */
+enum s3dlio_rc s3dlio_list_pager_next(struct s3dlio_backend *be, struct s3dlio_list_pager *p,
+                                      struct s3dlio_list_page *page, bool *more,
+                                      struct s3dlio_error *err);
+void s3dlio_list_pager_release(struct s3dlio_list_pager *p);
+
+/*
  * List every object under prefix, following continuation tokens (a listing of any length).
  * delimiter as in s3dlio_list_req. Entries are appended to out.
  */
@@ -198,17 +245,14 @@ enum s3dlio_rc s3dlio_backend_list_all(struct s3dlio_backend *be, const char *pr
 enum s3dlio_rc s3dlio_backend_remove_many(struct s3dlio_backend *be, const char *const *keys,
                                           size_t n, size_t *nfailed, struct s3dlio_error *err);
 
-/* Submit req and drive the backend until it is done. Returns the request's rc. */
+/*
+ * Submit req and drive the backend until it is done (one attempt, no retries: the
+ * transfer engine retries). Returns the request's rc with detail in req->err. For tests
+ * and simple tools; data moves through s3dlio_xfer_run.
+ */
 enum s3dlio_rc s3dlio_backend_run(struct s3dlio_backend *be, struct s3dlio_req *req);
 
-/*
- * Whole-object helpers over submit/progress, for the CLI and tests. Large PUTs go
- * multipart in part_size pieces when the backend supports it and size > mp_threshold.
- */
-enum s3dlio_rc s3dlio_backend_get_to_fd(struct s3dlio_backend *be, const char *key, int fd,
-                                        uint64_t *bytes, struct s3dlio_error *err);
-enum s3dlio_rc s3dlio_backend_put_from_fd(struct s3dlio_backend *be, const char *key, int fd,
-                                          uint64_t size, uint64_t mp_threshold, uint64_t part_size,
-                                          struct s3dlio_error *err);
+/* Stop everything in flight (see cancel_all); a no-op for backends without requests in flight. */
+void s3dlio_backend_cancel_all(struct s3dlio_backend *be);
 
 #endif

@@ -35,7 +35,10 @@ struct s3dlio_config {
     long connect_timeout_ms;
     long low_speed_time_s; /* abort a request that moved no bytes for this long */
     int max_connections;   /* connections per process (0: 200) */
-    int retries;           /* retries of transient failures of synchronous calls */
+    int retries;           /* retries of 5xx, 429 and short bodies (5) */
+    long retry_time_ms;    /* connection failures are retried this long (30 s) */
+    long retry_base_ms;    /* backoff base (100 ms) and cap (10 s), full jitter */
+    long retry_cap_ms;
 };
 
 /*

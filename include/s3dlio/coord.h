@@ -47,26 +47,34 @@ struct s3dlio_stage_opts {
     uint64_t shuffle_seed;
     bool steal;                     /* dynamic balancing from a shared counter */
     uint64_t steal_chunk;           /* objects per stolen chunk (0: automatic) */
-    uint64_t max_memory;            /* MEM: per-rank cap in bytes (0: none) */
+    uint64_t max_memory;            /* MEM: per-rank cap in bytes (0: none); with steal a rank
+                                       stops taking chunks that would pass it */
     const char *report_path;        /* NULL: profiles/<run_id>/report.json */
     const char *run_id;             /* NULL: generated, agreed by all ranks */
     int progress;                   /* 0 none, 1 periodic lines, 2 live bar */
     struct s3dlio_xfer_opts xfer;
 };
 
-/* What a rank holds after a MEM stage: its objects in one arena. */
+/*
+ * What a rank holds after a MEM stage: the objects it fetched, each whole. With static
+ * partitioning they lie in one block; with --steal in one block per chunk the rank took,
+ * so a rank holds its share, never the dataset. Objects that failed are not listed.
+ */
 struct s3dlio_shard {
-    unsigned char *arena;           /* heap; freed by s3dlio_shard_release */
-    uint64_t arena_bytes;
     size_t n;
     char **keys;                    /* heap */
-    uint64_t *offsets, *sizes;
+    uint64_t *sizes;
+    unsigned char **data;           /* data[i]: object i's sizes[i] bytes, inside a block */
+    unsigned char **blocks;         /* heap allocations holding the data */
+    size_t nblocks;
+    uint64_t bytes;                 /* sum of the blocks' sizes */
 };
 void s3dlio_shard_release(struct s3dlio_shard *s);
 
 struct s3dlio_stage_result {
     struct s3dlio_shard shard;      /* MEM only */
     uint64_t objects, failures;     /* over all ranks (every rank gets them) */
+    bool interrupted;               /* some rank was stopped by opts->xfer.cancel */
     char report_file[1024];         /* rank 0: where the JSON went */
 };
 
@@ -77,7 +85,8 @@ struct s3dlio_stage_result {
  * Returns S3DLIO_OK on every rank when every object arrived; a per-object failure gives
  * S3DLIO_E_S3 (or the failure's rc) on every rank after the report; a failure that stops
  * the job (listing, memory cap, destination) returns its rc on every rank with err set
- * to the failing rank's message on rank 0.
+ * to the failing rank's message on rank 0; a cancelled run (opts->xfer.cancel) returns
+ * S3DLIO_E_ABORTED on every rank after cleaning up and writing the report.
  */
 enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg,
                                   const struct s3dlio_stage_opts *opts, FILE *out,

@@ -26,6 +26,7 @@ enum s3dlio_rc {
     S3DLIO_E_UNSUPPORTED, /* the backend does not implement the operation */
     S3DLIO_E_INTERNAL,    /* unexpected library failure (curl setup, OpenSSL) */
     S3DLIO_E_ABORTED,     /* cancelled by the caller */
+    S3DLIO_E_CHANGED,     /* the object changed between listing and transfer (ETag or size) */
 };
 
 /*
@@ -37,6 +38,8 @@ struct s3dlio_error {
     int http_status;     /* 0 when no HTTP response was received */
     int sys_errno;       /* 0 unless a system call failed */
     int curl_code;       /* CURLcode, 0 when none */
+    int no_connection;   /* 1: no connection could be made (refused, DNS, TLS handshake), so
+                            nothing reached the server; overload may be the cause */
     char op[24];         /* "get", "put", "list", "stat", "delete", "create-bucket", ... */
     char target[1024];   /* URI or key the operation was about */
     char s3_code[64];    /* S3 <Code>, e.g. "NoSuchKey" */

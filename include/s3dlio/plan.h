@@ -32,13 +32,30 @@ void s3dlio_plan_release(struct s3dlio_plan *plan);
  */
 char *s3dlio_plan_dest_path(const char *dest_dir, const char *prefix, const char *key);
 
+/* What planning a GET left out or refused. */
+struct s3dlio_plan_counts {
+    size_t markers;   /* keys ending in '/' (folder markers of consoles and Hadoop): skipped */
+    size_t unsafe;    /* keys that cannot be a safe file name: refused (failed jobs) */
+    size_t conflicts; /* keys that are also a prefix of other keys: refused (failed jobs) */
+};
+
+/*
+ * Mark, for each of the n keys, whether another key has it as a directory ("a/b" when
+ * "a/b/c" exists): such a key cannot be a file under a destination directory. Any order.
+ */
+void s3dlio_plan_dir_conflicts(const char *const *keys, size_t n, bool *conflict);
+
 /*
  * GET every listed object: into dest_dir (NULL: discard; gen non-NULL: verify against the
- * generator and discard). Objects whose key cannot be a safe path fail at once with err
- * set in their job (rc S3DLIO_E_USAGE) and are counted in *unsafe.
+ * generator and discard). Each job is pinned to the ETag listed. Keys ending in '/' are
+ * folder markers and get no job. With a dest_dir, keys that cannot be a safe path, or that
+ * another key uses as a directory, fail at once with err set in their job (rc
+ * S3DLIO_E_USAGE). conflict (NULL: computed over list) marks the latter, for callers that
+ * hold only part of a listing. counts may be NULL.
  */
 void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list, const char *prefix,
-                     const char *dest_dir, const struct s3dlio_gen *gen, size_t *unsafe);
+                     const char *dest_dir, const struct s3dlio_gen *gen, const bool *conflict,
+                     struct s3dlio_plan_counts *counts);
 
 /* PUT every file of a local listing (keys relative to local_root) under key prefix. */
 void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist *files,

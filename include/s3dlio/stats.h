@@ -38,11 +38,26 @@ uint64_t s3dlio_hist_quantile(const struct s3dlio_hist *h, double q);
 size_t s3dlio_hist_bucket(uint64_t ns);
 uint64_t s3dlio_hist_bucket_upper(size_t bucket);
 
+/* The effective in-flight limit at a time, when it changed (throttling halves it). */
+#define S3DLIO_LIMIT_SAMPLES 64
+struct s3dlio_limit_sample {
+    uint32_t t_ms;                   /* since the transfer started */
+    uint32_t limit;
+};
+
 /* What one rank did. Plain data: gathered with MPI_Gather as bytes. */
 struct s3dlio_rank_stats {
     int rank;
     char host[64];
     uint64_t objects, failures, bytes, requests, retries, throttled, server_errors;
+    uint64_t changed, restarted;     /* objects that changed during the transfer / refetched */
+    uint64_t verified, not_verifiable; /* --verify outcomes */
+    uint64_t aborted_uploads;        /* multipart uploads aborted on the server */
+    uint64_t backoff_ms;             /* sum of the backoff delays drawn */
+    uint32_t limit_min, limit_decreases; /* effective in-flight limit: lowest, times halved */
+    uint32_t nlimit_samples;
+    struct s3dlio_limit_sample limit_samples[S3DLIO_LIMIT_SAMPLES];
+    bool interrupted;                /* SIGINT/SIGTERM stopped this rank's transfers */
     uint64_t t_start_ns, t_end_ns;   /* CLOCK_MONOTONIC of this rank's transfer phase */
     double wall_s;                   /* t_end - t_start */
     double cpu_user_s, cpu_sys_s;    /* getrusage over the transfer phase */
@@ -72,6 +87,12 @@ struct s3dlio_report {
     double list_s;           /* rank 0's listing time, paid once */
     double wall_s;           /* latest end - earliest start over ranks */
     uint64_t objects, failures, bytes, requests, retries, throttled, server_errors;
+    uint64_t changed, restarted, verified, not_verifiable, aborted_uploads;
+    uint64_t folder_markers; /* keys ending in '/' skipped (set by the caller) */
+    double backoff_s;        /* over ranks */
+    uint32_t limit_min;      /* lowest effective in-flight limit of any rank */
+    uint64_t limit_decreases;/* times throttling halved a rank's limit, over ranks */
+    bool interrupted;        /* some rank was stopped by a signal */
     double throughput_MBps;  /* bytes / wall_s / 1e6 */
     double rank_MBps_min, rank_MBps_median, rank_MBps_max;
     double imbalance_bytes;  /* max / mean bytes per rank */
@@ -98,6 +119,24 @@ void s3dlio_report_print_table(const struct s3dlio_report *r, FILE *out);
 
 /* JSON, schema "s3dlio-mpi/report" version 1 (docs/report-schema.json). */
 enum s3dlio_rc s3dlio_report_write_json(const struct s3dlio_report *r, FILE *out);
+
+/* Progress display: none, plain lines (not a terminal), a live bar (a terminal). */
+enum { S3DLIO_PROGRESS_NONE = 0, S3DLIO_PROGRESS_LINES = 1, S3DLIO_PROGRESS_BAR = 2 };
+struct s3dlio_progress_line {
+    int mode;
+    uint64_t total;     /* bytes expected (0: unknown) */
+    FILE *out;
+    double t0, last, every;
+    bool shown;
+};
+/* Start a display on out (NULL: stderr); mode S3DLIO_PROGRESS_*. */
+void s3dlio_progress_line_init(struct s3dlio_progress_line *p, int mode, uint64_t total, FILE *out);
+/* Whether a line or bar update is due now. */
+bool s3dlio_progress_line_due(const struct s3dlio_progress_line *p);
+/* Show done bytes if an update is due (cheap to call often). */
+void s3dlio_progress_line_show(struct s3dlio_progress_line *p, uint64_t done);
+/* The last update (a bar ends its line). */
+void s3dlio_progress_line_finish(struct s3dlio_progress_line *p, uint64_t done);
 
 /* CPU time of this process so far (getrusage), for rank stats. */
 void s3dlio_cpu_times(double *user_s, double *sys_s);

@@ -4,20 +4,38 @@
  * backend and local memory, files, a discard sink or the data generator, with bounded
  * concurrency, ranged GETs and multipart PUTs for large objects, retries with backoff, and
  * memory bounded by configuration. No MPI here: the coordination layer hands it a shard.
+ *
+ * Data safety: every GET of an object is pinned to the version listed (If-Match on its
+ * ETag, its size, and the exact range asked for), so an object is never assembled from two
+ * versions; destination files appear under their final name only when complete; a failed or
+ * interrupted multipart upload is aborted.
  */
 #ifndef S3DLIO_XFER_H
 #define S3DLIO_XFER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "s3dlio/backend.h"
-
-#define S3DLIO_SIZE_UNKNOWN UINT64_MAX
+#include "s3dlio/stats.h"
 
 struct s3dlio_gen;
-struct s3dlio_hist;
 struct s3dlio_xfer_stats;
+struct s3dlio_xfer_job;
+
+/* What happens to an object that changed between listing and transfer. */
+enum s3dlio_on_change {
+    S3DLIO_ON_CHANGE_FAIL = 0, /* it fails as "changed during transfer" (default) */
+    S3DLIO_ON_CHANGE_RESTART,  /* once: HEAD the new version and transfer it whole again */
+};
+
+/*
+ * Called by the loop when it has room for more objects and none are left (--steal feeds
+ * chunks this way, so the loop never drains between them). Returns the number of new jobs
+ * at *jobs (borrowed: they must outlive the run), 0 when there is no more work.
+ */
+typedef size_t s3dlio_xfer_refill_fn(void *ud, struct s3dlio_xfer_job **jobs);
 
 struct s3dlio_xfer_opts {
     int get_concurrency;          /* GET requests in flight (default 32) */
@@ -25,26 +43,46 @@ struct s3dlio_xfer_opts {
     uint64_t range_threshold;     /* GETs of larger objects are split into ranged parts (4 MiB) */
     uint64_t part_size;           /* ranged GET and multipart PUT part size (8 MiB) */
     uint64_t multipart_threshold; /* PUTs of larger objects go multipart (16 MiB) */
-    int retries;                  /* attempts after the first, for retryable failures (5) */
+    int retries;                  /* retries of 5xx, 429 and short bodies (5) */
+    uint64_t retry_time_ms;       /* connection failures keep being retried this long (30 s) */
     uint64_t retry_base_ms;       /* backoff: full jitter over base * 2^attempt ... (100) */
     uint64_t retry_cap_ms;        /* ... capped here (10000) */
     uint64_t ramp_ms;             /* in-flight limit grows from 1 to the full value (100) */
     double max_request_rate;      /* requests per second started, 0 = unlimited */
-    bool verify;                  /* PUT: Content-MD5; GET: MD5 against single-part ETags */
+    bool verify;                  /* PUT: Content-MD5; GET: the data's MD5 against the ETag */
     bool hash_payload;            /* SigV4 payload hash (SHA-256) computed while reading */
-    uint64_t jitter_seed;         /* seeds the backoff jitter (tests pin it) */
+    bool fsync;                   /* GET to files: fsync before the rename */
+    enum s3dlio_on_change on_change;
+    uint64_t jitter_seed;         /* seeds the backoff jitter; 0: from pid and clock */
+    volatile sig_atomic_t *cancel;/* set non-zero (e.g. by a signal handler) to stop the run:
+                                     in-flight requests stop, temporary files go, multipart
+                                     uploads are aborted; a second increment stops waiting
+                                     for the aborts */
+    s3dlio_xfer_refill_fn *refill;/* optional, see s3dlio_xfer_refill_fn */
+    void *refill_ud;
     /* called from the loop about every tick_ms with the stats so far (progress reports);
      * it runs on the loop's thread between transfers, so it may make MPI calls */
     void (*tick)(void *ud, const struct s3dlio_xfer_stats *st);
     void *tick_ud;
     uint64_t tick_ms;
-    uint64_t test_delay_ms;       /* sleep before each request: tests slow one rank on purpose */
     struct s3dlio_hist *ttfb_hist;  /* optional: every successful request's time to first */
     struct s3dlio_hist *total_hist; /* byte and total time are added here */
 };
 
 /* Fill o with the documented defaults. */
 void s3dlio_xfer_opts_default(struct s3dlio_xfer_opts *o);
+
+/* Largest part of a multipart upload and the most parts, per S3's limits. */
+#define S3DLIO_MAX_PART_SIZE (5ull << 30)
+#define S3DLIO_MAX_PARTS 10000
+#define S3DLIO_MAX_OBJECT_SIZE (5ull << 40)
+
+/*
+ * The part size used for an object of `size` bytes: `part_size`, grown (in whole MiB) until
+ * the object fits in 10,000 parts. Objects up to S3's 5 TiB limit always fit, in parts of
+ * at most 5 GiB.
+ */
+uint64_t s3dlio_xfer_part_size(uint64_t part_size, uint64_t size);
 
 enum s3dlio_xfer_dir { S3DLIO_XFER_GET, S3DLIO_XFER_PUT };
 
@@ -54,6 +92,15 @@ enum s3dlio_xfer_local {
     S3DLIO_LOCAL_MEMORY,    /* `mem`, `size` bytes: GETs land in place, PUTs read from it */
     S3DLIO_LOCAL_FILE,      /* `path`: GETs go to a temp file renamed when complete */
     S3DLIO_LOCAL_GENERATOR, /* PUT: data from `gen`; GET: verified against `gen`, dropped */
+    S3DLIO_LOCAL_STREAM,    /* `fd`, in order (a pipe, stdout): GET writes, PUT reads; no ranges */
+};
+
+/* How --verify judged an object. */
+enum s3dlio_verify_result {
+    S3DLIO_VERIFY_NONE = 0,     /* not asked, or the object failed before */
+    S3DLIO_VERIFY_OK,           /* the data's MD5 (or composite MD5) equals the ETag */
+    S3DLIO_VERIFY_UNVERIFIABLE, /* the ETag is not an MD5 of the data (SSE-KMS/C, unknown
+                                   part layout, no ETag): reported, not an error */
 };
 
 /*
@@ -63,10 +110,15 @@ enum s3dlio_xfer_local {
 struct s3dlio_xfer_job {
     enum s3dlio_xfer_dir dir;
     const char *key;
-    uint64_t size;                 /* S3DLIO_SIZE_UNKNOWN: GET asks (HEAD) when it must */
+    uint64_t size;                 /* S3DLIO_SIZE_UNKNOWN: a GET asks (HEAD) first */
+    const char *etag;              /* GET: the ETag listed (NULL/"": pinned by the first answer) */
     enum s3dlio_xfer_local local;
     void *mem;
     const char *path;
+    size_t path_root;              /* FILE GET: path[0..path_root) is the destination root the
+                                      user named; below it no symbolic link is followed (0: the
+                                      whole directory part is the user's) */
+    int fd;                        /* STREAM */
     const struct s3dlio_gen *gen;
     /* results (zero them before the run) */
     enum s3dlio_rc rc;
@@ -74,26 +126,39 @@ struct s3dlio_xfer_job {
     uint64_t bytes;                /* payload bytes moved, counting retried ranges once */
     int requests;
     int retries;
+    enum s3dlio_verify_result verified;
+    char verify_note[96];          /* why an object is not verifiable */
 };
 
 struct s3dlio_xfer_stats {
     uint64_t objects;      /* completed successfully */
     uint64_t failures;     /* objects that failed after retries */
+    uint64_t changed;      /* ... of which because they changed during the transfer */
+    uint64_t restarted;    /* objects transferred again after a change (--on-change restart) */
+    uint64_t verified, not_verifiable;
     uint64_t bytes;
-    uint64_t requests;     /* object data requests started, retries included */
+    uint64_t requests;     /* requests started (data and control), retries included */
     uint64_t retries;
     uint64_t throttled;    /* 503 SlowDown and 429 answers */
     uint64_t server_errors;/* other 5xx answers */
+    uint64_t backoff_ms;   /* sum of the backoff delays drawn */
     uint64_t t_start_ns, t_end_ns; /* CLOCK_MONOTONIC */
     uint64_t ttfb_ns_sum;  /* sum over successful requests, for the mean */
     uint64_t max_inflight;
+    uint32_t limit_configured, limit_min; /* in-flight limit: configured, lowest reached */
+    uint32_t limit_decreases;             /* times throttling halved it */
+    uint32_t nlimit_samples;     /* when it changed (decimated when full) */
+    struct s3dlio_limit_sample limit_samples[S3DLIO_LIMIT_SAMPLES];
+    bool interrupted;      /* the run was cancelled (opts->cancel) */
+    uint64_t aborted_uploads; /* multipart uploads aborted on the server */
 };
 
 /*
  * Move every job; a job that arrives with rc set is not run and counts as failed. stats is
- * zeroed at the start. Returns S3DLIO_OK when all succeeded, else the rc of the first failed job
- * (every job's own rc and err are set; failed objects leave nothing behind that looks
- * complete: temp files are removed, multipart uploads aborted). stats may be NULL.
+ * zeroed at the start. Returns S3DLIO_OK when all succeeded, S3DLIO_E_ABORTED when cancelled,
+ * else the rc of the first failed job (every job's own rc and err are set; failed objects
+ * leave nothing behind that looks complete: temp files are removed, multipart uploads
+ * aborted). Jobs never started keep rc S3DLIO_OK and bytes 0. stats may be NULL.
  */
 enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job *jobs, size_t n,
                                const struct s3dlio_xfer_opts *opts, struct s3dlio_xfer_stats *stats);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The backend registry, the wrappers that check optional ops, and whole-object helpers
- * (full listing, batched delete, file-descriptor GET/PUT) built on submit/progress.
+ * The backend registry, the wrappers that check optional ops, and helpers built on them
+ * (full listing, batched delete, one request run to completion).
  */
 #include "s3dlio/backend.h"
 
@@ -126,30 +126,101 @@ enum s3dlio_rc s3dlio_backend_bucket_head(struct s3dlio_backend *be, struct s3dl
 
 bool s3dlio_backend_has_multipart(const struct s3dlio_backend *be)
 {
-    return be->ops->mpu_create && be->ops->mpu_complete && be->ops->mpu_abort;
+    return be->ops->multipart;
+}
+
+void s3dlio_backend_cancel_all(struct s3dlio_backend *be)
+{
+    if (be->ops->cancel_all)
+        be->ops->cancel_all(be);
+}
+
+void s3dlio_list_pager_init(struct s3dlio_list_pager *p, const char *prefix, const char *delimiter,
+                            int page_size)
+{
+    memset(p, 0, sizeof(*p));
+    p->prefix = prefix;
+    p->delimiter = delimiter;
+    p->page_size = page_size;
+}
+
+void s3dlio_list_pager_release(struct s3dlio_list_pager *p)
+{
+    free(p->token);
+    free(p->seen);
+    p->token = NULL;
+    p->seen = NULL;
+    p->nseen = p->seen_alloc = 0;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* Remember a token; false if it was seen before in this listing. */
+static bool first_sight(struct s3dlio_list_pager *p, const char *token)
+{
+    uint64_t h = fnv1a(token);
+    for (size_t i = 0; i < p->nseen; i++)
+        if (p->seen[i] == h)
+            return false;
+    s3dlio_xgrow((void **)&p->seen, sizeof(*p->seen), p->nseen + 1, &p->seen_alloc);
+    p->seen[p->nseen++] = h;
+    return true;
+}
+
+enum s3dlio_rc s3dlio_list_pager_next(struct s3dlio_backend *be, struct s3dlio_list_pager *p,
+                                      struct s3dlio_list_page *page, bool *more,
+                                      struct s3dlio_error *err)
+{
+    *more = false;
+    s3dlio_list_page_release(page);
+    if (p->done)
+        return S3DLIO_OK;
+    struct s3dlio_list_req req = {.prefix = p->prefix, .delimiter = p->delimiter,
+                                  .max_keys = p->page_size, .continuation = p->token};
+    enum s3dlio_rc rc = s3dlio_backend_list(be, &req, page, err);
+    free(p->token);
+    p->token = NULL;
+    if (rc)
+        return rc;
+    p->pages++;
+    *more = true;
+    if (!page->truncated || !page->next_token || !*page->next_token) {
+        p->done = true;
+        return S3DLIO_OK;
+    }
+    /* a server that hands out a token again would have us list the same pages forever */
+    if (!first_sight(p, page->next_token)) {
+        char target[1024];
+        s3dlio_list_page_release(page);
+        *more = false;
+        s3dlio_uri_join(&be->root, p->prefix ? p->prefix : "", target, sizeof(target));
+        return s3dlio_error_set(err, S3DLIO_E_PARSE, "list", target,
+                                "the server repeated a continuation token after %zu pages: "
+                                "refusing to list in a loop", p->pages);
+    }
+    p->token = s3dlio_xstrdup(page->next_token);
+    return S3DLIO_OK;
 }
 
 enum s3dlio_rc s3dlio_backend_list_all(struct s3dlio_backend *be, const char *prefix,
                                        const char *delimiter, int page_size,
                                        struct s3dlio_objlist *out, struct s3dlio_error *err)
 {
+    struct s3dlio_list_pager pager;
     struct s3dlio_list_page page = {0};
-    char *token = NULL;
     enum s3dlio_rc rc;
-    do {
-        struct s3dlio_list_req req = {.prefix = prefix, .delimiter = delimiter,
-                                      .max_keys = page_size, .continuation = token};
-        rc = s3dlio_backend_list(be, &req, &page, err);
-        free(token);
-        token = NULL;
-        if (rc)
-            break;
+    bool more = false;
+    s3dlio_list_pager_init(&pager, prefix, delimiter, page_size);
+    while (!(rc = s3dlio_list_pager_next(be, &pager, &page, &more, err)) && more)
         s3dlio_objlist_splice(out, &page.list);
-        token = page.truncated ? page.next_token : NULL;
-        page.next_token = page.truncated ? NULL : page.next_token;
-        s3dlio_list_page_release(&page);
-    } while (token);
     s3dlio_list_page_release(&page);
+    s3dlio_list_pager_release(&pager);
     return rc;
 }
 
@@ -202,124 +273,4 @@ enum s3dlio_rc s3dlio_backend_run(struct s3dlio_backend *be, struct s3dlio_req *
     while (!rc && !s.done)
         rc = s3dlio_backend_progress(be, 1000, NULL);
     return rc ? rc : s.rc;
-}
-
-/* ---- file-descriptor sinks and sources --------------------------------------------------- */
-
-static enum s3dlio_rc fd_sink(void *ud, uint64_t offset, const void *data, size_t len)
-{
-    int fd = *(int *)ud;
-    (void)offset; /* whole-object GETs arrive in order; pipes (stdout) cannot seek */
-    const char *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return S3DLIO_E_IO;
-        p += w;
-        len -= (size_t)w;
-    }
-    return S3DLIO_OK;
-}
-
-struct fd_source {
-    int fd;
-    uint64_t base; /* file offset of the body's first byte */
-};
-
-static enum s3dlio_rc fd_source_read(void *ud, uint64_t offset, void *buf, size_t len, size_t *got)
-{
-    struct fd_source *s = ud;
-    ssize_t r;
-    do
-        r = pread(s->fd, buf, len, (off_t)(s->base + offset));
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return S3DLIO_E_IO;
-    *got = (size_t)r;
-    return S3DLIO_OK;
-}
-
-enum s3dlio_rc s3dlio_backend_get_to_fd(struct s3dlio_backend *be, const char *key, int fd,
-                                        uint64_t *bytes, struct s3dlio_error *err)
-{
-    struct s3dlio_req req = {.op = S3DLIO_REQ_GET, .key = key, .length = S3DLIO_LEN_TO_END,
-                             .sink = fd_sink, .sink_ud = &fd};
-    enum s3dlio_rc rc = s3dlio_backend_run(be, &req);
-    if (rc && err)
-        *err = req.err.rc ? req.err : *err;
-    if (rc && err && !err->rc)
-        s3dlio_error_set(err, rc, "get", key, "%s", s3dlio_rc_str(rc));
-    if (rc == S3DLIO_E_IO && err && !err->message[0])
-        s3dlio_error_set(err, rc, "get", key, "writing the destination failed: %s", strerror(errno));
-    if (bytes)
-        *bytes = req.bytes;
-    return rc;
-}
-
-static enum s3dlio_rc put_single(struct s3dlio_backend *be, const char *key, int fd, uint64_t size,
-                                 struct s3dlio_error *err)
-{
-    struct fd_source src = {.fd = fd};
-    struct s3dlio_req req = {.op = S3DLIO_REQ_PUT, .key = key, .length = size,
-                             .source = fd_source_read, .source_ud = &src};
-    enum s3dlio_rc rc = s3dlio_backend_run(be, &req);
-    if (rc && err)
-        *err = req.err;
-    return rc;
-}
-
-/* Upload parts one after another; the transfer engine runs them in parallel. */
-static enum s3dlio_rc put_parts(struct s3dlio_backend *be, const char *key, int fd, uint64_t size,
-                                uint64_t part_size, const char *upload_id, struct s3dlio_part *parts,
-                                struct s3dlio_error *err)
-{
-    size_t nparts = (size_t)((size + part_size - 1) / part_size);
-    for (size_t i = 0; i < nparts; i++) {
-        uint64_t off = (uint64_t)i * part_size;
-        struct fd_source src = {.fd = fd, .base = off};
-        struct s3dlio_req req = {.op = S3DLIO_REQ_PUT_PART, .key = key,
-                                 .length = size - off < part_size ? size - off : part_size,
-                                 .source = fd_source_read, .source_ud = &src,
-                                 .upload_id = upload_id, .part_number = (int)i + 1};
-        enum s3dlio_rc rc = s3dlio_backend_run(be, &req);
-        if (rc) {
-            if (err)
-                *err = req.err;
-            return rc;
-        }
-        parts[i].number = (int)i + 1;
-        snprintf(parts[i].etag, sizeof(parts[i].etag), "%s", req.etag);
-    }
-    return S3DLIO_OK;
-}
-
-enum s3dlio_rc s3dlio_backend_put_from_fd(struct s3dlio_backend *be, const char *key, int fd,
-                                          uint64_t size, uint64_t mp_threshold, uint64_t part_size,
-                                          struct s3dlio_error *err)
-{
-    if (!s3dlio_backend_has_multipart(be) || size <= mp_threshold || !part_size)
-        return put_single(be, key, fd, size, err);
-    if ((size + part_size - 1) / part_size > 10000)
-        return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", key,
-                                "%" PRIu64 " bytes need more than 10000 parts of %" PRIu64
-                                " bytes: raise the part size", size, part_size);
-    char *upload_id = NULL;
-    enum s3dlio_rc rc = be->ops->mpu_create(be, key, &upload_id, err);
-    if (rc)
-        return rc;
-    size_t nparts = (size_t)((size + part_size - 1) / part_size);
-    struct s3dlio_part *parts = s3dlio_xcalloc(nparts, sizeof(*parts));
-    rc = put_parts(be, key, fd, size, part_size, upload_id, parts, err);
-    if (!rc)
-        rc = be->ops->mpu_complete(be, key, upload_id, parts, nparts, err);
-    if (rc) {
-        /* never leave a half-uploaded object's parts billed and invisible on the server */
-        struct s3dlio_error ignore = {0};
-        be->ops->mpu_abort(be, key, upload_id, &ignore);
-    }
-    free(parts);
-    free(upload_id);
-    return rc;
 }

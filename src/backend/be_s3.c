@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The s3:// backend: the ops table over the S3 client (one curl multi per backend). */
+/*
+ * The s3:// backend: the ops table over the S3 client (one curl multi per backend). Every
+ * request of the transfer engine, data or control, runs asynchronously here; pinned GETs
+ * are checked before their first body byte (see s3dlio_req in backend.h).
+ */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +25,15 @@ struct s3_state {
     size_t nready, ready_alloc;
 };
 
-/* What one in-flight object request needs besides the s3dlio_req. */
+/* What one in-flight request needs besides the s3dlio_req. */
 struct s3_inflight {
     struct s3dlio_s3_call call;
     struct s3dlio_req *req;
+    struct s3dlio_buf body; /* CompleteMultipartUpload XML */
     char range[64];
     char part[16];
+    char meta[24];
+    char if_match[84];
 };
 
 static struct s3_state *st(struct s3dlio_backend *be)
@@ -87,6 +95,63 @@ static enum s3dlio_rc s3_remove_batch(struct s3dlio_backend *be, const char *con
     return s3dlio_s3_delete_objects(st(be)->client, be->root.bucket, keys, n, errs, nfailed, err);
 }
 
+/* ---- checks of a GET's answer, before any of its bytes land ----------------------------- */
+
+static enum s3dlio_rc changed(struct s3dlio_s3_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static enum s3dlio_rc changed(struct s3dlio_s3_call *call, const char *fmt, ...)
+{
+    char target[1024], msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    s3dlio_s3_target(call->bucket, call->key, target, sizeof(target));
+    s3dlio_error_set(&call->err, S3DLIO_E_CHANGED, "get", target, "%s", msg);
+    call->err.http_status = (int)call->status;
+    snprintf(call->err.request_id, sizeof(call->err.request_id), "%s", call->request_id);
+    return S3DLIO_E_CHANGED;
+}
+
+static bool is_ranged(const struct s3dlio_req *req)
+{
+    return req->offset || req->length != S3DLIO_LEN_TO_END;
+}
+
+/*
+ * The answer must be the version pinned (ETag, size) and exactly the bytes asked for: a
+ * server that ignores If-Match or Range would otherwise mix versions or misplace bytes.
+ */
+static enum s3dlio_rc check_get(struct s3dlio_s3_call *call, void *ud)
+{
+    const struct s3dlio_req *req = ((struct s3_inflight *)ud)->req;
+    uint64_t total = call->total_size;
+    /* no ETag at all proves nothing either way; the size and range checks still apply */
+    if (req->if_match && *req->if_match && call->etag[0] && strcmp(call->etag, req->if_match))
+        return changed(call, "ETag is now '%s', not '%s' as listed", call->etag, req->if_match);
+    if (is_ranged(req)) {
+        uint64_t want_last = req->length == S3DLIO_LEN_TO_END || req->offset + req->length > total
+                                 ? total - 1
+                                 : req->offset + req->length - 1;
+        if (call->status != 206 || !call->has_range)
+            return changed(call, "HTTP %ld to a ranged GET of bytes %" PRIu64 "-: the server "
+                                 "ignored the Range header", call->status, req->offset);
+        if (call->range_first != req->offset || call->range_last != want_last)
+            return changed(call, "asked for bytes %" PRIu64 "-%" PRIu64 ", the server sent %" PRIu64
+                                 "-%" PRIu64, req->offset, want_last, call->range_first,
+                           call->range_last);
+    } else if (call->status != 200) {
+        return changed(call, "HTTP %ld to a whole-object GET", call->status);
+    }
+    if (req->size_pinned && total != req->expect_size)
+        return changed(call, "size is now %" PRIu64 " bytes, listed as %" PRIu64, total,
+                       req->expect_size);
+    return S3DLIO_OK;
+}
+
+/* ---- completions ---------------------------------------------------------------------------- */
+
 /* Body bytes a GET must deliver: the range asked for, cut at the object's end as S3 does. */
 static uint64_t expected_bytes(const struct s3dlio_req *req, const struct s3dlio_s3_call *call)
 {
@@ -98,32 +163,97 @@ static uint64_t expected_bytes(const struct s3dlio_req *req, const struct s3dlio
     return req->length;
 }
 
-static void object_done(struct s3dlio_s3_call *call, void *ud)
+/* A 412 to a pinned request: the version listed is gone. */
+static void precondition_failed(struct s3dlio_req *req, struct s3dlio_s3_call *call)
+{
+    char code[64];
+    snprintf(code, sizeof(code), "%s", call->err.s3_code[0] ? call->err.s3_code : "PreconditionFailed");
+    call->err.rc = S3DLIO_E_CHANGED;
+    snprintf(call->err.s3_code, sizeof(call->err.s3_code), "%s", code);
+    snprintf(call->err.message, sizeof(call->err.message),
+             "the object no longer has ETag '%s' (If-Match failed)", req->if_match);
+}
+
+static enum s3dlio_rc finish_get(struct s3dlio_req *req, struct s3dlio_s3_call *call,
+                                 enum s3dlio_rc rc)
+{
+    if (rc)
+        return rc;
+    uint64_t want = expected_bytes(req, call);
+    if (req->bytes == want)
+        return S3DLIO_OK;
+    /* a connection closed early can look like success to HTTP/1.1 without a length */
+    char target[1024];
+    s3dlio_s3_target(call->bucket, call->key, target, sizeof(target));
+    return s3dlio_error_set(&call->err, S3DLIO_E_INTEGRITY, "get", target,
+                            "got %" PRIu64 " bytes, expected %" PRIu64, req->bytes, want);
+}
+
+static void finish_head(struct s3dlio_req *req, const struct s3dlio_s3_call *call)
+{
+    req->parts_count = call->parts_count;
+    req->meta_part_size_out = call->meta_part_size;
+    req->etag_not_md5 = call->sse_opaque_etag;
+    /* a server that knows partNumber answers 206 with that part's size and the total */
+    if (req->part_number && call->status == 206 && call->has_range) {
+        req->part_length = call->content_length;
+        req->object_size = call->total_size;
+    } else {
+        req->object_size = call->content_length;
+    }
+}
+
+static void request_done(struct s3dlio_s3_call *call, void *ud)
 {
     struct s3_inflight *f = ud;
     struct s3dlio_req *req = f->req;
+    enum s3dlio_rc rc = call->rc;
     req->http_status = (int)call->status;
     req->bytes = call->body_bytes;
     req->object_size = call->total_size;
     req->t_first_byte_ns = call->t_first_byte_ns;
     req->t_total_ns = call->t_total_ns;
+    req->etag_not_md5 = call->sse_opaque_etag;
     snprintf(req->etag, sizeof(req->etag), "%s", call->etag);
-    enum s3dlio_rc rc = call->rc;
-    uint64_t want = expected_bytes(req, call);
-    if (!rc && req->op == S3DLIO_REQ_GET && req->bytes != want) {
-        /* a connection closed early can look like success to HTTP/1.1 without a length */
-        char target[1024];
-        s3dlio_s3_target(call->bucket, call->key, target, sizeof(target));
-        rc = s3dlio_error_set(&call->err, S3DLIO_E_INTEGRITY, "get", target,
-                              "got %" PRIu64 " bytes, expected %" PRIu64, req->bytes, want);
+    if (call->status == 412 && req->if_match)
+        precondition_failed(req, call), rc = S3DLIO_E_CHANGED;
+    switch (req->op) {
+    case S3DLIO_REQ_GET:
+        rc = finish_get(req, call, rc);
+        break;
+    case S3DLIO_REQ_HEAD:
+        if (!rc)
+            finish_head(req, call);
+        break;
+    case S3DLIO_REQ_MPU_CREATE:
+        if (!rc)
+            rc = s3dlio_s3_parse_mpu_create(call, &req->upload_id_out, &call->err);
+        break;
+    case S3DLIO_REQ_MPU_COMPLETE:
+        if (!rc)
+            rc = s3dlio_s3_parse_mpu_complete(call, req->etag, &call->err);
+        break;
+    default:
+        break;
     }
     if (rc)
         req->err = call->err;
     s3dlio_s3_call_release(call);
+    s3dlio_buf_release(&f->body);
     req->priv = NULL;
     free(f);
     if (req->done)
         req->done(req, rc, req->done_ud);
+}
+
+/* ---- building requests ----------------------------------------------------------------------- */
+
+static void pin(struct s3_inflight *f, const struct s3dlio_req *req)
+{
+    if (!req->if_match || !*req->if_match)
+        return;
+    snprintf(f->if_match, sizeof(f->if_match), "\"%s\"", req->if_match);
+    f->call.headers[f->call.nheaders++] = (struct s3dlio_kv){"If-Match", f->if_match};
 }
 
 static void setup_get(struct s3_inflight *f, struct s3dlio_req *req)
@@ -134,7 +264,9 @@ static void setup_get(struct s3_inflight *f, struct s3dlio_req *req)
     call->sink = req->sink;
     call->sink_ud = req->sink_ud;
     call->sink_offset = req->offset;
-    if (req->offset || req->length != S3DLIO_LEN_TO_END) {
+    call->check = check_get;
+    call->check_ud = f;
+    if (is_ranged(req)) {
         if (req->length == S3DLIO_LEN_TO_END)
             snprintf(f->range, sizeof(f->range), "bytes=%" PRIu64 "-", req->offset);
         else
@@ -142,6 +274,7 @@ static void setup_get(struct s3_inflight *f, struct s3dlio_req *req)
                      req->offset + req->length - 1);
         call->headers[call->nheaders++] = (struct s3dlio_kv){"Range", f->range};
     }
+    pin(f, req);
 }
 
 static void setup_put(struct s3_inflight *f, struct s3dlio_req *req)
@@ -162,32 +295,70 @@ static void setup_put(struct s3_inflight *f, struct s3dlio_req *req)
     }
 }
 
-static enum s3dlio_rc s3_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
+/* Fill f->call for req (on a zeroed call); false with req->err set if it cannot be built. */
+static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const char *bucket)
 {
-    struct s3_inflight *f = s3dlio_xcalloc(1, sizeof(*f));
-    f->req = req;
-    f->call.bucket = be->root.bucket;
-    f->call.key = req->key;
-    f->call.done = object_done;
-    f->call.done_ud = f;
-    if (req->op == S3DLIO_REQ_GET && req->length == 0) {
-        /* a zero-length range cannot be expressed in HTTP: nothing to fetch */
-        struct s3_state *s = st(be);
-        free(f);
-        req->bytes = 0;
-        s3dlio_xgrow((void **)&s->ready, sizeof(*s->ready), s->nready + 1, &s->ready_alloc);
-        s->ready[s->nready++] = req;
+    switch (req->op) {
+    case S3DLIO_REQ_GET:
+        setup_get(f, req);
+        return S3DLIO_OK;
+    case S3DLIO_REQ_PUT:
+    case S3DLIO_REQ_PUT_PART:
+        setup_put(f, req);
+        return S3DLIO_OK;
+    case S3DLIO_REQ_HEAD:
+        if (req->part_number)
+            snprintf(f->part, sizeof(f->part), "%d", req->part_number);
+        s3dlio_s3_prepare_head(&f->call, bucket, req->key, req->part_number ? f->part : NULL);
+        pin(f, req);
+        return S3DLIO_OK;
+    case S3DLIO_REQ_MPU_CREATE:
+        if (req->meta_part_size)
+            snprintf(f->meta, sizeof(f->meta), "%" PRIu64, req->meta_part_size);
+        s3dlio_s3_prepare_mpu_create(&f->call, bucket, req->key, req->meta_part_size ? f->meta : NULL);
+        return S3DLIO_OK;
+    case S3DLIO_REQ_MPU_COMPLETE:
+        f->body = (struct s3dlio_buf)S3DLIO_BUF_INIT(16u << 20);
+        return s3dlio_s3_prepare_mpu_complete(&f->call, bucket, req->key, req->upload_id,
+                                              req->parts, req->nparts, &f->body, &req->err);
+    case S3DLIO_REQ_MPU_ABORT:
+        s3dlio_s3_prepare_mpu_abort(&f->call, bucket, req->key, req->upload_id);
         return S3DLIO_OK;
     }
-    if (req->op == S3DLIO_REQ_GET)
-        setup_get(f, req);
-    else
-        setup_put(f, req);
+    return s3dlio_error_set(&req->err, S3DLIO_E_USAGE, "submit", req->key,
+                            "unknown request type %d", (int)req->op);
+}
+
+static void queue_ready(struct s3_state *s, struct s3dlio_req *req)
+{
+    s3dlio_xgrow((void **)&s->ready, sizeof(*s->ready), s->nready + 1, &s->ready_alloc);
+    s->ready[s->nready++] = req;
+}
+
+static enum s3dlio_rc s3_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
+{
+    req->bytes = 0;
+    req->upload_id_out = NULL;
+    if (req->op == S3DLIO_REQ_GET && req->length == 0) {
+        /* a zero-length range cannot be expressed in HTTP: nothing to fetch */
+        queue_ready(st(be), req);
+        return S3DLIO_OK;
+    }
+    struct s3_inflight *f = s3dlio_xcalloc(1, sizeof(*f));
+    f->req = req;
+    enum s3dlio_rc rc = setup(f, req, be->root.bucket);
+    f->call.bucket = be->root.bucket;
+    f->call.key = req->key;
+    f->call.done = request_done;
+    f->call.done_ud = f;
     req->priv = f;
-    enum s3dlio_rc rc = s3dlio_s3_call_start(st(be)->client, &f->call);
+    if (!rc)
+        rc = s3dlio_s3_call_start(st(be)->client, &f->call);
     if (rc) {
-        req->err = f->call.err;
+        if (f->call.err.rc)
+            req->err = f->call.err;
         s3dlio_s3_call_release(&f->call);
+        s3dlio_buf_release(&f->body);
         req->priv = NULL;
         free(f);
     }
@@ -212,23 +383,9 @@ static enum s3dlio_rc s3_progress(struct s3dlio_backend *be, int timeout_ms, siz
     return rc;
 }
 
-static enum s3dlio_rc s3_mpu_create(struct s3dlio_backend *be, const char *key, char **upload_id,
-                                    struct s3dlio_error *err)
+static void s3_cancel_all(struct s3dlio_backend *be)
 {
-    return s3dlio_s3_mpu_create(st(be)->client, be->root.bucket, key, upload_id, err);
-}
-
-static enum s3dlio_rc s3_mpu_complete(struct s3dlio_backend *be, const char *key,
-                                      const char *upload_id, const struct s3dlio_part *parts,
-                                      size_t nparts, struct s3dlio_error *err)
-{
-    return s3dlio_s3_mpu_complete(st(be)->client, be->root.bucket, key, upload_id, parts, nparts, err);
-}
-
-static enum s3dlio_rc s3_mpu_abort(struct s3dlio_backend *be, const char *key, const char *upload_id,
-                                   struct s3dlio_error *err)
-{
-    return s3dlio_s3_mpu_abort(st(be)->client, be->root.bucket, key, upload_id, err);
+    s3dlio_s3_client_cancel_all(st(be)->client);
 }
 
 static enum s3dlio_rc s3_bucket_create(struct s3dlio_backend *be, struct s3dlio_error *err)
@@ -256,9 +413,8 @@ const struct s3dlio_backend_ops s3dlio_backend_s3 = {
     .remove_batch = s3_remove_batch,
     .submit = s3_submit,
     .progress = s3_progress,
-    .mpu_create = s3_mpu_create,
-    .mpu_complete = s3_mpu_complete,
-    .mpu_abort = s3_mpu_abort,
+    .cancel_all = s3_cancel_all,
+    .multipart = true,
     .bucket_create = s3_bucket_create,
     .bucket_delete = s3_bucket_delete,
     .bucket_head = s3_bucket_head,

@@ -6,24 +6,29 @@
 #include <mpi.h>
 #include "s3dlio/backend.h"
 #include "s3dlio/coord.h"
+#include "s3dlio/stats.h"
 
 /* The listing as every rank sees it after the broadcast. */
 struct s3dlio_table {
     size_t n;
     uint64_t *sizes;
     int *owner;
+    uint8_t *flags;      /* S3DLIO_TABLE_* per object */
     const char **keys;   /* point into blob */
+    const char **etags;  /* ... as listed, "" unknown */
     char *blob;          /* the packed broadcast buffer */
     uint64_t total_bytes;
 };
+#define S3DLIO_TABLE_DIR_CONFLICT 1 /* another key has this one as its directory */
 void s3dlio_table_release(struct s3dlio_table *t);
 
 /*
- * Rank 0 packs list (sizes, owners, keys) and broadcasts it; the other ranks unpack.
- * owner (rank 0 only) is the partition. Collective.
+ * Rank 0 packs list (sizes, ETags, owners, flags, keys) and broadcasts it; the other ranks
+ * unpack. owner and flags (NULL: none) are rank 0's only. Collective.
  */
 enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *list, const int *owner,
-                                  struct s3dlio_table *t, struct s3dlio_error *err);
+                                  const uint8_t *flags, struct s3dlio_table *t,
+                                  struct s3dlio_error *err);
 
 /*
  * Agree on failure: every rank passes its rc; all learn whether any failed, and the first
@@ -32,16 +37,35 @@ enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *li
  */
 enum s3dlio_rc s3dlio_coord_agree(MPI_Comm comm, enum s3dlio_rc rc, struct s3dlio_error *err);
 
+/* What --steal works on: the whole job list, of which each rank takes chunks. */
+struct s3dlio_steal_work {
+    struct s3dlio_xfer_job *jobs;  /* every object, in listing order */
+    size_t n;
+    bool *taken;                   /* n flags: this rank took the job */
+    uint64_t chunk;                /* objects per chunk (0: about n / (8 x ranks)) */
+    bool mem;                      /* --to mem: memory per chunk taken, into shard */
+    uint64_t max_memory;           /* 0: none */
+    struct s3dlio_shard *shard;    /* blocks are added here */
+    size_t blocks_alloc;
+    const char *uri;               /* for messages */
+    bool memory_full;              /* out: this rank stopped taking chunks at --max-memory */
+};
+
+/*
+ * Run one engine on the chunks this rank takes (collective: window and barriers). Rank 0
+ * returns S3DLIO_E_LIMIT when chunks were left because no rank had room for them.
+ */
+enum s3dlio_rc s3dlio_coord_steal(MPI_Comm comm, struct s3dlio_backend *be,
+                                  struct s3dlio_steal_work *w, struct s3dlio_xfer_opts *xo,
+                                  struct s3dlio_xfer_stats *st, struct s3dlio_error *err);
+
 /* Live progress: a counter window on rank 0 that every rank adds its bytes to. */
 struct s3dlio_progress {
     MPI_Win win;
     uint64_t *counter;     /* rank 0's window memory */
     uint64_t reported;     /* what this rank has added so far */
-    uint64_t total;
-    double t0;
-    double last_print;
-    double line_s;         /* seconds between plain progress lines */
-    int mode;              /* 0 none, 1 lines, 2 bar */
+    struct s3dlio_progress_line line; /* rank 0's display */
+    int mode;              /* S3DLIO_PROGRESS_* */
     int rank;
     bool active;
 };

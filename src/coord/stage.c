@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stage: rank 0 lists and partitions, one broadcast carries the table, every rank pulls its
- * shard with its own engine (or, with --steal, takes chunks from a shared counter), and the
- * per-rank statistics and failed keys are gathered into one report on rank 0.
+ * stage: rank 0 lists and partitions, one broadcast carries the table (keys, sizes, ETags,
+ * owners), every rank pulls its shard with its own engine (or, with --steal, takes chunks
+ * from a shared counter), and the per-rank statistics and failed keys are gathered into one
+ * report on rank 0.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,9 +16,10 @@
 #include "coord/coord_int.h"
 #include "s3dlio/plan.h"
 #include "util/alloc.h"
-#include "xfer/datagen.h"
+#include "util/atomic_file.h"
 #include "util/log.h"
-#include "xfer/local.h"
+#include "util/retry.h"
+#include "xfer/datagen.h"
 
 #define MAX_FAILED_PER_RANK 100
 
@@ -42,10 +44,12 @@ void s3dlio_shard_release(struct s3dlio_shard *s)
         return;
     for (size_t i = 0; i < s->n; i++)
         free(s->keys[i]);
+    for (size_t i = 0; i < s->nblocks; i++)
+        free(s->blocks[i]);
     free(s->keys);
-    free(s->offsets);
     free(s->sizes);
-    free(s->arena);
+    free(s->data);
+    free(s->blocks);
     memset(s, 0, sizeof(*s));
 }
 
@@ -85,9 +89,26 @@ static void list_generated(const struct s3dlio_stage_opts *o, const struct s3dli
     s3dlio_plan_release(&plan);
 }
 
+/* Keys ending in '/' are folder markers (consoles, Hadoop): no data, not partitioned. */
+static size_t drop_markers(struct s3dlio_objlist *list)
+{
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < list->n; i++) {
+        size_t n = strlen(list->items[i].key);
+        if (n && list->items[i].key[n - 1] == '/') {
+            free(list->items[i].key);
+            dropped++;
+            continue;
+        }
+        list->items[kept++] = list->items[i];
+    }
+    list->n = kept;
+    return dropped;
+}
+
 static enum s3dlio_rc list_source(const struct s3dlio_config *cfg, const struct s3dlio_stage_opts *o,
                                   struct s3dlio_uri *uri, struct s3dlio_objlist *list,
-                                  double *list_s, struct s3dlio_error *err)
+                                  double *list_s, uint64_t *markers, struct s3dlio_error *err)
 {
     struct s3dlio_backend *be = NULL;
     double t0 = MPI_Wtime();
@@ -101,6 +122,8 @@ static enum s3dlio_rc list_source(const struct s3dlio_config *cfg, const struct 
         if (!rc)
             rc = s3dlio_backend_list_all(be, uri->key, NULL, 1000, list, err);
         s3dlio_backend_free(be);
+        if (!rc)
+            *markers = drop_markers(list);
     }
     *list_s = MPI_Wtime() - t0;
     if (!rc)
@@ -128,11 +151,31 @@ static int *partition_list(const struct s3dlio_objlist *list, const struct s3dli
     return owner;
 }
 
+/* A key another key uses as a directory cannot be a file: found once, over the whole listing. */
+static uint8_t *conflict_flags(const struct s3dlio_objlist *list, const struct s3dlio_stage_opts *o)
+{
+    if (o->kind != S3DLIO_JOB_GET || o->dest != S3DLIO_DEST_DIR || !list->n)
+        return NULL;
+    const char **keys = s3dlio_xcalloc(list->n, sizeof(*keys));
+    bool *conflict = s3dlio_xcalloc(list->n, sizeof(*conflict));
+    uint8_t *flags = s3dlio_xcalloc(list->n, 1);
+    for (size_t i = 0; i < list->n; i++)
+        keys[i] = list->items[i].key;
+    s3dlio_plan_dir_conflicts(keys, list->n, conflict);
+    for (size_t i = 0; i < list->n; i++)
+        flags[i] = conflict[i] ? S3DLIO_TABLE_DIR_CONFLICT : 0;
+    free(keys);
+    free(conflict);
+    return flags;
+}
+
 /* ---- each rank: jobs for its shard -------------------------------------------------------- */
 
 struct rank_work {
     struct s3dlio_plan plan;       /* jobs and the strings they point to */
     struct s3dlio_shard *shard;
+    bool *taken;                   /* plan.n flags: jobs this rank ran */
+    bool mem_full;                 /* --steal: this rank reached --max-memory */
 };
 
 /* PUT jobs: files under local_dir (table keys are relative paths) or generated objects. */
@@ -160,143 +203,164 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
                                  bool *capped, struct s3dlio_error *err)
 {
     struct s3dlio_objlist mine = {0};
+    bool *conflict = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*conflict));
     size_t count = 0;
     uint64_t bytes = 0;
-    for (size_t i = 0; i < t->n; i++)
-        if (o->steal || t->owner[i] == rank) {
-            s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, NULL);
-            count++;
-            bytes += t->sizes[i];
-        }
-    size_t unsafe = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!o->steal && t->owner[i] != rank)
+            continue;
+        conflict[mine.n] = t->flags[i] & S3DLIO_TABLE_DIR_CONFLICT;
+        s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, t->etags[i]);
+        count++;
+        bytes += t->sizes[i];
+    }
     enum s3dlio_rc rc = S3DLIO_OK;
     if (o->kind != S3DLIO_JOB_GET) {
         plan_put(&mine, o, uri, &w->plan);
-        s3dlio_objlist_release(&mine);
-        return S3DLIO_OK;
-    }
-    if (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM && o->max_memory &&
-        bytes > o->max_memory && !o->steal) {
+    } else if (o->dest == S3DLIO_DEST_MEM && o->max_memory && bytes > o->max_memory && !o->steal) {
         *capped = true;
         rc = s3dlio_error_set(err, S3DLIO_E_LIMIT, "stage", o->uri,
                               "shard of %zu objects, %" PRIu64 " bytes, exceeds --max-memory %" PRIu64
                               " bytes", count, bytes, o->max_memory);
-    }
-    if (!rc)
+    } else {
         s3dlio_plan_get(&w->plan, &mine, uri->key, o->dest == S3DLIO_DEST_DIR ? o->dest_path : NULL,
-                        o->dest == S3DLIO_DEST_NULL ? o->verify_gen : NULL, &unsafe);
+                        o->dest == S3DLIO_DEST_NULL ? o->verify_gen : NULL, conflict, NULL);
+    }
     s3dlio_objlist_release(&mine);
+    free(conflict);
+    w->taken = s3dlio_xcalloc(w->plan.n ? w->plan.n : 1, sizeof(*w->taken));
     return rc;
 }
 
-/* MEM: one arena for the shard, each object at a known offset (checked against the cap). */
-static enum s3dlio_rc setup_arena(struct rank_work *w, const struct s3dlio_stage_opts *o,
-                                  bool *capped, struct s3dlio_error *err)
+/* MEM, static partition: one block for the shard, each object at a known place. */
+static void setup_block(struct rank_work *w)
 {
     struct s3dlio_shard *s = w->shard;
     uint64_t total = 0;
     for (size_t i = 0; i < w->plan.n; i++)
         total += w->plan.jobs[i].size;
-    if (o->max_memory && total > o->max_memory) {
-        *capped = true;
-        return s3dlio_error_set(err, S3DLIO_E_LIMIT, "stage", o->uri,
-                                "%" PRIu64 " bytes to hold exceed --max-memory %" PRIu64, total,
-                                o->max_memory);
-    }
-    s->arena = s3dlio_xmalloc(total ? total : 1);
-    s->arena_bytes = total;
-    s->n = w->plan.n;
-    s->keys = s3dlio_xcalloc(s->n ? s->n : 1, sizeof(*s->keys));
-    s->offsets = s3dlio_xcalloc(s->n ? s->n : 1, sizeof(*s->offsets));
-    s->sizes = s3dlio_xcalloc(s->n ? s->n : 1, sizeof(*s->sizes));
+    s->blocks = s3dlio_xcalloc(1, sizeof(*s->blocks));
+    s->blocks[0] = s3dlio_xmalloc(total ? total : 1);
+    s->nblocks = 1;
+    s->bytes = total;
     uint64_t at = 0;
     for (size_t i = 0; i < w->plan.n; i++) {
         struct s3dlio_xfer_job *j = &w->plan.jobs[i];
         j->local = S3DLIO_LOCAL_MEMORY;
-        j->mem = s->arena + at;
-        s->keys[i] = s3dlio_xstrdup(j->key);
-        s->offsets[i] = at;
-        s->sizes[i] = j->size;
+        j->mem = s->blocks[0] + at;
         at += j->size;
     }
-    return S3DLIO_OK;
+}
+
+/* The shard lists what this rank holds: the objects it took that arrived whole. */
+static void index_shard(struct rank_work *w)
+{
+    struct s3dlio_shard *s = w->shard;
+    size_t n = 0;
+    for (size_t i = 0; i < w->plan.n; i++)
+        n += w->taken[i] && !w->plan.jobs[i].rc && w->plan.jobs[i].mem;
+    s->keys = s3dlio_xcalloc(n ? n : 1, sizeof(*s->keys));
+    s->sizes = s3dlio_xcalloc(n ? n : 1, sizeof(*s->sizes));
+    s->data = s3dlio_xcalloc(n ? n : 1, sizeof(*s->data));
+    for (size_t i = 0; i < w->plan.n; i++) {
+        const struct s3dlio_xfer_job *j = &w->plan.jobs[i];
+        if (!w->taken[i] || j->rc || !j->mem)
+            continue;
+        s->keys[s->n] = s3dlio_xstrdup(j->key);
+        s->sizes[s->n] = j->size;
+        s->data[s->n++] = j->mem;
+    }
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
 
-struct tick_ctx {
-    struct s3dlio_progress *progress;
-    uint64_t base; /* bytes of earlier chunks (steal) */
-};
-
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)
 {
-    struct tick_ctx *t = ud;
-    s3dlio_progress_update(t->progress, t->base + st->bytes);
+    s3dlio_progress_update(ud, st->bytes);
 }
 
 static void add_stats(struct s3dlio_rank_stats *rs, const struct s3dlio_xfer_stats *st)
 {
-    rs->objects += st->objects;
-    rs->failures += st->failures;
-    rs->bytes += st->bytes;
-    rs->requests += st->requests;
-    rs->retries += st->retries;
-    rs->throttled += st->throttled;
-    rs->server_errors += st->server_errors;
-    if (st->max_inflight > rs->max_inflight)
-        rs->max_inflight = st->max_inflight;
+    rs->objects = st->objects;
+    rs->failures = st->failures;
+    rs->bytes = st->bytes;
+    rs->requests = st->requests;
+    rs->retries = st->retries;
+    rs->throttled = st->throttled;
+    rs->server_errors = st->server_errors;
+    rs->max_inflight = st->max_inflight;
+    rs->changed = st->changed;
+    rs->restarted = st->restarted;
+    rs->verified = st->verified;
+    rs->not_verifiable = st->not_verifiable;
+    rs->aborted_uploads = st->aborted_uploads;
+    rs->backoff_ms = st->backoff_ms;
+    rs->limit_min = st->limit_min;
+    rs->limit_decreases = st->limit_decreases;
+    rs->nlimit_samples = st->nlimit_samples;
+    memcpy(rs->limit_samples, st->limit_samples, sizeof(rs->limit_samples));
+    rs->interrupted = st->interrupted;
 }
 
-static enum s3dlio_rc run_static(struct s3dlio_backend *be, struct rank_work *w,
-                                 struct s3dlio_xfer_opts *xo, struct s3dlio_rank_stats *rs)
+static enum s3dlio_rc run_jobs(MPI_Comm comm, struct s3dlio_backend *be, struct rank_work *w,
+                               const struct s3dlio_stage_opts *o, struct s3dlio_xfer_opts *xo,
+                               struct s3dlio_xfer_stats *st, struct s3dlio_error *err)
 {
-    struct s3dlio_xfer_stats st;
-    enum s3dlio_rc rc = s3dlio_xfer_run(be, w->plan.jobs, w->plan.n, xo, &st);
-    add_stats(rs, &st);
+    if (!o->steal) {
+        for (size_t i = 0; i < w->plan.n; i++)
+            w->taken[i] = true;
+        return s3dlio_xfer_run(be, w->plan.jobs, w->plan.n, xo, st);
+    }
+    struct s3dlio_steal_work sw = {
+        .jobs = w->plan.jobs, .n = w->plan.n, .taken = w->taken, .chunk = o->steal_chunk,
+        .mem = o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM,
+        .max_memory = o->max_memory, .shard = w->shard, .uri = o->uri,
+    };
+    enum s3dlio_rc rc = s3dlio_coord_steal(comm, be, &sw, xo, st, err);
+    w->mem_full = sw.memory_full;
     return rc;
 }
 
-/*
- * --steal: every rank holds the whole job list; chunks of it are taken in order from a
- * counter in rank 0's window with MPI_Fetch_and_op, so a rank that finishes early simply
- * takes more. Ranks never wait for each other.
- */
-static enum s3dlio_rc run_steal(MPI_Comm comm, struct s3dlio_backend *be, struct rank_work *w,
-                                struct s3dlio_xfer_opts *xo, struct s3dlio_rank_stats *rs,
-                                uint64_t chunk, struct tick_ctx *tick)
+static enum s3dlio_rc run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                const struct s3dlio_stage_opts *o, const struct s3dlio_uri *uri,
+                                struct rank_work *w, struct s3dlio_rank_stats *rs,
+                                const struct s3dlio_table *t, struct s3dlio_error *err)
 {
-    int rank, nranks;
-    uint64_t *counter = NULL, one = 1, next = 0;
-    MPI_Win win;
+    struct s3dlio_backend *be = NULL;
+    struct s3dlio_progress prog;
+    struct s3dlio_xfer_opts xo = o->xfer;
+    struct s3dlio_xfer_stats st;
+    int rank, mode = o->progress;
     MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
-    MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(uint64_t) : 0, sizeof(uint64_t), MPI_INFO_NULL,
-                     comm, &counter, &win);
-    if (rank == 0)
-        *counter = 0;
+    MPI_Bcast(&mode, 1, MPI_INT, 0, comm); /* rank 0's terminal decides, for all */
+    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
+    rc = s3dlio_coord_agree(comm, rc, err);
+    if (rc)
+        return rc;
+    xo.tick = on_tick;
+    xo.tick_ud = &prog;
+    xo.ttfb_hist = &rs->ttfb;
+    xo.total_hist = &rs->total;
+    if (!xo.jitter_seed) /* every rank its own backoff: throttled ranks must not retry together */
+        xo.jitter_seed = s3dlio_retry_seed((uint64_t)rank, (uint64_t)getpid(),
+                                           (uint64_t)(MPI_Wtime() * 1e9));
+    s3dlio_progress_init(&prog, comm, t->total_bytes, mode);
+    double c_user0, c_sys0, c_user1, c_sys1;
+    s3dlio_cpu_times(&c_user0, &c_sys0);
     MPI_Barrier(comm);
-    if (!chunk)
-        chunk = w->plan.n / ((uint64_t)nranks * 8) + 1;
-    enum s3dlio_rc rc = S3DLIO_OK, r;
-    for (;;) {
-        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
-        MPI_Fetch_and_op(&one, &next, MPI_UINT64_T, 0, 0, MPI_SUM, win);
-        MPI_Win_unlock(0, win);
-        uint64_t first = next * chunk;
-        if (first >= w->plan.n)
-            break;
-        uint64_t n = w->plan.n - first < chunk ? w->plan.n - first : chunk;
-        struct s3dlio_xfer_stats st;
-        r = s3dlio_xfer_run(be, w->plan.jobs + first, (size_t)n, xo, &st);
-        if (r && !rc)
-            rc = r;
-        add_stats(rs, &st);
-        tick->base += st.bytes;
-    }
-    /* jobs this rank never took keep rc 0, so collecting failures skips them */
-    MPI_Barrier(comm);
-    MPI_Win_free(&win);
+    double t0 = MPI_Wtime();
+    rc = run_jobs(comm, be, w, o, &xo, &st, err);
+    double t1 = MPI_Wtime();
+    s3dlio_cpu_times(&c_user1, &c_sys1);
+    add_stats(rs, &st);
+    s3dlio_progress_update(&prog, st.bytes);
+    s3dlio_progress_finish(&prog);
+    rs->t_start_ns = (uint64_t)(t0 * 1e9);
+    rs->t_end_ns = (uint64_t)(t1 * 1e9);
+    rs->wall_s = t1 - t0;
+    rs->cpu_user_s = c_user1 - c_user0;
+    rs->cpu_sys_s = c_sys1 - c_sys0;
+    s3dlio_backend_free(be);
     return rc;
 }
 
@@ -350,25 +414,44 @@ static void gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
 
 /* ---- the report file ---------------------------------------------------------------------- */
 
-static enum s3dlio_rc write_report(const struct s3dlio_report *r, const struct s3dlio_stage_opts *o,
-                                   char *path, size_t pathlen, struct s3dlio_error *err)
+/*
+ * Rank 0 opens the report before any transfer, as a temporary file beside its final name:
+ * an unwritable destination fails the job before it moves a byte, and a job that dies
+ * leaves no half-written report.
+ */
+static enum s3dlio_rc open_report(const struct s3dlio_stage_opts *o, const char *run_id,
+                                  struct s3dlio_atomic_file *f, char *path, size_t pathlen,
+                                  struct s3dlio_error *err)
 {
-    if (o->report_path) {
+    if (o->report_path)
         snprintf(path, pathlen, "%s", o->report_path);
-    } else {
-        char dir[512];
-        snprintf(dir, sizeof(dir), "profiles/%s", r->run_id);
-        snprintf(path, pathlen, "%s/report.json", dir);
-        s3dlio_local_make_parents(path);
-    }
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return s3dlio_error_set(err, S3DLIO_E_IO, "stage", path, "cannot write the report: %s",
-                                strerror(errno));
-    enum s3dlio_rc rc = s3dlio_report_write_json(r, f);
-    if (fclose(f) && !rc)
-        rc = s3dlio_error_set(err, S3DLIO_E_IO, "stage", path, "writing the report failed");
+    else
+        snprintf(path, pathlen, "profiles/%s/report.json", run_id);
+    const char *slash = strrchr(path, '/');
+    enum s3dlio_rc rc = s3dlio_atomic_open(f, path, slash ? (size_t)(slash - path) + 1 : 0,
+                                           o->command ? o->command : "stage", err);
+    if (rc && err)
+        snprintf(err->message + strlen(err->message),
+                 sizeof(err->message) - strlen(err->message), " (the report; see --report)");
     return rc;
+}
+
+static enum s3dlio_rc write_report(const struct s3dlio_report *r, struct s3dlio_atomic_file *f,
+                                   const char *op, struct s3dlio_error *err)
+{
+    int fd = dup(f->fd);
+    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+    enum s3dlio_rc rc = fp ? s3dlio_report_write_json(r, fp) : S3DLIO_E_IO;
+    if (fp && fclose(fp) && !rc)
+        rc = S3DLIO_E_IO;
+    else if (!fp && fd >= 0)
+        close(fd);
+    if (rc) {
+        s3dlio_error_set(err, rc, op, f->path, "writing the report failed: %s", strerror(errno));
+        s3dlio_atomic_discard(f);
+        return rc;
+    }
+    return s3dlio_atomic_commit(f, false, op, err);
 }
 
 static void make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o, char out[64])
@@ -411,112 +494,117 @@ static void fill_identity(struct s3dlio_report *r, const struct s3dlio_stage_opt
     r->list_s = list_s;
 }
 
-static enum s3dlio_rc run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
-                                const struct s3dlio_stage_opts *o, const struct s3dlio_uri *uri,
-                                struct rank_work *w, struct s3dlio_rank_stats *rs,
-                                const struct s3dlio_table *t)
+/* Rank 0 lists and partitions; every rank gets the table and builds its jobs. Collective. */
+static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
+                               const struct s3dlio_stage_opts *o, struct s3dlio_uri *uri,
+                               struct s3dlio_table *table, struct rank_work *w, double *list_s,
+                               uint64_t *markers, bool *capped, struct s3dlio_error *err)
 {
-    struct s3dlio_backend *be = NULL;
-    struct s3dlio_error err = {0};
-    struct s3dlio_progress prog;
-    struct tick_ctx tick = {.progress = &prog};
-    struct s3dlio_xfer_opts xo = o->xfer;
-    int mode = o->progress;
-    MPI_Bcast(&mode, 1, MPI_INT, 0, comm); /* rank 0's terminal decides, for all */
-    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, &err);
-    rc = s3dlio_coord_agree(comm, rc, &err);
-    if (rc)
-        return rc;
-    xo.tick = on_tick;
-    xo.tick_ud = &tick;
-    xo.ttfb_hist = &rs->ttfb;
-    xo.total_hist = &rs->total;
-    s3dlio_progress_init(&prog, comm, t->total_bytes, mode);
-    double c_user0, c_sys0, c_user1, c_sys1;
-    s3dlio_cpu_times(&c_user0, &c_sys0);
-    MPI_Barrier(comm);
-    double t0 = MPI_Wtime();
-    rc = o->steal ? run_steal(comm, be, w, &xo, rs, o->steal_chunk, &tick) : run_static(be, w, &xo, rs);
-    double t1 = MPI_Wtime();
-    s3dlio_cpu_times(&c_user1, &c_sys1);
-    s3dlio_progress_update(&prog, tick.base + (o->steal ? 0 : rs->bytes));
-    s3dlio_progress_finish(&prog);
-    rs->t_start_ns = (uint64_t)(t0 * 1e9);
-    rs->t_end_ns = (uint64_t)(t1 * 1e9);
-    rs->wall_s = t1 - t0;
-    rs->cpu_user_s = c_user1 - c_user0;
-    rs->cpu_sys_s = c_sys1 - c_sys0;
-    s3dlio_backend_free(be);
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    struct s3dlio_objlist list = {0};
+    int *owner = NULL;
+    uint8_t *flags = NULL;
+    enum s3dlio_rc rc = s3dlio_uri_parse(uri, o->uri, err);
+    if (!rc && rank == 0)
+        rc = list_source(cfg, o, uri, &list, list_s, markers, err);
+    if (!(rc = s3dlio_coord_agree(comm, rc, err))) {
+        if (rank == 0) {
+            owner = partition_list(&list, o, nranks);
+            flags = conflict_flags(&list, o);
+        }
+        rc = s3dlio_table_bcast(comm, &list, owner, flags, table, err);
+        if (!rc)
+            rc = build_jobs(table, o, uri, rank, w, capped, err);
+        if (!rc && o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM && !o->steal)
+            setup_block(w);
+        rc = s3dlio_coord_agree(comm, rc, err);
+    }
+    s3dlio_objlist_release(&list);
+    free(owner);
+    free(flags);
     return rc;
+}
+
+/* Counts every rank needs (the caller's result), summed. */
+static void sum_outcome(MPI_Comm comm, const struct s3dlio_rank_stats *rs,
+                        struct s3dlio_stage_result *res)
+{
+    uint64_t mine[3] = {rs->objects, rs->failures, rs->interrupted}, all[3] = {0, 0, 0};
+    MPI_Allreduce(mine, all, 3, MPI_UINT64_T, MPI_SUM, comm);
+    res->objects = all[0];
+    res->failures = all[1];
+    res->interrupted = all[2] > 0;
 }
 
 enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg,
                                   const struct s3dlio_stage_opts *o, FILE *out,
                                   struct s3dlio_stage_result *res, struct s3dlio_error *err)
 {
-    int rank, nranks;
+    int rank;
     MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
     memset(res, 0, sizeof(*res));
     struct s3dlio_uri uri = {0};
-    struct s3dlio_objlist list = {0};
     struct s3dlio_table table = {0};
     struct rank_work w = {.shard = &res->shard};
     struct s3dlio_rank_stats *rs = s3dlio_xcalloc(1, sizeof(*rs));
     struct s3dlio_report report = {0};
     struct s3dlio_error local = {0};
+    struct s3dlio_atomic_file rfile = S3DLIO_ATOMIC_FILE_INIT;
     double list_s = 0;
-    int *owner = NULL;
+    uint64_t markers = 0;
     bool capped = false;
-    enum s3dlio_rc rc = s3dlio_uri_parse(&uri, o->uri, &local);
-    if (!rc && rank == 0)
-        rc = list_source(cfg, o, &uri, &list, &list_s, &local);
-    if ((rc = s3dlio_coord_agree(comm, rc, &local)))
+    enum s3dlio_rc rc = plan_job(comm, cfg, o, &uri, &table, &w, &list_s, &markers, &capped, &local);
+    if (rc)
         goto out;
+    make_run_id(comm, o, report.run_id);
     if (rank == 0)
-        owner = partition_list(&list, o, nranks);
-    rc = s3dlio_table_bcast(comm, &list, owner, &table, &local);
-    s3dlio_objlist_release(&list);
-    if (!rc)
-        rc = build_jobs(&table, o, &uri, rank, &w, &capped, &local);
-    if (!rc && o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM)
-        rc = setup_arena(&w, o, &capped, &local);
+        rc = open_report(o, report.run_id, &rfile, res->report_file, sizeof(res->report_file), &local);
     if ((rc = s3dlio_coord_agree(comm, rc, &local)))
         goto out;
     rs->rank = rank;
     gethostname(rs->host, sizeof(rs->host) - 1);
     rs->concurrency = o->kind == S3DLIO_JOB_GET ? o->xfer.get_concurrency : o->xfer.put_concurrency;
-    enum s3dlio_rc run_rc = run_shard(comm, cfg, o, &uri, &w, rs, &table);
+    struct s3dlio_error run_err = {0};
+    enum s3dlio_rc run_rc = run_shard(comm, cfg, o, &uri, &w, rs, &table, &run_err);
+    if (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM)
+        index_shard(&w);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
-    rs->memory_capped = capped;
-    make_run_id(comm, o, report.run_id);
+    rs->memory_capped = capped || w.mem_full;
     gather_report(comm, rs, &w, &report);
-    uint64_t counts[2] = {rs->objects, rs->failures}, all[2] = {0, 0};
-    MPI_Allreduce(counts, all, 2, MPI_UINT64_T, MPI_SUM, comm);
-    res->objects = all[0];
-    res->failures = all[1];
+    sum_outcome(comm, rs, res);
     if (rank == 0) {
         fill_identity(&report, o, list_s);
+        report.folder_markers = markers;
         s3dlio_report_build(&report);
         if (out)
             s3dlio_report_print_table(&report, out);
-        rc = write_report(&report, o, res->report_file, sizeof(res->report_file), &local);
+        rc = write_report(&report, &rfile, report.command, &local);
     }
     rc = s3dlio_coord_agree(comm, rc, &local);
-    /* a loop failure without failed objects (the event loop itself broke) is agreed too;
-     * every rank calls the agreement, whatever its own outcome */
-    enum s3dlio_rc loop_rc = s3dlio_coord_agree(comm, !rc && !all[1] ? run_rc : S3DLIO_OK, &local);
-    if (!rc && all[1])
+    if (res->interrupted) {
+        rc = rc ? rc : S3DLIO_E_ABORTED;
+        goto out;
+    }
+    /* a loop failure without failed objects (the event loop itself broke, or --steal left
+     * chunks nobody had room for) is agreed too; every rank calls the agreement */
+    enum s3dlio_rc loop_rc =
+        s3dlio_coord_agree(comm, !rc && !res->failures ? run_rc : S3DLIO_OK, &run_err);
+    if (!rc && res->failures)
         rc = run_rc ? run_rc : S3DLIO_E_S3;
-    if (!rc)
+    if (!rc && loop_rc) {
         rc = loop_rc;
+        local = run_err;
+    }
 out:
+    s3dlio_atomic_discard(&rfile);
     if (rc && err)
         *err = local;
     free(report.ranks);
     free(report.failed);
-    free(owner);
     free(rs);
+    free(w.taken);
     s3dlio_plan_release(&w.plan);
     s3dlio_table_release(&table);
     s3dlio_uri_release(&uri);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The listing and its partition travel in one broadcast of a packed table:
- * [n][sizes n x u64][owners n x i32][keys, NUL-separated]. No per-object messages.
+ * [n][sizes n x u64][owners n x i32][flags n x u8, padded to 8][keys, NUL-separated]
+ * [ETags, NUL-separated]. No per-object messages.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,24 @@ void s3dlio_table_release(struct s3dlio_table *t)
     if (!t)
         return;
     free(t->keys);
+    free(t->etags);
     free(t->blob);
     memset(t, 0, sizeof(*t));
 }
 
-static char *pack(const struct s3dlio_objlist *list, const int *owner, uint64_t *len)
+static uint64_t pad8(uint64_t n)
 {
-    uint64_t keys = 0, n = list->n;
+    return (n + 7) & ~(uint64_t)7;
+}
+
+static char *pack(const struct s3dlio_objlist *list, const int *owner, const uint8_t *flags,
+                  uint64_t *len)
+{
+    uint64_t strings = 0, n = list->n;
     for (size_t i = 0; i < list->n; i++)
-        keys += strlen(list->items[i].key) + 1;
-    *len = 8 + n * 8 + n * 4 + keys;
-    char *blob = s3dlio_xmalloc(*len), *p = blob;
+        strings += strlen(list->items[i].key) + 1 + strlen(list->items[i].etag) + 1;
+    *len = 8 + n * 8 + n * 4 + pad8(n) + strings;
+    char *blob = s3dlio_xcalloc(1, *len), *p = blob;
     memcpy(p, &n, 8);
     p += 8;
     for (size_t i = 0; i < list->n; i++, p += 8)
@@ -32,9 +40,17 @@ static char *pack(const struct s3dlio_objlist *list, const int *owner, uint64_t 
         int32_t o = owner[i];
         memcpy(p, &o, 4);
     }
+    if (flags)
+        memcpy(p, flags, n);
+    p += pad8(n);
     for (size_t i = 0; i < list->n; i++) {
         size_t k = strlen(list->items[i].key) + 1;
         memcpy(p, list->items[i].key, k);
+        p += k;
+    }
+    for (size_t i = 0; i < list->n; i++) {
+        size_t k = strlen(list->items[i].etag) + 1;
+        memcpy(p, list->items[i].etag, k);
         p += k;
     }
     return blob;
@@ -49,25 +65,32 @@ static void unpack(struct s3dlio_table *t)
     /* the blob is 8-byte aligned from malloc and the arrays start at 8: aligned access */
     t->sizes = (uint64_t *)(void *)(p + 8);
     t->owner = (int *)(void *)(p + 8 + n * 8);
+    t->flags = (uint8_t *)(p + 8 + n * 12);
     t->keys = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*t->keys));
-    const char *k = p + 8 + n * 12;
+    t->etags = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*t->etags));
+    const char *k = p + 8 + n * 12 + pad8(n);
     t->total_bytes = 0;
     for (size_t i = 0; i < t->n; i++) {
         t->keys[i] = k;
         k += strlen(k) + 1;
         t->total_bytes += t->sizes[i];
     }
+    for (size_t i = 0; i < t->n; i++) {
+        t->etags[i] = k;
+        k += strlen(k) + 1;
+    }
 }
 
 enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *list, const int *owner,
-                                  struct s3dlio_table *t, struct s3dlio_error *err)
+                                  const uint8_t *flags, struct s3dlio_table *t,
+                                  struct s3dlio_error *err)
 {
     int rank;
     uint64_t len = 0;
     MPI_Comm_rank(comm, &rank);
     memset(t, 0, sizeof(*t));
     if (rank == 0)
-        t->blob = pack(list, owner, &len);
+        t->blob = pack(list, owner, flags, &len);
     MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
     if (rank != 0)
         t->blob = s3dlio_xmalloc(len ? len : 1);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include "s3/xml.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -38,6 +39,7 @@ struct s3dlio_s3_client {
      * allocated again per request, which keeps the heap (and peak RSS) flat over long runs */
     CURL **idle;
     size_t nidle, idle_alloc;
+    struct call_priv *calls; /* in flight, for cancel_all */
     uint64_t rng; /* backoff jitter of synchronous retries */
 };
 
@@ -51,6 +53,9 @@ struct call_priv {
     uint64_t t_start_ns;
     uint64_t src_off;
     enum s3dlio_rc cb_rc; /* failure raised by a sink or source callback */
+    long status;          /* of the response being received (checked once, then cached) */
+    bool checked;         /* the check callback ran and passed */
+    struct call_priv *prev, *next; /* the client's in-flight list */
 };
 
 static uint64_t now_ns(void)
@@ -114,7 +119,7 @@ enum s3dlio_rc s3dlio_s3_client_new(const struct s3dlio_config *cfg, int max_con
     enum s3dlio_rc rc = S3DLIO_OK;
     char aws[256];
     c->cfg = cfg;
-    c->rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 16);
+    c->rng = s3dlio_retry_seed((uint64_t)(uintptr_t)c, (uint64_t)getpid(), now_ns());
     if (cfg->endpoint && *cfg->endpoint) {
         rc = parse_endpoint(c, cfg->endpoint, err);
         /* custom endpoints rarely have wildcard DNS for buckets: path style by default */
@@ -287,16 +292,34 @@ static bool is_2xx(long status)
     return status >= 200 && status < 300;
 }
 
+/* The check callback, once per 2xx response; false when it refused the response. */
+static bool run_check(struct s3dlio_s3_call *call, struct call_priv *p)
+{
+    if (p->checked || !call->check)
+        return true;
+    p->checked = true;
+    enum s3dlio_rc rc = call->check(call, call->check_ud);
+    if (rc) {
+        p->cb_rc = rc;
+        if (!call->err.rc)
+            call->err.rc = rc;
+    }
+    return !rc;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
     struct s3dlio_s3_call *call = ud;
     struct call_priv *p = call->priv;
     size_t n = size * nmemb;
-    long status = 0;
-    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (!call->t_first_byte_ns)
+    if (!call->t_first_byte_ns) {
         call->t_first_byte_ns = now_ns() - p->t_start_ns;
-    if (is_2xx(status) && call->sink) {
+        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &p->status);
+        call->status = p->status; /* the check reads it before finish sets it for good */
+    }
+    if (is_2xx(p->status) && !run_check(call, p))
+        return 0; /* aborts the transfer before a byte of this response is delivered */
+    if (is_2xx(p->status) && call->sink) {
         enum s3dlio_rc rc = call->sink(call->sink_ud, call->sink_offset + call->body_bytes, data, n);
         if (rc) {
             p->cb_rc = rc;
@@ -340,6 +363,21 @@ static uint64_t to_u64(const char *s)
     return s[0] ? strtoull(s, NULL, 10) : 0;
 }
 
+/* "bytes a-b/total" (total may be '*'); anything else leaves has_range false. */
+static void parse_content_range(struct s3dlio_s3_call *call, const char *v)
+{
+    unsigned long long a, b;
+    int used = 0;
+    if (strncasecmp(v, "bytes ", 6) || sscanf(v + 6, "%llu-%llu%n", &a, &b, &used) != 2 ||
+        v[6 + used] != '/' || b < a)
+        return;
+    call->has_range = true;
+    call->range_first = a;
+    call->range_last = b;
+    if (v[6 + used + 1] != '*')
+        call->total_size = to_u64(v + 6 + used + 1);
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 {
     struct s3dlio_s3_call *call = ud;
@@ -349,6 +387,9 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
         /* a new response (after a redirect or 100): forget the previous one's headers */
         call->etag[0] = '\0';
         call->content_length = call->total_size = 0;
+        call->has_range = call->sse_opaque_etag = false;
+        call->range_first = call->range_last = call->meta_part_size = 0;
+        call->parts_count = 0;
     } else if (header_is(line, len, "ETag")) {
         header_value(line, len, call->etag, sizeof(call->etag));
     } else if (header_is(line, len, "x-amz-request-id")) {
@@ -360,9 +401,20 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
             call->total_size = call->content_length;
     } else if (header_is(line, len, "Content-Range")) {
         header_value(line, len, v, sizeof(v));
-        const char *slash = strrchr(v, '/');
-        if (slash && slash[1] != '*')
-            call->total_size = to_u64(slash + 1);
+        parse_content_range(call, v);
+    } else if (header_is(line, len, "x-amz-mp-parts-count")) {
+        header_value(line, len, v, sizeof(v));
+        call->parts_count = (int)to_u64(v);
+    } else if (header_is(line, len, "x-amz-meta-s3dlio-part-size")) {
+        header_value(line, len, v, sizeof(v));
+        call->meta_part_size = to_u64(v);
+    } else if (header_is(line, len, "x-amz-server-side-encryption")) {
+        header_value(line, len, v, sizeof(v));
+        /* SSE-S3 (AES256) keeps MD5 ETags; KMS and DSSE-KMS do not */
+        if (!strncasecmp(v, "aws:kms", 7))
+            call->sse_opaque_etag = true;
+    } else if (header_is(line, len, "x-amz-server-side-encryption-customer-algorithm")) {
+        call->sse_opaque_etag = true;
     } else if (header_is(line, len, "Last-Modified")) {
         header_value(line, len, v, sizeof(v));
         call->last_modified = (int64_t)curl_getdate(v, NULL);
@@ -492,6 +544,17 @@ static void give_handle(struct s3dlio_s3_client *c, CURL *e)
     c->idle[c->nidle++] = e;
 }
 
+static void unlink_call(struct s3dlio_s3_client *c, struct call_priv *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else if (c->calls == p)
+        c->calls = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+}
+
 static void free_priv(struct s3dlio_s3_call *call)
 {
     struct call_priv *p = call->priv;
@@ -547,6 +610,10 @@ enum s3dlio_rc s3dlio_s3_call_start(struct s3dlio_s3_client *c, struct s3dlio_s3
         goto out;
     }
     c->inflight++;
+    p->next = c->calls;
+    if (c->calls)
+        c->calls->prev = p;
+    c->calls = p;
 out:
     s3dlio_buf_release(&host);
     s3dlio_buf_release(&path);
@@ -566,6 +633,9 @@ static enum s3dlio_rc transport_error(const struct s3dlio_s3_client *c, struct s
         rc = S3DLIO_E_TIMEOUT;
     const char *detail = p->curl_err[0] ? p->curl_err : curl_easy_strerror(cc);
     call->err.curl_code = (int)cc;
+    /* nothing reached the server: a refusal may mean overload, and nothing was half-done */
+    call->err.no_connection = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+                              cc == CURLE_SSL_CONNECT_ERROR;
     if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_OPERATION_TIMEDOUT ||
         cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION)
         return s3dlio_error_set(&call->err, rc, call->op, target, "endpoint '%s://%s': %s", c->scheme,
@@ -627,6 +697,9 @@ static void finish(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call, CURL
                      sizeof(target));
     curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &call->status);
     call->t_total_ns = now_ns() - p->t_start_ns;
+    p->status = call->status;
+    if (!p->cb_rc && cc == CURLE_OK && is_2xx(call->status))
+        run_check(call, p); /* a response without a body is checked here */
     if (p->cb_rc && p->cb_rc != S3DLIO_E_LIMIT && call->err.rc == S3DLIO_OK)
         call->rc = s3dlio_error_set(&call->err, p->cb_rc, call->op, target,
                                     "%s", cc == CURLE_ABORTED_BY_CALLBACK ? "reading the body failed"
@@ -642,8 +715,29 @@ static void finish(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call, CURL
     S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_S3, "%s '%s' -> %ld in %.1f ms", call->method, target,
                call->status, (double)call->t_total_ns / 1e6);
     curl_multi_remove_handle(c->multi, p->easy);
+    unlink_call(c, p);
     free_priv(call);
     c->inflight--;
+}
+
+void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c)
+{
+    while (c->calls) {
+        struct call_priv *p = c->calls;
+        struct s3dlio_s3_call *call = NULL;
+        curl_easy_getinfo(p->easy, CURLINFO_PRIVATE, (char **)&call);
+        char target[1024];
+        s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
+                         sizeof(target));
+        curl_multi_remove_handle(c->multi, p->easy);
+        unlink_call(c, p);
+        c->inflight--;
+        call->t_total_ns = now_ns() - p->t_start_ns;
+        call->rc = s3dlio_error_set(&call->err, S3DLIO_E_ABORTED, call->op, target, "interrupted");
+        free_priv(call);
+        if (call->done)
+            call->done(call, call->done_ud);
+    }
 }
 
 enum s3dlio_rc s3dlio_s3_client_progress(struct s3dlio_s3_client *c, int timeout_ms, size_t *inflight)
@@ -691,19 +785,32 @@ static enum s3dlio_rc perform_once(struct s3dlio_s3_client *c, struct s3dlio_s3_
 }
 
 /*
- * Synchronous calls (listing, HEAD, deletes, multipart control) get the engine's retry
- * policy too: a listing that dies on one 503 would fail a whole job. Streaming bodies
- * cannot be replayed here; those requests go through the engine, which retries them.
+ * Synchronous calls (listing, HEAD, deletes) get the engine's retry policy too: a listing
+ * that dies on one 503 would fail a whole job, and one that dies while the server restarts
+ * would fail it too. Streaming bodies cannot be replayed here; those requests go through
+ * the engine, which retries them.
  */
 enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call,
                                       struct s3dlio_error *err)
 {
-    int retries = c->cfg->retries >= 0 ? c->cfg->retries : 0;
+    const struct s3dlio_config *cfg = c->cfg;
+    struct s3dlio_retry_policy pol = S3DLIO_RETRY_POLICY_DEFAULT;
+    pol.retries = cfg->retries >= 0 ? cfg->retries : 0;
+    if (cfg->retry_time_ms >= 0)
+        pol.time_ms = (uint64_t)cfg->retry_time_ms;
+    if (cfg->retry_base_ms > 0)
+        pol.base_ms = (uint64_t)cfg->retry_base_ms;
+    if (cfg->retry_cap_ms > 0)
+        pol.cap_ms = (uint64_t)cfg->retry_cap_ms;
+    uint64_t first_fail = 0;
     enum s3dlio_rc rc = perform_once(c, call);
-    for (int attempt = 1; rc && attempt <= retries && !call->source &&
-                          s3dlio_retry_is_transient(&call->err);
-         attempt++) {
-        uint64_t ms = s3dlio_retry_backoff_ms(&c->rng, attempt, 100, 5000);
+    for (int attempt = 1; rc && !call->source; attempt++) {
+        uint64_t now = now_ns();
+        if (!first_fail)
+            first_fail = now;
+        if (!s3dlio_retry_allowed(&pol, &call->err, attempt, (now - first_fail) / 1000000u))
+            break;
+        uint64_t ms = s3dlio_retry_backoff_ms(&c->rng, attempt, pol.base_ms, pol.cap_ms);
         S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_S3, "retry %d of %s in %" PRIu64 " ms: %s", attempt,
                    call->op, ms, call->err.message);
         struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};

@@ -18,6 +18,12 @@ struct s3dlio_s3_client;
 struct s3dlio_s3_call;
 
 typedef void s3dlio_s3_call_done_fn(struct s3dlio_s3_call *call, void *ud);
+/*
+ * Called once, when a 2xx response's headers are complete and before the first body byte
+ * goes to the sink (or at the end, for a response without a body). A non-OK return, with
+ * call->err filled, aborts the transfer: no byte of a response that fails it reaches the sink.
+ */
+typedef enum s3dlio_rc s3dlio_s3_check_fn(struct s3dlio_s3_call *call, void *ud);
 
 #define S3DLIO_S3_MAX_QUERY 8
 #define S3DLIO_S3_MAX_HEADERS 8
@@ -45,6 +51,8 @@ struct s3dlio_s3_call {
     s3dlio_sink_fn *sink;           /* 2xx response body; NULL: kept in resp_body */
     void *sink_ud;
     uint64_t sink_offset;           /* object offset of the first body byte (ranged GET) */
+    s3dlio_s3_check_fn *check;      /* optional, see s3dlio_s3_check_fn */
+    void *check_ud;
     s3dlio_s3_call_done_fn *done;   /* async only */
     void *done_ud;
     /* response */
@@ -53,6 +61,11 @@ struct s3dlio_s3_call {
     char request_id[128];
     uint64_t content_length;
     uint64_t total_size;            /* from Content-Range "bytes a-b/total", else content_length */
+    bool has_range;                 /* a Content-Range "bytes a-b/total" was received */
+    uint64_t range_first, range_last; /* its a and b */
+    int parts_count;                /* x-amz-mp-parts-count */
+    uint64_t meta_part_size;        /* x-amz-meta-s3dlio-part-size */
+    bool sse_opaque_etag;           /* SSE-KMS / SSE-C: the ETag is not an MD5 of the data */
     int64_t last_modified;
     uint64_t body_bytes;            /* body bytes delivered to sink or resp_body */
     uint64_t t_first_byte_ns;
@@ -73,7 +86,14 @@ void s3dlio_s3_client_free(struct s3dlio_s3_client *c);
 enum s3dlio_rc s3dlio_s3_call_start(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call);
 /* Drive transfers for at most timeout_ms; *inflight is what is left. */
 enum s3dlio_rc s3dlio_s3_client_progress(struct s3dlio_s3_client *c, int timeout_ms, size_t *inflight);
-/* Run call to completion; returns call->rc and copies call->err into err. */
+/* Stop every call in flight; each one's done runs now with rc S3DLIO_E_ABORTED. */
+void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c);
+/*
+ * Run call to completion, retrying transient failures by the configuration's policy
+ * (retries, retry_time_ms, backoff): meant for calls made outside the transfer engine's
+ * loop (listing, stat, delete), where sleeping holds up nothing else. Returns call->rc and
+ * copies call->err into err.
+ */
 enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call,
                                       struct s3dlio_error *err);
 /* Free what a finished call holds (response body). */

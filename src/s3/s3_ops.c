@@ -75,11 +75,19 @@ enum s3dlio_rc s3dlio_s3_list_v2(struct s3dlio_s3_client *c, const char *bucket,
     return rc;
 }
 
+void s3dlio_s3_prepare_head(struct s3dlio_s3_call *call, const char *bucket, const char *key,
+                            const char *part_number)
+{
+    init_call(call, "stat", "HEAD", bucket, key);
+    if (part_number)
+        add_query(call, "partNumber", part_number);
+}
+
 enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *bucket, const char *key,
                                      struct s3dlio_object *out, struct s3dlio_error *err)
 {
     struct s3dlio_s3_call call;
-    init_call(&call, "stat", "HEAD", bucket, key);
+    s3dlio_s3_prepare_head(&call, bucket, key, NULL);
     enum s3dlio_rc rc = s3dlio_s3_call_perform(c, &call, err);
     if (rc == S3DLIO_E_NOT_FOUND && err && !err->s3_code[0]) {
         /* HEAD has no body: tell a missing key from a missing bucket with one more HEAD */
@@ -131,9 +139,9 @@ static void record_failures(const char *bucket, const char *const *keys, size_t 
     *nfailed = nf;
 }
 
-enum s3dlio_rc s3dlio_s3_delete_objects(struct s3dlio_s3_client *c, const char *bucket,
-                                        const char *const *keys, size_t n, struct s3dlio_error *errs,
-                                        size_t *nfailed, struct s3dlio_error *err)
+static enum s3dlio_rc delete_batch(struct s3dlio_s3_client *c, const char *bucket,
+                                   const char *const *keys, size_t n, struct s3dlio_error *errs,
+                                   size_t *nfailed, struct s3dlio_error *err)
 {
     struct s3dlio_buf body = S3DLIO_BUF_INIT(64u << 20);
     struct s3dlio_s3_call call;
@@ -167,6 +175,42 @@ out:
     s3dlio_delete_failures_free(fail, nfail);
     s3dlio_s3_call_release(&call);
     s3dlio_buf_release(&body);
+    return rc;
+}
+
+enum s3dlio_rc s3dlio_s3_delete_objects(struct s3dlio_s3_client *c, const char *bucket,
+                                        const char *const *keys, size_t n, struct s3dlio_error *errs,
+                                        size_t *nfailed, struct s3dlio_error *err)
+{
+    /* a key with characters XML 1.0 cannot carry (a control character) cannot be named in a
+     * DeleteObjects body: it goes alone, as a DeleteObject with the key in the URL */
+    const char **batch = s3dlio_xcalloc(n + 1, sizeof(*batch));
+    size_t *where = s3dlio_xcalloc(n + 1, sizeof(*where));
+    struct s3dlio_error *berrs = s3dlio_xcalloc(n + 1, sizeof(*berrs));
+    size_t nb = 0, nf = 0, bf = 0;
+    enum s3dlio_rc rc = S3DLIO_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (s3dlio_xml_can_carry(keys[i])) {
+            where[nb] = i;
+            batch[nb++] = keys[i];
+            continue;
+        }
+        struct s3dlio_error one = {0};
+        if (s3dlio_s3_delete_object(c, bucket, keys[i], &one)) {
+            nf++;
+            if (errs)
+                errs[i] = one;
+        }
+    }
+    if (nb)
+        rc = delete_batch(c, bucket, batch, nb, berrs, &bf, err);
+    for (size_t j = 0; !rc && errs && j < nb; j++)
+        if (berrs[j].rc)
+            errs[where[j]] = berrs[j];
+    *nfailed = nf + (rc ? 0 : bf);
+    free(batch);
+    free(where);
+    free(berrs);
     return rc;
 }
 
@@ -215,20 +259,57 @@ enum s3dlio_rc s3dlio_s3_bucket_head(struct s3dlio_s3_client *c, const char *buc
     return rc;
 }
 
+void s3dlio_s3_prepare_mpu_create(struct s3dlio_s3_call *call, const char *bucket, const char *key,
+                                  const char *meta_part_size)
+{
+    init_call(call, "put", "POST", bucket, key);
+    add_query(call, "uploads", "");
+    if (meta_part_size)
+        add_header(call, "x-amz-meta-s3dlio-part-size", meta_part_size);
+}
+
+enum s3dlio_rc s3dlio_s3_parse_mpu_create(struct s3dlio_s3_call *call, char **upload_id,
+                                          struct s3dlio_error *err)
+{
+    enum s3dlio_rc rc = s3dlio_xml_parse_initiate_mpu(call->resp_body.data, call->resp_body.len,
+                                                      upload_id, err);
+    return rc ? parse_failed(err, rc, call) : S3DLIO_OK;
+}
+
 enum s3dlio_rc s3dlio_s3_mpu_create(struct s3dlio_s3_client *c, const char *bucket, const char *key,
                                     char **upload_id, struct s3dlio_error *err)
 {
     struct s3dlio_s3_call call;
-    init_call(&call, "put", "POST", bucket, key);
-    add_query(&call, "uploads", "");
+    s3dlio_s3_prepare_mpu_create(&call, bucket, key, NULL);
     enum s3dlio_rc rc = s3dlio_s3_call_perform(c, &call, err);
-    if (!rc) {
-        rc = s3dlio_xml_parse_initiate_mpu(call.resp_body.data, call.resp_body.len, upload_id, err);
-        if (rc)
-            parse_failed(err, rc, &call);
-    }
+    if (!rc)
+        rc = s3dlio_s3_parse_mpu_create(&call, upload_id, err);
     s3dlio_s3_call_release(&call);
     return rc;
+}
+
+enum s3dlio_rc s3dlio_s3_prepare_mpu_complete(struct s3dlio_s3_call *call, const char *bucket,
+                                              const char *key, const char *upload_id,
+                                              const struct s3dlio_part *parts, size_t nparts,
+                                              struct s3dlio_buf *body, struct s3dlio_error *err)
+{
+    init_call(call, "put", "POST", bucket, key);
+    add_query(call, "uploadId", upload_id);
+    enum s3dlio_rc rc = s3dlio_xml_build_complete_mpu(body, parts, nparts);
+    if (rc)
+        return s3dlio_error_set(err, rc, "put", key, "cannot build CompleteMultipartUpload body");
+    call->body = body->data;
+    call->body_len = body->len;
+    return S3DLIO_OK;
+}
+
+enum s3dlio_rc s3dlio_s3_parse_mpu_complete(struct s3dlio_s3_call *call, char etag[80],
+                                            struct s3dlio_error *err)
+{
+    /* S3 may answer 200 and still fail: the body then is an <Error> */
+    enum s3dlio_rc rc = s3dlio_xml_parse_complete_mpu(call->resp_body.data, call->resp_body.len,
+                                                      etag, err);
+    return rc ? parse_failed(err, rc, call) : S3DLIO_OK;
 }
 
 enum s3dlio_rc s3dlio_s3_mpu_complete(struct s3dlio_s3_client *c, const char *bucket,
@@ -239,34 +320,29 @@ enum s3dlio_rc s3dlio_s3_mpu_complete(struct s3dlio_s3_client *c, const char *bu
     struct s3dlio_buf body = S3DLIO_BUF_INIT(16u << 20);
     struct s3dlio_s3_call call;
     char etag[80];
-    init_call(&call, "put", "POST", bucket, key);
-    add_query(&call, "uploadId", upload_id);
-    enum s3dlio_rc rc = s3dlio_xml_build_complete_mpu(&body, parts, nparts);
-    if (rc) {
-        s3dlio_error_set(err, rc, "put", key, "cannot build CompleteMultipartUpload body");
-        goto out;
-    }
-    call.body = body.data;
-    call.body_len = body.len;
-    rc = s3dlio_s3_call_perform(c, &call, err);
-    /* S3 may answer 200 and still fail: the body then is an <Error> */
-    if (!rc) {
-        rc = s3dlio_xml_parse_complete_mpu(call.resp_body.data, call.resp_body.len, etag, err);
-        if (rc)
-            parse_failed(err, rc, &call);
-    }
-out:
+    enum s3dlio_rc rc =
+        s3dlio_s3_prepare_mpu_complete(&call, bucket, key, upload_id, parts, nparts, &body, err);
+    if (!rc)
+        rc = s3dlio_s3_call_perform(c, &call, err);
+    if (!rc)
+        rc = s3dlio_s3_parse_mpu_complete(&call, etag, err);
     s3dlio_s3_call_release(&call);
     s3dlio_buf_release(&body);
     return rc;
+}
+
+void s3dlio_s3_prepare_mpu_abort(struct s3dlio_s3_call *call, const char *bucket, const char *key,
+                                 const char *upload_id)
+{
+    init_call(call, "abort-upload", "DELETE", bucket, key);
+    add_query(call, "uploadId", upload_id);
 }
 
 enum s3dlio_rc s3dlio_s3_mpu_abort(struct s3dlio_s3_client *c, const char *bucket, const char *key,
                                    const char *upload_id, struct s3dlio_error *err)
 {
     struct s3dlio_s3_call call;
-    init_call(&call, "abort-upload", "DELETE", bucket, key);
-    add_query(&call, "uploadId", upload_id);
+    s3dlio_s3_prepare_mpu_abort(&call, bucket, key, upload_id);
     enum s3dlio_rc rc = s3dlio_s3_call_perform(c, &call, err);
     s3dlio_s3_call_release(&call);
     return rc;

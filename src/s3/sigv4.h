@@ -13,6 +13,7 @@
 #include <time.h>
 #include "s3dlio/error.h"
 #include "util/buf.h"
+#include "util/digest.h"
 
 #define S3DLIO_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 #define S3DLIO_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -71,32 +72,5 @@ void s3dlio_sigv4_signing_key(const char *secret_key, const char *yyyymmdd, cons
 
 /* Full pipeline: writes the Authorization header value into auth (without "Authorization: "). */
 enum s3dlio_rc s3dlio_sigv4_authorization(struct s3dlio_buf *auth, const struct s3dlio_sigv4_input *in);
-
-/* Lower-case hex SHA-256 of data into out[65]. */
-void s3dlio_sha256_hex(const void *data, size_t len, char out[65]);
-
-/* Streaming SHA-256 for bodies hashed while they are read (no second pass). */
-struct s3dlio_sha256 {
-    void *md_ctx; /* EVP_MD_CTX */
-};
-void s3dlio_sha256_init(struct s3dlio_sha256 *h);
-void s3dlio_sha256_update(struct s3dlio_sha256 *h, const void *data, size_t len);
-void s3dlio_sha256_final_hex(struct s3dlio_sha256 *h, char out[65]); /* also releases */
-
-/* Free a hash abandoned before final (NULL-safe, idempotent). */
-void s3dlio_sha256_release(struct s3dlio_sha256 *h);
-
-/* Streaming MD5 (Content-MD5 of PUTs, ETag checks of GETs). */
-struct s3dlio_md5 {
-    void *md_ctx; /* EVP_MD_CTX; NULL after a failure or release */
-};
-void s3dlio_md5_init(struct s3dlio_md5 *h);
-void s3dlio_md5_update(struct s3dlio_md5 *h, const void *data, size_t len);
-/* Lower-case hex into hex[33] and base64 into b64[25] ("" on failure); also releases. */
-void s3dlio_md5_final(struct s3dlio_md5 *h, char hex[33], char b64[25]);
-void s3dlio_md5_release(struct s3dlio_md5 *h);
-
-/* Base64 of the MD5 of data into out[25] (Content-MD5). */
-void s3dlio_md5_base64(const void *data, size_t len, char out[25]);
 
 #endif

@@ -698,8 +698,7 @@ static size_t utf8_next(const unsigned char *s, uint32_t *cp)
     return n;
 }
 
-/* Whether s is UTF-8 made only of characters XML 1.0 can carry (its Char production). */
-static bool xml_text_ok(const char *s)
+bool s3dlio_xml_can_carry(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
@@ -745,7 +744,7 @@ enum s3dlio_rc s3dlio_xml_build_delete(struct s3dlio_buf *out, const char *const
     if (!out || !keys || !n || n > DELETE_MAX_KEYS)
         return S3DLIO_E_USAGE;
     for (size_t i = 0; i < n; i++)
-        if (!keys[i] || !keys[i][0] || !xml_text_ok(keys[i]))
+        if (!keys[i] || !keys[i][0] || !s3dlio_xml_can_carry(keys[i]))
             return S3DLIO_E_USAGE;
     enum s3dlio_rc rc = s3dlio_buf_adds(out, XML_DECL "<Delete xmlns=\"" S3_XMLNS "\">");
     if (!rc && quiet)
@@ -768,7 +767,7 @@ static bool parts_ok(const struct s3dlio_part *parts, size_t n)
         if (pt->number < 1 || pt->number > PART_NUMBER_MAX ||
             (i && pt->number <= parts[i - 1].number))
             return false;
-        if (!memchr(pt->etag, '\0', sizeof(pt->etag)) || !pt->etag[0] || !xml_text_ok(pt->etag))
+        if (!memchr(pt->etag, '\0', sizeof(pt->etag)) || !pt->etag[0] || !s3dlio_xml_can_carry(pt->etag))
             return false;
     }
     return true;

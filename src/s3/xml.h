@@ -7,6 +7,7 @@
 #ifndef S3DLIO_S3_XML_H
 #define S3DLIO_S3_XML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "s3dlio/backend.h"
 #include "s3dlio/error.h"
@@ -57,6 +58,9 @@ enum s3dlio_rc s3dlio_xml_parse_initiate_mpu(const char *body, size_t len, char 
  */
 enum s3dlio_rc s3dlio_xml_parse_complete_mpu(const char *body, size_t len, char etag[80],
                                              struct s3dlio_error *err);
+
+/* Whether s is UTF-8 made only of characters XML 1.0 can carry (its Char production). */
+bool s3dlio_xml_can_carry(const char *s);
 
 /* <Delete><Quiet>true</Quiet><Object><Key>..</Key></Object>...</Delete>, keys escaped. */
 enum s3dlio_rc s3dlio_xml_build_delete(struct s3dlio_buf *out, const char *const *keys, size_t n,

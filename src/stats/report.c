@@ -101,6 +101,11 @@ static void reset_derived(struct s3dlio_report *r)
     r->wall_s = 0;
     r->objects = r->failures = r->bytes = r->requests = 0;
     r->retries = r->throttled = r->server_errors = 0;
+    r->changed = r->restarted = r->verified = r->not_verifiable = r->aborted_uploads = 0;
+    r->backoff_s = 0;
+    r->limit_min = 0;
+    r->limit_decreases = 0;
+    r->interrupted = false;
     r->throughput_MBps = r->rank_MBps_min = r->rank_MBps_median = r->rank_MBps_max = 0;
     r->imbalance_bytes = r->imbalance_time = 1.0;
     r->cpu_s = r->cpu_s_per_GiB = 0;
@@ -122,6 +127,16 @@ static void sum_ranks(struct s3dlio_report *r)
         r->retries += rs->retries;
         r->throttled += rs->throttled;
         r->server_errors += rs->server_errors;
+        r->changed += rs->changed;
+        r->restarted += rs->restarted;
+        r->verified += rs->verified;
+        r->not_verifiable += rs->not_verifiable;
+        r->aborted_uploads += rs->aborted_uploads;
+        r->backoff_s += (double)rs->backoff_ms / 1e3;
+        r->limit_decreases += rs->limit_decreases;
+        if (i == 0 || rs->limit_min < r->limit_min)
+            r->limit_min = rs->limit_min;
+        r->interrupted |= rs->interrupted;
         r->cpu_s += rs->cpu_user_s + rs->cpu_sys_s;
         s3dlio_hist_merge(&r->ttfb, &rs->ttfb);
         s3dlio_hist_merge(&r->total, &rs->total);
@@ -233,13 +248,16 @@ static bool cause_throttling(const struct s3dlio_report *r, char *out, size_t le
     uint64_t bad = r->throttled + r->server_errors;
     if (bad == 0 || (double)bad <= THROTTLE_FRACTION * (double)r->requests)
         return false;
-    snprintf(out, len,
-             "server throttling: %llu 503/429 and %llu 5xx answers out of %llu requests "
-             "(%.1f%%, %llu retries)",
-             (unsigned long long)r->throttled, (unsigned long long)r->server_errors,
-             (unsigned long long)r->requests,
-             r->requests ? 100.0 * (double)bad / (double)r->requests : 100.0,
-             (unsigned long long)r->retries);
+    int n = snprintf(out, len,
+                     "server throttling: %llu 503/429 and %llu 5xx answers out of %llu requests "
+                     "(%.1f%%, %llu retries)",
+                     (unsigned long long)r->throttled, (unsigned long long)r->server_errors,
+                     (unsigned long long)r->requests,
+                     r->requests ? 100.0 * (double)bad / (double)r->requests : 100.0,
+                     (unsigned long long)r->retries);
+    if (r->limit_decreases && n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, "; ranks cut their in-flight limit %llu times, to %u "
+                 "at the lowest", (unsigned long long)r->limit_decreases, (unsigned)r->limit_min);
     return true;
 }
 
@@ -433,6 +451,24 @@ static void table_totals(const struct s3dlio_report *r, FILE *out)
         (unsigned long long)r->retries);
     row(out, "throttled/5xx", "%llu / %llu", (unsigned long long)r->throttled,
         (unsigned long long)r->server_errors);
+    if (r->limit_decreases)
+        row(out, "in flight", "limit cut %llu times under throttling, lowest %u; %.1f s of backoff "
+            "over ranks", (unsigned long long)r->limit_decreases, (unsigned)r->limit_min,
+            r->backoff_s);
+    if (r->changed || r->restarted)
+        row(out, "changed", "%llu objects changed during the transfer (%llu fetched again)",
+            (unsigned long long)r->changed, (unsigned long long)r->restarted);
+    if (r->verified || r->not_verifiable)
+        row(out, "verified", "%llu objects against their ETag, %llu not verifiable",
+            (unsigned long long)r->verified, (unsigned long long)r->not_verifiable);
+    if (r->folder_markers)
+        row(out, "skipped", "%llu folder markers (keys ending in '/')",
+            (unsigned long long)r->folder_markers);
+    if (r->aborted_uploads)
+        row(out, "aborted", "%llu unfinished multipart uploads aborted on the server",
+            (unsigned long long)r->aborted_uploads);
+    if (r->interrupted)
+        row(out, "INTERRUPTED", "stopped by a signal: the counts above are what was done");
     table_latency(r, out);
     row(out, "cpu", "%.2f s user+sys, %.3f s/GiB", r->cpu_s, r->cpu_s_per_GiB);
 }
@@ -543,6 +579,29 @@ static struct json_object *jtotals(const struct s3dlio_report *r)
     json_object_object_add(o, "retries", json_object_new_uint64(r->retries));
     json_object_object_add(o, "throttled", json_object_new_uint64(r->throttled));
     json_object_object_add(o, "server_errors", json_object_new_uint64(r->server_errors));
+    json_object_object_add(o, "changed", json_object_new_uint64(r->changed));
+    json_object_object_add(o, "restarted", json_object_new_uint64(r->restarted));
+    json_object_object_add(o, "verified", json_object_new_uint64(r->verified));
+    json_object_object_add(o, "not_verifiable", json_object_new_uint64(r->not_verifiable));
+    json_object_object_add(o, "folder_markers", json_object_new_uint64(r->folder_markers));
+    json_object_object_add(o, "aborted_uploads", json_object_new_uint64(r->aborted_uploads));
+    json_object_object_add(o, "backoff_s", jnum(r->backoff_s, 3));
+    return o;
+}
+
+static struct json_object *jlimit(const struct s3dlio_rank_stats *rs)
+{
+    struct json_object *o = json_object_new_object(), *t = json_object_new_array();
+    json_object_object_add(o, "configured", json_object_new_int(rs->concurrency));
+    json_object_object_add(o, "min", json_object_new_uint64(rs->limit_min));
+    json_object_object_add(o, "decreases", json_object_new_uint64(rs->limit_decreases));
+    for (uint32_t i = 0; i < rs->nlimit_samples && i < S3DLIO_LIMIT_SAMPLES; i++) {
+        struct json_object *pt = json_object_new_array();
+        json_object_array_add(pt, jnum((double)rs->limit_samples[i].t_ms / 1e3, 3));
+        json_object_array_add(pt, json_object_new_uint64(rs->limit_samples[i].limit));
+        json_object_array_add(t, pt);
+    }
+    json_object_object_add(o, "timeline", t);
     return o;
 }
 
@@ -578,6 +637,10 @@ static struct json_object *jrank(const struct s3dlio_rank_stats *rs)
     json_object_object_add(o, "concurrency", json_object_new_int(rs->concurrency));
     json_object_object_add(o, "peak_rss_kib", json_object_new_uint64(rs->peak_rss_kib));
     json_object_object_add(o, "memory_capped", json_object_new_boolean(rs->memory_capped));
+    json_object_object_add(o, "changed", json_object_new_uint64(rs->changed));
+    json_object_object_add(o, "backoff_s", jnum((double)rs->backoff_ms / 1e3, 3));
+    json_object_object_add(o, "inflight_limit", jlimit(rs));
+    json_object_object_add(o, "interrupted", json_object_new_boolean(rs->interrupted));
     json_object_object_add(o, "total_ms_p50", jnum(ms(s3dlio_hist_quantile(&rs->total, 0.5)), 3));
     json_object_object_add(o, "total_ms_p99", jnum(ms(s3dlio_hist_quantile(&rs->total, 0.99)), 3));
     return o;
@@ -632,6 +695,7 @@ static struct json_object *jreport(const struct s3dlio_report *r)
     json_object_object_add(o, "cpu", cpu);
     json_object_object_add(o, "list_s", jnum(r->list_s, 6));
     json_object_object_add(o, "wall_s", jnum(r->wall_s, 6));
+    json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
     add_lists(o, r);
     json_object_object_add(o, "verdict", JSTR(r->verdict));
     return o;

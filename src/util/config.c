@@ -685,6 +685,9 @@ static enum s3dlio_rc apply_all(struct s3dlio_config *cfg, struct layer *const *
     cfg->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
     cfg->low_speed_time_s = DEFAULT_LOW_SPEED_TIME_S;
     cfg->retries = 5;            /* as --retries: transient failures of single calls */
+    cfg->retry_time_ms = 30000;  /* as --retry-time: outlast a server restart */
+    cfg->retry_base_ms = 100;
+    cfg->retry_cap_ms = 10000;
     cfg->max_connections = 200;
     for (size_t i = 0; !rc && i < n; i++)
         rc = apply_layer(cfg, layers[i], err);

@@ -24,6 +24,7 @@ static const char *const names[] = {
     [S3DLIO_E_UNSUPPORTED] = "not supported",
     [S3DLIO_E_INTERNAL] = "internal error",
     [S3DLIO_E_ABORTED] = "aborted",
+    [S3DLIO_E_CHANGED] = "changed during transfer",
 };
 
 const char *s3dlio_rc_str(enum s3dlio_rc rc)
@@ -80,19 +81,24 @@ char *s3dlio_error_format(const struct s3dlio_error *err, char *out, size_t outl
     if (err->target[0])
         PUT(" '%s'", err->target);
     PUT(": ");
-    if (err->s3_code[0])
+    /* a change is named as such; the HTTP answer that showed it goes in the parentheses */
+    bool changed = err->rc == S3DLIO_E_CHANGED;
+    bool by_code = err->s3_code[0] && !changed;
+    if (by_code)
         PUT("%s", err->s3_code);
-    else if (err->http_status)
+    else if (err->http_status && !changed)
         PUT("HTTP %d", err->http_status);
     else
         PUT("%s", s3dlio_rc_str(err->rc));
-    bool paren = err->s3_code[0] && err->http_status;
-    if (paren || err->request_id[0]) {
+    bool show_status = err->http_status && (by_code || changed);
+    if (show_status || err->request_id[0]) {
         PUT(" (");
-        if (err->s3_code[0] && err->http_status)
-            PUT("HTTP %d%s", err->http_status, err->request_id[0] ? ", " : "");
+        if (show_status)
+            PUT("HTTP %d", err->http_status);
+        if (show_status && changed && err->s3_code[0])
+            PUT(" %s", err->s3_code);
         if (err->request_id[0])
-            PUT("request id %s", err->request_id);
+            PUT("%srequest id %s", show_status ? ", " : "", err->request_id);
         PUT(")");
     }
     if (err->message[0])

@@ -23,41 +23,12 @@ static enum s3dlio_rc sys_error(struct s3dlio_error *err, const char *op, const 
     return rc;
 }
 
-int s3dlio_local_make_parents(const char *path)
-{
-    char *dir = s3dlio_xstrdup(path);
-    int rc = 0;
-    for (char *p = dir + 1; *p && !rc; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) && errno != EEXIST)
-            rc = -1;
-        *p = '/';
-    }
-    free(dir);
-    return rc;
-}
-
-static enum s3dlio_rc open_get_file(struct s3dlio_local *l, const char *path, struct s3dlio_error *err)
-{
-    static unsigned counter;
-    size_t n = strlen(path) + 64;
-    l->tmp = s3dlio_xmalloc(n);
-    snprintf(l->tmp, n, "%s.s3dlio-tmp.%ld.%u", path, (long)getpid(), counter++);
-    if (s3dlio_local_make_parents(path))
-        return sys_error(err, "get", path, "cannot create directory");
-    l->fd = open(l->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (l->fd < 0)
-        return sys_error(err, "get", path, "cannot create");
-    return S3DLIO_OK;
-}
-
 static enum s3dlio_rc open_put_file(struct s3dlio_local *l, const char *path, uint64_t *size,
                                     struct s3dlio_error *err)
 {
     struct stat sb;
-    l->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not hang the open; it is refused below like any non-file */
+    l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (l->fd < 0)
         return sys_error(err, "put", path, "cannot open");
     if (fstat(l->fd, &sb))
@@ -68,40 +39,67 @@ static enum s3dlio_rc open_put_file(struct s3dlio_local *l, const char *path, ui
     return S3DLIO_OK;
 }
 
-enum s3dlio_rc s3dlio_local_open(struct s3dlio_local *l, const struct s3dlio_xfer_job *job,
-                                 uint64_t *size, struct s3dlio_error *err)
+void s3dlio_local_init(struct s3dlio_local *l, const struct s3dlio_xfer_job *job)
 {
     memset(l, 0, sizeof(*l));
     l->job = job;
     l->fd = -1;
+    l->out = (struct s3dlio_atomic_file)S3DLIO_ATOMIC_FILE_INIT;
+}
+
+enum s3dlio_rc s3dlio_local_open(struct s3dlio_local *l, const struct s3dlio_xfer_job *job,
+                                 uint64_t *size, struct s3dlio_error *err)
+{
+    s3dlio_local_init(l, job);
     if (job->local == S3DLIO_LOCAL_FILE)
-        return job->dir == S3DLIO_XFER_GET ? open_get_file(l, job->path, err)
-                                           : open_put_file(l, job->path, size, err);
+        return job->dir == S3DLIO_XFER_GET
+                   ? s3dlio_atomic_open(&l->out, job->path, job->path_root, "get", err)
+                   : open_put_file(l, job->path, size, err);
     if (job->local == S3DLIO_LOCAL_MEMORY && (!job->mem && job->size))
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "xfer", job->key, "no memory region given");
     if (job->local == S3DLIO_LOCAL_GENERATOR && !job->gen)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "xfer", job->key, "no generator given");
     if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_DISCARD)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key, "nothing to upload from");
+    if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_STREAM)
+        return s3dlio_error_set(err, S3DLIO_E_UNSUPPORTED, "put", job->key,
+                                "uploading from a stream of unknown length is not supported");
     if (job->dir == S3DLIO_XFER_PUT && job->size == S3DLIO_SIZE_UNKNOWN)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key, "size not given");
     return S3DLIO_OK;
 }
 
-static enum s3dlio_rc write_file(struct s3dlio_local *l, uint64_t offset, const char *p, size_t len,
-                                 struct s3dlio_error *err)
+static enum s3dlio_rc write_at(int fd, uint64_t offset, const char *p, size_t len, bool positional,
+                               const char *path, struct s3dlio_error *err)
 {
     while (len) {
-        ssize_t w = pwrite(l->fd, p, len, (off_t)offset);
+        ssize_t w = positional ? pwrite(fd, p, len, (off_t)offset) : write(fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return sys_error(err, "get", l->job->path, "write failed");
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return sys_error(err, "get", path, "write failed");
+        }
         p += w;
         len -= (size_t)w;
         offset += (uint64_t)w;
     }
     return S3DLIO_OK;
+}
+
+static enum s3dlio_rc write_stream(struct s3dlio_local *l, uint64_t offset, const void *data,
+                                   size_t len, struct s3dlio_error *err)
+{
+    /* a pipe cannot seek: the engine sends a stream's bytes in order, whole-object only */
+    if (offset != l->streamed)
+        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "get", l->job->key,
+                                "stream write at %" PRIu64 " after %" PRIu64 " bytes", offset,
+                                l->streamed);
+    enum s3dlio_rc rc = write_at(l->job->fd, offset, data, len, false, "-", err);
+    if (!rc)
+        l->streamed += len;
+    return rc;
 }
 
 enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const void *data,
@@ -114,7 +112,9 @@ enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const
         memcpy((char *)job->mem + offset, data, len);
         return S3DLIO_OK;
     case S3DLIO_LOCAL_FILE:
-        return write_file(l, offset, data, len, err);
+        return write_at(l->out.fd, offset, data, len, true, job->path, err);
+    case S3DLIO_LOCAL_STREAM:
+        return write_stream(l, offset, data, len, err);
     case S3DLIO_LOCAL_GENERATOR:
         if (s3dlio_gen_verify(job->gen, job->key, offset, data, len, &bad))
             return S3DLIO_OK;
@@ -126,12 +126,24 @@ enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const
     return S3DLIO_OK;
 }
 
+static enum s3dlio_rc pread_full(int fd, uint64_t offset, void *buf, size_t len, size_t *got,
+                                 const char *op, const char *path, struct s3dlio_error *err)
+{
+    ssize_t r;
+    do
+        r = pread(fd, buf, len, (off_t)offset);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return sys_error(err, op, path, "read failed");
+    *got = (size_t)r;
+    return S3DLIO_OK;
+}
+
 enum s3dlio_rc s3dlio_local_read(struct s3dlio_local *l, uint64_t offset, void *buf, size_t len,
                                  size_t *got, struct s3dlio_error *err)
 {
     const struct s3dlio_xfer_job *job = l->job;
     uint64_t avail = offset < job->size ? job->size - offset : 0;
-    ssize_t r;
     *got = 0;
     switch (job->local) {
     case S3DLIO_LOCAL_MEMORY:
@@ -143,31 +155,63 @@ enum s3dlio_rc s3dlio_local_read(struct s3dlio_local *l, uint64_t offset, void *
         s3dlio_gen_fill(job->gen, job->key, offset, buf, *got);
         return S3DLIO_OK;
     case S3DLIO_LOCAL_FILE:
-        do
-            r = pread(l->fd, buf, len, (off_t)offset);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-            return sys_error(err, "put", job->path, "read failed");
-        *got = (size_t)r;
-        return S3DLIO_OK;
+        return pread_full(l->fd, offset, buf, len, got, "put", job->path, err);
+    case S3DLIO_LOCAL_STREAM:
     case S3DLIO_LOCAL_DISCARD:
         break;
     }
     return S3DLIO_E_USAGE;
 }
 
-enum s3dlio_rc s3dlio_local_close(struct s3dlio_local *l, bool complete, struct s3dlio_error *err)
+bool s3dlio_local_can_reread(const struct s3dlio_local *l)
+{
+    enum s3dlio_xfer_local k = l->job->local;
+    return k == S3DLIO_LOCAL_MEMORY || k == S3DLIO_LOCAL_FILE || k == S3DLIO_LOCAL_GENERATOR;
+}
+
+enum s3dlio_rc s3dlio_local_reread(struct s3dlio_local *l, uint64_t offset, void *buf, size_t len,
+                                   struct s3dlio_error *err)
+{
+    const struct s3dlio_xfer_job *job = l->job;
+    size_t got = 0;
+    enum s3dlio_rc rc = S3DLIO_OK;
+    switch (job->local) {
+    case S3DLIO_LOCAL_MEMORY:
+        memcpy(buf, (const char *)job->mem + offset, len);
+        return S3DLIO_OK;
+    case S3DLIO_LOCAL_GENERATOR:
+        /* the bytes received were checked equal to the pattern, so the pattern is them */
+        s3dlio_gen_fill(job->gen, job->key, offset, buf, len);
+        return S3DLIO_OK;
+    case S3DLIO_LOCAL_FILE:
+        rc = pread_full(l->out.fd, offset, buf, len, &got, "get", job->path, err);
+        if (!rc && got != len)
+            rc = s3dlio_error_set(err, S3DLIO_E_IO, "get", job->path,
+                                  "reading back %zu bytes at %" PRIu64 " gave %zu", len, offset, got);
+        return rc;
+    default:
+        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "get", job->key, "cannot read back");
+    }
+}
+
+enum s3dlio_rc s3dlio_local_restart(struct s3dlio_local *l, struct s3dlio_error *err)
+{
+    if (l->job->local == S3DLIO_LOCAL_FILE && l->out.fd >= 0 && ftruncate(l->out.fd, 0))
+        return sys_error(err, "get", l->job->path, "truncate failed");
+    return S3DLIO_OK;
+}
+
+enum s3dlio_rc s3dlio_local_close(struct s3dlio_local *l, bool complete, bool sync,
+                                  struct s3dlio_error *err)
 {
     enum s3dlio_rc rc = S3DLIO_OK;
-    bool get_file = l->job && l->job->dir == S3DLIO_XFER_GET && l->tmp;
-    if (l->fd >= 0 && close(l->fd) && complete && get_file)
-        rc = sys_error(err, "get", l->job->path, "close failed");
+    if (l->fd >= 0)
+        close(l->fd);
     l->fd = -1;
-    if (get_file && complete && !rc && rename(l->tmp, l->job->path))
-        rc = sys_error(err, "get", l->job->path, "rename failed");
-    if (get_file && (!complete || rc))
-        unlink(l->tmp); /* a failed object must not look complete, nor linger half-written */
-    free(l->tmp);
-    l->tmp = NULL;
+    /* a failed object must not look complete, nor linger half-written */
+    if (complete && l->out.tmp)
+        rc = s3dlio_atomic_commit(&l->out, sync, "get", err);
+    else
+        s3dlio_atomic_discard(&l->out);
     return rc;
 }

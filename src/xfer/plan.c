@@ -3,6 +3,7 @@
 #include "s3dlio/plan.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,28 +73,111 @@ char *s3dlio_plan_dest_path(const char *dest_dir, const char *prefix, const char
     return out;
 }
 
-void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list, const char *prefix,
-                     const char *dest_dir, const struct s3dlio_gen *gen, size_t *unsafe)
+static const char *const *sort_keys;
+
+static int cmp_idx(const void *a, const void *b)
 {
-    *unsafe = 0;
+    return strcmp(sort_keys[*(const size_t *)a], sort_keys[*(const size_t *)b]);
+}
+
+void s3dlio_plan_dir_conflicts(const char *const *keys, size_t n, bool *conflict)
+{
+    size_t *idx = s3dlio_xcalloc(n ? n : 1, sizeof(*idx));
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        conflict[i] = false;
+    }
+    /* byte order, as S3 lists; qsort has no context argument, and this runs on one thread */
+    sort_keys = keys;
+    qsort(idx, n, sizeof(*idx), cmp_idx);
+    sort_keys = NULL;
+    for (size_t i = 0; i < n; i++) {
+        /* the keys below "K/" sort after K, maybe after others ("K-x" < "K/"): search */
+        const char *k = keys[idx[i]];
+        size_t kn = strlen(k), lo = i + 1, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const char *m = keys[idx[mid]];
+            int c = strncmp(m, k, kn);
+            if (c < 0 || (c == 0 && (unsigned char)m[kn] < '/'))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        /* "K/" itself is only a folder marker (skipped); the first key below it sorts
+         * first, so at most two entries need a look */
+        bool below = false;
+        for (size_t j = lo; j < n && j < lo + 2 && !below; j++) {
+            const char *m = keys[idx[j]];
+            if (strncmp(m, k, kn) || m[kn] != '/')
+                break;
+            below = m[kn + 1] != '\0';
+        }
+        conflict[idx[i]] = kn && k[kn - 1] != '/' && below;
+    }
+    free(idx);
+}
+
+static bool *conflicts_of(const struct s3dlio_objlist *list)
+{
+    const char **keys = s3dlio_xcalloc(list->n ? list->n : 1, sizeof(*keys));
+    bool *conflict = s3dlio_xcalloc(list->n ? list->n : 1, sizeof(*conflict));
+    for (size_t i = 0; i < list->n; i++)
+        keys[i] = list->items[i].key;
+    s3dlio_plan_dir_conflicts(keys, list->n, conflict);
+    free(keys);
+    return conflict;
+}
+
+static void plan_dest(struct s3dlio_plan *plan, struct s3dlio_xfer_job *j, const char *prefix,
+                      const char *dest_dir, bool conflict, struct s3dlio_plan_counts *c)
+{
+    char *path = s3dlio_plan_dest_path(dest_dir, prefix, j->key);
+    if (!path) {
+        j->rc = s3dlio_error_set(&j->err, S3DLIO_E_USAGE, "get", j->key,
+                                 "key cannot be a file name under '%s' (absolute, or a '.', '..' "
+                                 "or empty segment)", dest_dir);
+        c->unsafe++;
+        return;
+    }
+    if (conflict) {
+        j->rc = s3dlio_error_set(&j->err, S3DLIO_E_USAGE, "get", j->key,
+                                 "key is also the directory of other keys ('%s/...'): it cannot "
+                                 "be a file under '%s'", j->key, dest_dir);
+        c->conflicts++;
+        free(path);
+        return;
+    }
+    j->local = S3DLIO_LOCAL_FILE;
+    j->path = own(plan, path);
+    /* below the directory the user named, no link is followed */
+    j->path_root = strlen(dest_dir);
+}
+
+void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list, const char *prefix,
+                     const char *dest_dir, const struct s3dlio_gen *gen, const bool *conflict,
+                     struct s3dlio_plan_counts *counts)
+{
+    struct s3dlio_plan_counts local = {0}, *c = counts ? counts : &local;
+    bool *computed = dest_dir && !conflict ? conflicts_of(list) : NULL;
+    memset(c, 0, sizeof(*c));
     for (size_t i = 0; i < list->n; i++) {
         const struct s3dlio_object *obj = &list->items[i];
+        size_t kn = strlen(obj->key);
+        if (kn && obj->key[kn - 1] == '/') {
+            c->markers++; /* a "folder": no data of its own */
+            continue;
+        }
         struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_GET, obj->key, obj->size);
         j->local = gen ? S3DLIO_LOCAL_GENERATOR : S3DLIO_LOCAL_DISCARD;
         j->gen = gen;
-        if (!dest_dir)
-            continue;
-        char *path = s3dlio_plan_dest_path(dest_dir, prefix, obj->key);
-        if (!path) {
-            j->rc = s3dlio_error_set(&j->err, S3DLIO_E_USAGE, "get", obj->key,
-                                     "key cannot be a file name under '%s' (absolute, '.' or "
-                                     "'..' segment, or ends in '/')", dest_dir);
-            (*unsafe)++;
-            continue;
-        }
-        j->local = S3DLIO_LOCAL_FILE;
-        j->path = own(plan, path);
+        if (obj->etag[0])
+            j->etag = own(plan, s3dlio_xstrdup(obj->etag));
+        if (dest_dir)
+            plan_dest(plan, j, prefix, dest_dir,
+                      conflict ? conflict[i] : computed[i], c);
     }
+    free(computed);
 }
 
 void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist *files,

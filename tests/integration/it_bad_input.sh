@@ -38,10 +38,13 @@ expect "missing bucket (stat)" 1 "NoSuchBucket" -- "$CLI" stat "s3://no-such-buc
 
 # a port nothing listens on: bind one, note it, close it
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+# refused connections are retried for --retry-time (a server restart must not fail a job);
+# a short one keeps the test quick, the message says how long it tried
 expect "endpoint refused" 1 "list 's3://$B/?': connection failed: endpoint 'http://127.0.0.1:$port'" -- \
-  "$CLI" ls --endpoint-url "http://127.0.0.1:$port" "s3://$B/"
-expect "endpoint refused (env)" 1 "get 's3://$B/k': connection failed: endpoint 'http://127.0.0.1:$port'" -- \
-  env AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$CLI" get "s3://$B/k" "$WORK/k"
+  "$CLI" ls --retry-time 1s --endpoint-url "http://127.0.0.1:$port" "s3://$B/"
+expect "endpoint refused (env)" 1 "get 's3://$B/k': connection failed: endpoint 'http://127.0.0.1:$port'.*\(after [0-9]+ attempts in [0-9] s\)" -- \
+  env AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$CLI" get --retry-time 2s "s3://$B/k" "$WORK/k"
+[ ! -e "$WORK/k" ] && ok || bad "a failed get leaves no file"
 expect "bad endpoint scheme" 1 "invalid endpoint 'ftp://127.0.0.1:1': must start with http:// or https://" -- \
   "$CLI" ls --endpoint-url "ftp://127.0.0.1:1" "s3://$B/"
 

@@ -28,30 +28,29 @@ static int ranged_gets, whole_gets, single_puts, part_puts, mpu_creates, mpu_com
 
 static enum s3dlio_rc counting_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
 {
-    if (req->op == S3DLIO_REQ_GET && req->length == S3DLIO_LEN_TO_END && req->offset == 0)
-        whole_gets++;
-    else if (req->op == S3DLIO_REQ_GET)
-        ranged_gets++;
-    else if (req->op == S3DLIO_REQ_PUT)
+    switch (req->op) {
+    case S3DLIO_REQ_GET:
+        if (req->length == S3DLIO_LEN_TO_END && req->offset == 0)
+            whole_gets++;
+        else
+            ranged_gets++;
+        break;
+    case S3DLIO_REQ_PUT:
         single_puts++;
-    else
+        break;
+    case S3DLIO_REQ_PUT_PART:
         part_puts++;
+        break;
+    case S3DLIO_REQ_MPU_CREATE:
+        mpu_creates++;
+        break;
+    case S3DLIO_REQ_MPU_COMPLETE:
+        mpu_completes++;
+        break;
+    default:
+        break;
+    }
     return s3dlio_backend_s3.submit(be, req);
-}
-
-static enum s3dlio_rc counting_create(struct s3dlio_backend *be, const char *key, char **id,
-                                      struct s3dlio_error *err)
-{
-    mpu_creates++;
-    return s3dlio_backend_s3.mpu_create(be, key, id, err);
-}
-
-static enum s3dlio_rc counting_complete(struct s3dlio_backend *be, const char *key, const char *id,
-                                        const struct s3dlio_part *parts, size_t n,
-                                        struct s3dlio_error *err)
-{
-    mpu_completes++;
-    return s3dlio_backend_s3.mpu_complete(be, key, id, parts, n, err);
 }
 
 static void reset_counts(void)
@@ -98,8 +97,6 @@ int main(void)
     }
     struct s3dlio_backend_ops ops = s3dlio_backend_s3;
     ops.submit = counting_submit;
-    ops.mpu_create = counting_create;
-    ops.mpu_complete = counting_complete;
     be->ops = &ops;
     s3dlio_xfer_opts_default(&o);
     o.part_size = 5 * MIB;              /* 17 MiB: 4 parts either way */

@@ -4,7 +4,9 @@
 # curl signs with SigV4 for the proxy's host:port; the strict server must accept that.
 # Checks: byte-exact pass-through with keep-alive, SlowDown/other statuses with S3 XML bodies,
 # refused uploads with and without Expect: 100-continue, resets and stalls cutting bodies at
-# exact offsets, counters, SIGTERM; awscli and s3dlio-mpi through the proxy when present.
+# exact offsets, dropped Range headers (re-signed when signed), replaced ETags, flipped body
+# bytes, delays, body rate limits, repeated listing tokens, counters, SIGTERM; awscli and
+# s3dlio-mpi through the proxy when present. curl 7.88 signs the query as written: keep it sorted.
 # Prints "N passed, M failed"; stops its proxy on exit.
 set -uo pipefail
 export AWS_EC2_METADATA_DISABLED=true
@@ -75,6 +77,8 @@ for k in sys.argv[2:]:
 print(" ".join(out))
 EOF
 }
+# secs NAME CURL_TIME MIN: curl's %{time_total} is at least MIN seconds
+secs() { if awk "BEGIN { exit !($2 >= $3) }"; then ok; else bad "$1: took $2 s, want >= $3 s"; fi; }
 xml() { # xml CODE N: the body faultproxy sends for S3 error CODE on request N
   printf '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>faultproxy-%s</RequestId></Error>' "$1" "$2" "$3"
 }
@@ -191,6 +195,97 @@ eq "stall counters" "$(stats faults.stall stall_client_closed)" "1 1"
 proxy --stall-every 1 --only GET --stall-seconds 1 --stall-after 4096
 eq "stall then close: truncated" "$("${C[@]}" -w '%{exitcode}' -o "$WORK/t2" "$P/$B/obj10" 2>/dev/null)" 18
 prefix "stall-after body" "$WORK/t2" "$WORK/obj10" 4096
+
+# ---- drop-range: the Nth GET loses its Range (re-signed if signed); no Range: passes -------------
+proxy --drop-range-every 2 --only GET
+get() { "${C[@]}" -o "$WORK/dr" -w '%{http_code} %{size_download}' "$@"; }
+eq "drop-range 1: kept" "$(get -r 1000-1999 "$P/$B/obj10")" "206 1000"
+eq "drop-range 2: dropped" "$(get -r 1000-1999 "$P/$B/obj10")" "200 10485760"
+same "drop-range 2: the whole object" "$WORK/dr" "$WORK/obj10"
+eq "drop-range 3" "$(get "$P/$B/obj10")" "200 10485760"
+eq "drop-range 4: no Range, passes" "$(get "$P/$B/obj10")" "200 10485760"
+eq "drop-range 5: kept" "$(get -r 0-9 "$P/$B/obj10")" "206 10"
+# -H signs Range (-r does not): the proxy re-signs the request without it
+eq "drop-range 6: signed Range dropped" "$(get -H 'Range: bytes=0-9' "$P/$B/obj10")" "200 10485760"
+eq "drop-range counters" \
+  "$(stats faults.drop_range faults_total resigned resign_failed requests_forwarded)" "2 2 1 0 6"
+AWS_SECRET_ACCESS_KEY= proxy --drop-range-every 1  # no secret: cannot re-sign, the server refuses
+code=$(get -H 'Range: bytes=0-9' "$P/$B/obj10" | cut -d' ' -f1)
+eq "drop-range without the secret" "$code $(grep -o '<Code>[A-Za-z]*</Code>' "$WORK/dr")" \
+  "403 <Code>SignatureDoesNotMatch</Code>"
+eq "drop-range without the secret: counters" \
+  "$(stats faults.drop_range resigned resign_failed)" "1 0 1"
+
+# ---- etag: the Nth response's ETag header replaced, body untouched ------------------------------
+proxy --etag-every 2 --only GET
+etag() { tr -d '\r' <"$1" | sed -n 's/^[Ee][Tt][Aa][Gg]: //Ip'; }
+real=$(etag <("${C[@]}" -I "$P/$B/obj10"))  # HEAD: not counted
+"${C[@]}" -D "$WORK/eh1" -o "$WORK/e1" "$P/$B/obj10"
+"${C[@]}" -D "$WORK/eh2" -o "$WORK/e2" "$P/$B/obj10"
+case $real in '"'[0-9a-f]*'"') ok ;; *) bad "real ETag: '$real'" ;; esac
+eq "etag 1: real" "$(etag "$WORK/eh1")" "$real"
+eq "etag 2: replaced" "$(etag "$WORK/eh2")" '"00000000000000000000000000000000"'
+same "etag 2: body untouched" "$WORK/e2" "$WORK/obj10"
+eq "etag counters" "$(stats faults.etag faults_total requests_matching)" "1 1 2"
+proxy --etag-every 1 --etag-value '"feedface-1"'
+eq "etag-value on a HEAD" "$(etag <("${C[@]}" -I "$P/$B/obj10"))" '"feedface-1"'
+
+# ---- flip: one body byte XORed with 0x01 (default: the middle); chunked with --flip-at --------
+proxy --flip-every 1 --only GET
+eq "flip: GET" "$("${C[@]}" -o "$WORK/f1" -w '%{http_code} %{size_download}' "$P/$B/obj10")" \
+  "200 10485760"
+eq "flip: one byte, the middle, one bit" "$(cmp -l "$WORK/f1" "$WORK/obj10" |
+  while read -r at x y; do echo "$at $((8#$x ^ 8#$y))"; done | tr '\n' ,)" "$((MiB5 + 1)) 1,"
+eq "flip: HEAD (no body) passes" "$("${C[@]}" -I -o /dev/null -w '%{http_code}' "$P/$B/obj10")" 200
+eq "flip counters" "$(stats faults.flip faults_total)" "1 1"
+proxy --flip-every 1 --flip-at 1000
+eq "flip beyond the body passes" "$("${C[@]}" -o "$WORK/f2" -w '%{http_code}' "$P/$B/p1")" 200
+same "flip beyond the body: untouched" "$WORK/f2" "$WORK/small"  # 1000 bytes: offsets 0..999
+"${C[@]}" -o "$WORK/fl" "$P/$B?list-type=2"  # RGW sends listings chunked: payload offset 1000
+"${C[@]}" -o "$WORK/ful" "$AWS_ENDPOINT_URL/$B?list-type=2"
+eq "flip at 1000 of a chunked listing" "$(cmp -l "$WORK/fl" "$WORK/ful" |
+  while read -r at x y; do echo "$at $((8#$x ^ 8#$y))"; done | tr '\n' ,)" "1001 1,"
+eq "flip-at counters" "$(stats faults.flip requests_forwarded)" "1 2"
+
+# ---- delay and body rate: every matching request, no fault ---------------------------------------
+proxy --delay-ms 500 --only GET
+"${C[@]}" -I -o /dev/null "$P/$B/p1"  # not a GET: no delay
+secs "delay-ms 500" "$("${C[@]}" -o /dev/null -w '%{time_total}' "$P/$B/p1")" 0.45
+eq "delay counters" "$(stats delayed faults_total requests_seen)" "1 0 2"
+head -c 3000000 /dev/urandom >"$WORK/obj3m"
+"${C[@]}" -o /dev/null -T "$WORK/obj3m" "$AWS_ENDPOINT_URL/$B/obj3m" && KEYS+=(obj3m)
+proxy --body-rate 1000000 --only GET
+read -r t code <<<"$("${C[@]}" -o "$WORK/b3" -w '%{time_total} %{http_code}' "$P/$B/obj3m")"
+eq "body-rate: status" "$code" 200
+secs "body-rate 1000000: 3 MB" "$t" 2
+same "body-rate: bytes" "$WORK/b3" "$WORK/obj3m"
+eq "body-rate counters" "$(stats throttled faults_total)" "1 0"
+
+# ---- repeat-list-token: page 2 names the token it was asked with as the next one -----------------
+for k in 'ls%261' 'ls%262' 'ls%263'; do  # keys ls&1..3: the token is URL-encoded and XML-escaped
+  "${C[@]}" -o /dev/null -T "$WORK/small" "$AWS_ENDPOINT_URL/$B/$k" && KEYS+=("$k")
+done
+proxy --repeat-list-token
+next() { sed -n 's|.*<NextContinuationToken>\(.*\)</NextContinuationToken>.*|\1|p' "$1"; }
+"${C[@]}" -o "$WORK/lp1" "$P/$B?list-type=2&max-keys=1&prefix=ls"
+"${C[@]}" -o "$WORK/lu1" "$AWS_ENDPOINT_URL/$B?list-type=2&max-keys=1&prefix=ls"
+same "repeat-list-token: first page unchanged" "$WORK/lp1" "$WORK/lu1"
+tok=$(next "$WORK/lp1")
+eq "repeat-list-token: first token" "$tok" "ls&amp;1"
+q=$(python3 -c 'import html, sys, urllib.parse as u
+print(u.quote(html.unescape(sys.argv[1]), safe=""))' "$tok")
+LQ="list-type=2&max-keys=1&prefix=ls"
+for i in 2 3; do
+  "${C[@]}" -D "$WORK/lh$i" -o "$WORK/lp$i" "$P/$B?continuation-token=$q&$LQ"
+  eq "repeat-list-token: page $i next token repeats" "$(next "$WORK/lp$i")" "$tok"
+  grep -q '<Key>ls&amp;2</Key>' "$WORK/lp$i" && ok ||
+    bad "repeat-list-token page $i: $(head -c 400 "$WORK/lp$i")"
+  eq "repeat-list-token: page $i Content-Length" \
+    "$(tr -d '\r' <"$WORK/lh$i" | sed -n 's/^Content-Length: //Ip')" "$(stat -c %s "$WORK/lp$i")"
+done
+"${C[@]}" -o "$WORK/lu2" "$AWS_ENDPOINT_URL/$B?continuation-token=$q&$LQ"
+eq "repeat-list-token: upstream page 2 moves on" "$(next "$WORK/lu2")" "ls&amp;2"
+eq "repeat-list-token counters" "$(stats faults.repeat_token faults_total)" "2 2"
 
 # ---- foreground mode: URL first on stdout, SIGTERM exits 0 and writes the counters ---------------
 "$FP" --upstream "$AWS_ENDPOINT_URL" --stats "$WORK/fg.json" --watch-pid $$ >"$WORK/fg.out" 2>"$WORK/fg.err" &

@@ -42,3 +42,21 @@ finish() {
 
 # random bytes of a given size into a file (deterministic per seed)
 make_file() { head -c "$2" /dev/urandom >"$1"; }
+
+# proxy_start NAME [faultproxy options]: a fault proxy in front of the test server, stopped
+# when the test exits (it watches this shell's pid); prints its URL
+FAULTPROXY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)/faultproxy"
+proxy_start() {
+  local name=$1; shift
+  "$FAULTPROXY" --upstream "$AWS_ENDPOINT_URL" --state-dir "$WORK/proxy-$name" --daemon \
+    --watch-pid $$ "$@" >/dev/null || return 1
+  # shellcheck disable=SC1091
+  (. "$WORK/proxy-$name/faultproxy.env"; echo "$FAULTPROXY_URL")
+}
+# proxy_stop NAME: stop that proxy (by its pid file)
+proxy_stop() { "$FAULTPROXY" --stop --state-dir "$WORK/proxy-$1" >/dev/null 2>&1; }
+# proxy_stat NAME EXPR: a value from the proxy's stats JSON, e.g. proxy_stat p 'd["faults"]["flip"]'
+proxy_stat() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+    "$WORK/proxy-$1/faultproxy.stats.json" "$2"
+}

@@ -47,10 +47,12 @@ json "$WORK/mem.json" 'd["imbalance"]["bytes"] <= 1.05' | grep -q True && ok ||
 [ "$(json "$WORK/mem.json" 'sum(r["bytes"] for r in d["per_rank"])')" = "$total" ] && ok ||
   bad "per-rank bytes add up to the listing"
 
-# progress: plain lines on a non-terminal stderr (interval shortened for the test)
-S3DLIO_PROGRESS_SECONDS=0.05 S3DLIO_TEST_DELAY_MS=20 S3DLIO_TEST_DELAY_RANK=-1 \
-  run stage --to null --report "$WORK/prog.json" "s3://$B/set/" >"$WORK/prog.out" 2>"$WORK/prog.err" ||
-  bad "stage with progress: $(tail -3 "$WORK/prog.err")"
+# progress: plain lines on a non-terminal stderr (interval shortened for the test; a proxy
+# slows every object GET so that the run lasts long enough to show some)
+slow=$(proxy_start slow --delay-ms 20 --only GET --only-path-regex 'obj-') || bad "proxy did not start"
+S3DLIO_PROGRESS_SECONDS=0.05 run stage --endpoint-url "$slow" --to null --report "$WORK/prog.json" \
+  "s3://$B/set/" >"$WORK/prog.out" 2>"$WORK/prog.err" || bad "stage with progress: $(tail -3 "$WORK/prog.err")"
+proxy_stop slow
 grep -Eq "^progress: [0-9.]+% [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MB/s, ETA" "$WORK/prog.err" && ok ||
   bad "progress lines on stderr: $(head -5 "$WORK/prog.err")"
 run stage -q --to null --report "$WORK/quiet.json" "s3://$B/set/" >/dev/null 2>"$WORK/quiet.err"
@@ -65,15 +67,18 @@ a=$(json "$WORK/s1.json" '[(r["rank"], r["objects"], r["bytes"]) for r in d["per
 b=$(json "$WORK/s2.json" '[(r["rank"], r["objects"], r["bytes"]) for r in d["per_rank"]]')
 [ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "same seed, same assignment: $a vs $b"
 
-# 4. a key deleted between listing and GET: reported as failed, exit non-zero
+# 4. a key deleted between listing and GET: reported as failed, exit non-zero (the proxy
+#    holds each object GET 1.5 s, the listing passes at once)
 "$CLI" put -q --generate --count 6 --seed 3 "s3://$B/gone/" || bad "setup gone/"
-S3DLIO_TEST_DELAY_MS=1500 S3DLIO_TEST_DELAY_RANK=-1 \
-  run stage -v --to null --report "$WORK/gone.json" "s3://$B/gone/" >"$WORK/gone.out" 2>&1 &
+slow=$(proxy_start gone --delay-ms 1500 --only GET --only-path-regex 'obj-') || bad "proxy did not start"
+run stage -v --endpoint-url "$slow" --to null --report "$WORK/gone.json" "s3://$B/gone/" \
+  >"$WORK/gone.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do grep -q "listed 6 objects" "$WORK/gone.out" && break; sleep 0.05; done
 "$CLI" rm -q "s3://$B/gone/obj-00000003.bin" || bad "delete during the job"
 wait $pid
 rc=$?
+proxy_stop gone
 [ "$rc" = 1 ] && ok || bad "exit code $rc after a vanished key: $(tail -5 "$WORK/gone.out")"
 grep -q "gone/obj-00000003.bin.*NoSuchKey" "$WORK/gone.out" && ok || bad "failed key in the table"
 [ "$(json "$WORK/gone.json" 'd["failed"][0]["key"]')" = "gone/obj-00000003.bin" ] && ok || bad "failed key in JSON"

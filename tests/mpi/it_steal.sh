@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# --steal: one rank is slowed on purpose (S3DLIO_TEST_DELAY_MS before each of its requests);
-# with static partitioning the job waits for it, with --steal the other ranks take its work.
+# --steal: one rank is slowed on purpose (it alone talks to the server through a proxy that
+# holds each object GET 250 ms, one request at a time); with static partitioning the job
+# waits for it, with --steal the other ranks take its work.
 #   it_steal.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -8,15 +9,21 @@ NP=$1; MPIEXEC=$2; shift 2
 PRE=("$@")
 B=it-steal-$$-$RANDOM
 N=48
-run() { "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" "$@"; }
+# rank 1 alone goes through the proxy (an MPMD launch: one context per endpoint)
+run() {
+  local ctx=(-n 1 "$CLI" "$@" : -n 1 env AWS_ENDPOINT_URL="$SLOW" "$CLI" "$@")
+  [ "$NP" -gt 2 ] && ctx+=(: -n $((NP - 2)) "$CLI" "$@")
+  "$MPIEXEC" "${PRE[@]}" "${ctx[@]}"
+}
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 "$CLI" mb -q "s3://$B" && "$CLI" put -q --generate --count $N --min-size 64KiB --max-size 64KiB "s3://$B/s/" ||
   { echo "setup failed" >&2; exit 1; }
-export S3DLIO_TEST_DELAY_MS=250 S3DLIO_TEST_DELAY_RANK=1
-run stage -q --to null --partition count --report "$WORK/static.json" "s3://$B/s/" >"$WORK/static.out" 2>&1 ||
-  bad "static run: $(tail -3 "$WORK/static.out")"
-run stage -q --to null --steal --steal-chunk 1 --report "$WORK/steal.json" "s3://$B/s/" >"$WORK/steal.out" 2>&1 ||
-  bad "steal run: $(tail -3 "$WORK/steal.out")"
+SLOW=$(proxy_start slow --delay-ms 250 --only GET --only-path-regex '/s/obj-') || { echo "no proxy" >&2; exit 1; }
+run stage -q --get-concurrency 1 --to null --partition count --report "$WORK/static.json" "s3://$B/s/" \
+  >"$WORK/static.out" 2>&1 || bad "static run: $(tail -3 "$WORK/static.out")"
+run stage -q --get-concurrency 1 --to null --steal --steal-chunk 1 --report "$WORK/steal.json" "s3://$B/s/" \
+  >"$WORK/steal.out" 2>&1 || bad "steal run: $(tail -3 "$WORK/steal.out")"
+proxy_stop slow
 ws=$(json "$WORK/static.json" 'd["wall_s"]'); wt=$(json "$WORK/steal.json" 'd["wall_s"]')
 slow_static=$(json "$WORK/static.json" '[r["objects"] for r in d["per_rank"] if r["rank"] == 1][0]')
 slow_steal=$(json "$WORK/steal.json" '[r["objects"] for r in d["per_rank"] if r["rank"] == 1][0]')

@@ -850,7 +850,7 @@ static void test_dirs(void)
 static void test_ops_table(void)
 {
     CHECK_STR(ops->scheme, "file", "scheme");
-    CHECK(!ops->mpu_create && !ops->mpu_complete && !ops->mpu_abort, "no multipart");
+    CHECK(!ops->multipart, "no multipart");
     CHECK(!ops->bucket_create && !ops->bucket_delete && !ops->bucket_head, "no buckets");
     CHECK(ops->list && ops->stat && ops->remove && ops->remove_batch && ops->submit &&
               ops->progress && ops->open && ops->close,

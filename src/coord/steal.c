@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * --steal: dynamic balancing. Every rank knows the whole job list; chunks of it are taken in
+ * order from a counter in rank 0's window, so a rank that finishes early simply takes more.
+ * The chunks feed one running engine through its refill callback: the loop asks for the
+ * next chunk while it still has requests in flight, so it never drains and ramps up again
+ * between chunks. With --to mem a rank allocates memory per chunk it takes, and with
+ * --max-memory it stops taking chunks that would not fit (compare-and-swap: a chunk is
+ * either taken whole by one rank or left for another), so a rank holds its share only.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "coord/coord_int.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct steal {
+    MPI_Win win;
+    uint64_t *counter;        /* rank 0's window memory: the next chunk to take */
+    struct s3dlio_steal_work *w;
+    uint64_t chunk, nchunks;
+    uint64_t max_memory;      /* 0: none */
+    uint64_t held;            /* bytes of memory this rank holds */
+    bool mem, full;
+};
+
+static uint64_t chunk_bytes(const struct steal *s, uint64_t k)
+{
+    uint64_t first = k * s->chunk, bytes = 0;
+    for (uint64_t i = first; i < first + s->chunk && i < s->w->n; i++)
+        bytes += s->w->jobs[i].size;
+    return bytes;
+}
+
+/* Take chunk k if it is still the next one: true when this rank got it; *next is the counter. */
+static bool take(struct steal *s, uint64_t k, uint64_t *next)
+{
+    uint64_t want = k + 1, seen = 0;
+    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
+    MPI_Compare_and_swap(&want, &k, &seen, MPI_UINT64_T, 0, 0, s->win);
+    MPI_Win_unlock(0, s->win);
+    *next = seen;
+    return seen == k;
+}
+
+static uint64_t peek(struct steal *s)
+{
+    uint64_t zero = 0, now = 0;
+    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
+    MPI_Fetch_and_op(&zero, &now, MPI_UINT64_T, 0, 0, MPI_NO_OP, s->win);
+    MPI_Win_unlock(0, s->win);
+    return now;
+}
+
+/* The next chunk for this rank, or nchunks when there is none (or none that fits). */
+static uint64_t next_chunk(struct steal *s)
+{
+    if (s->full)
+        return s->nchunks;
+    if (!s->max_memory) {
+        uint64_t one = 1, k = 0;
+        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
+        MPI_Fetch_and_op(&one, &k, MPI_UINT64_T, 0, 0, MPI_SUM, s->win);
+        MPI_Win_unlock(0, s->win);
+        return k < s->nchunks ? k : s->nchunks;
+    }
+    for (uint64_t k = peek(s); k < s->nchunks;) {
+        if (s->held + chunk_bytes(s, k) > s->max_memory) {
+            s->full = true; /* leave it to a rank with room */
+            S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD, "holding %" PRIu64 " bytes: chunk %" PRIu64
+                       " would pass --max-memory %" PRIu64 "; taking no more", s->held, k,
+                       s->max_memory);
+            return s->nchunks;
+        }
+        uint64_t seen;
+        if (take(s, k, &seen))
+            return k;
+        k = seen;
+    }
+    return s->nchunks;
+}
+
+static void give_memory(struct steal *s, struct s3dlio_xfer_job *jobs, size_t n)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += jobs[i].size;
+    struct s3dlio_shard *sh = s->w->shard;
+    unsigned char *block = s3dlio_xmalloc(bytes ? bytes : 1);
+    s3dlio_xgrow((void **)&sh->blocks, sizeof(*sh->blocks), sh->nblocks + 1, &s->w->blocks_alloc);
+    sh->blocks[sh->nblocks++] = block;
+    sh->bytes += bytes;
+    s->held += bytes;
+    for (size_t i = 0, at = 0; i < n; i++) {
+        jobs[i].local = S3DLIO_LOCAL_MEMORY;
+        jobs[i].mem = block + at;
+        at += jobs[i].size;
+    }
+}
+
+static size_t refill(void *ud, struct s3dlio_xfer_job **jobs)
+{
+    struct steal *s = ud;
+    uint64_t k = next_chunk(s);
+    if (k >= s->nchunks)
+        return 0;
+    uint64_t first = k * s->chunk;
+    size_t n = (size_t)(s->w->n - first < s->chunk ? s->w->n - first : s->chunk);
+    *jobs = s->w->jobs + first;
+    for (size_t i = 0; i < n; i++)
+        s->w->taken[first + i] = true;
+    if (s->mem)
+        give_memory(s, *jobs, n);
+    return n;
+}
+
+enum s3dlio_rc s3dlio_coord_steal(MPI_Comm comm, struct s3dlio_backend *be,
+                                  struct s3dlio_steal_work *w, struct s3dlio_xfer_opts *xo,
+                                  struct s3dlio_xfer_stats *st, struct s3dlio_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    struct steal s = {.w = w, .mem = w->mem, .max_memory = w->mem ? w->max_memory : 0};
+    s.chunk = w->chunk ? w->chunk : w->n / ((uint64_t)nranks * 8) + 1;
+    s.nchunks = (w->n + s.chunk - 1) / s.chunk;
+    MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(uint64_t) : 0, sizeof(uint64_t), MPI_INFO_NULL,
+                     comm, &s.counter, &s.win);
+    if (rank == 0)
+        *s.counter = 0;
+    MPI_Barrier(comm);
+    xo->refill = refill;
+    xo->refill_ud = &s;
+    enum s3dlio_rc rc = s3dlio_xfer_run(be, NULL, 0, xo, st);
+    xo->refill = NULL;
+    w->memory_full = s.full;
+    MPI_Barrier(comm); /* every rank is done taking: the counter is final */
+    uint64_t left = rank == 0 ? *s.counter : 0;
+    MPI_Win_free(&s.win);
+    /* chunks no rank had room for: rank 0 names them (the job fails, agreed by the caller) */
+    if (rank == 0 && left < s.nchunks && !rc) {
+        uint64_t objects = w->n - left * s.chunk, bytes = 0;
+        for (uint64_t k = left; k < s.nchunks; k++)
+            bytes += chunk_bytes(&s, k);
+        rc = s3dlio_error_set(err, S3DLIO_E_LIMIT, "stage", w->uri,
+                              "%" PRIu64 " objects (%" PRIu64 " bytes) not staged: every rank "
+                              "reached --max-memory %" PRIu64, objects, bytes, w->max_memory);
+    }
+    return rc;
+}

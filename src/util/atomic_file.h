@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one way s3dlio writes a destination file: a temporary file beside the final name,
+ * created exclusively, renamed over the name only when complete, removed on every failure.
+ * Paths below a destination root are walked without following symbolic links, so no key can
+ * make us write outside the directory the user named.
+ */
+#ifndef S3DLIO_UTIL_ATOMIC_FILE_H
+#define S3DLIO_UTIL_ATOMIC_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "s3dlio/error.h"
+
+/* Infix of temporary names: ".<name, cut>.s3dlio-tmp.<pid>.<counter>". */
+#define S3DLIO_TMP_TAG ".s3dlio-tmp."
+
+struct s3dlio_atomic_file {
+    int dirfd;      /* the final file's directory; -1 when closed */
+    int fd;         /* the temporary file, open for writing; -1 when closed */
+    char *path;     /* the final path, for messages (heap) */
+    char *name;     /* the final name inside dirfd (heap) */
+    char *tmp;      /* the temporary name inside dirfd (heap); NULL once renamed or removed */
+};
+#define S3DLIO_ATOMIC_FILE_INIT {-1, -1, NULL, NULL, NULL}
+
+/*
+ * Prepare path for writing. path[0..root_len) is the root the user named (0: the whole
+ * directory part of path): it is created if missing (mkdir -p) and may hold symbolic links. Below it every directory is created or
+ * opened without following a link (a link there fails with a message naming it), then an
+ * exclusive temporary file is created beside the final name. op ("get", "put") names the
+ * operation in errors. On failure nothing is left behind and f is released.
+ */
+enum s3dlio_rc s3dlio_atomic_open(struct s3dlio_atomic_file *f, const char *path, size_t root_len,
+                                  const char *op, struct s3dlio_error *err);
+
+/*
+ * Finish: optionally fsync the data (and the directory after the rename), close, and rename
+ * the temporary file over the final name. On failure the temporary file is removed. f is
+ * released either way.
+ */
+enum s3dlio_rc s3dlio_atomic_commit(struct s3dlio_atomic_file *f, bool sync, const char *op,
+                                    struct s3dlio_error *err);
+
+/* Give up: remove the temporary file and release f (idempotent; accepts an INIT struct). */
+void s3dlio_atomic_discard(struct s3dlio_atomic_file *f);
+
+#endif

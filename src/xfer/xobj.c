@@ -1,0 +1,732 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One object's life in the transfer engine. A GET: a HEAD when its size is unknown (and,
+ * for --verify of a multipart object, one for its part layout), then its ranges, every one
+ * pinned to the version listed; when one of them finds the object changed, the others
+ * drain, a HEAD tells what is there now, and the object fails as changed (or, with
+ * --on-change restart, is fetched whole again, once). A PUT: single, or CreateMultipartUpload,
+ * parts in parallel, CompleteMultipartUpload, and an abort when anything failed.
+ * Nothing half-done is ever left looking complete: files are renamed into place only when
+ * whole and checked, uploads are completed only when every part arrived.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "s3dlio/stats.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "xfer/engine_int.h"
+
+#define MIB (1ull << 20)
+
+uint64_t s3dlio_xfer_part_size(uint64_t part_size, uint64_t size)
+{
+    uint64_t ps = part_size ? part_size : 8 * MIB;
+    if (ps > S3DLIO_MAX_PART_SIZE)
+        ps = S3DLIO_MAX_PART_SIZE;
+    if (size && (size - 1) / ps + 1 > S3DLIO_MAX_PARTS) {
+        /* more than 10,000 parts is refused by S3: the smallest whole-MiB part that fits */
+        uint64_t need = (size - 1) / S3DLIO_MAX_PARTS + 1;
+        ps = (need + MIB - 1) / MIB * MIB;
+    }
+    return ps;
+}
+
+static const char *op_name(const struct xobj *o)
+{
+    return o->job->dir == S3DLIO_XFER_GET ? "get" : "put";
+}
+
+void xobj_fail(struct xfer *x, struct xobj *o, const struct s3dlio_error *err)
+{
+    struct s3dlio_xfer_job *job = o->job;
+    if (!o->failed) {
+        o->failed = true;
+        job->err = *err;
+        job->rc = err->rc ? err->rc : S3DLIO_E_INTERNAL;
+        /* errors the engine itself raised name the key: the user wants the object's URI */
+        if (!strcmp(job->err.target, job->key))
+            s3dlio_uri_join(&x->be->root, job->key, job->err.target, sizeof(job->err.target));
+    }
+    if (!x->first_rc)
+        x->first_rc = job->rc;
+}
+
+/* "... (after N attempts)" on the final error of a request that was retried. */
+static void note_attempts(const struct xreq *r, struct s3dlio_error *err)
+{
+    if (!r->attempt)
+        return;
+    size_t n = strlen(err->message);
+    double secs = r->first_fail_ns ? (double)(xfer_now_ns() - r->first_fail_ns) / 1e9 : 0;
+    if (secs >= 1)
+        snprintf(err->message + n, sizeof(err->message) - n, "%s(after %d attempts in %.0f s)",
+                 n ? " " : "", r->attempt + 1, secs);
+    else
+        snprintf(err->message + n, sizeof(err->message) - n, "%s(after %d attempts)",
+                 n ? " " : "", r->attempt + 1);
+}
+
+static void ctl_start(struct xfer *x, struct xobj *o, enum xstep step)
+{
+    struct xreq *r = &o->ctl;
+    memset(r, 0, sizeof(*r));
+    r->x = x;
+    r->o = o;
+    r->step = step;
+    xq_push_front(&x->ready, r); /* an object's next step goes before new work */
+}
+
+/* ---- parts -------------------------------------------------------------------------------- */
+
+static void make_parts(struct xfer *x, struct xobj *o, bool multi, uint64_t ps)
+{
+    o->nparts = multi ? (size_t)((o->size + ps - 1) / ps) : 1;
+    if (!o->nparts)
+        o->nparts = 1;
+    o->parts = s3dlio_xcalloc(o->nparts, sizeof(*o->parts));
+    for (size_t i = 0; i < o->nparts; i++) {
+        struct xreq *r = &o->parts[i];
+        r->x = x;
+        r->o = o;
+        r->step = STEP_DATA;
+        r->off = multi ? i * ps : 0;
+        r->len = multi ? (o->size - r->off < ps ? o->size - r->off : ps) : o->size;
+        r->whole = !multi;
+        r->number = multi && o->job->dir == S3DLIO_XFER_PUT ? (int)i + 1 : 0;
+        xq_push(&x->ready, r);
+    }
+    o->outstanding = o->nparts;
+}
+
+static void finish_object(struct xfer *x, struct xobj *o);
+
+static void split_get(struct xfer *x, struct xobj *o)
+{
+    const struct s3dlio_xfer_opts *opt = x->o;
+    /* the destination is made only now, when there is something to put in it: a key that
+     * turned out missing leaves no empty file or directory behind */
+    if (!o->local_open) {
+        struct s3dlio_xfer_job *job = o->job;
+        if (s3dlio_local_open(&o->local, job, &o->size, &job->err)) {
+            xobj_fail(x, o, &job->err);
+            finish_object(x, o);
+            return;
+        }
+        o->local_open = true;
+    }
+    if (o->size == S3DLIO_SIZE_UNKNOWN || o->job->local == S3DLIO_LOCAL_STREAM)
+        make_parts(x, o, false, 0);
+    else if (o->vmode == V_PARTS) /* ranges = the upload's parts, each hashed as it streams */
+        make_parts(x, o, true, o->layout_part);
+    else if (o->vmode == V_WHOLE && !s3dlio_local_can_reread(&o->local))
+        make_parts(x, o, false, 0); /* one stream: the MD5 needs the bytes in order */
+    else
+        make_parts(x, o, o->size > opt->range_threshold,
+                   s3dlio_xfer_part_size(opt->part_size, o->size));
+}
+
+static enum s3dlio_rc data_sink(void *ud, uint64_t offset, const void *data, size_t len)
+{
+    struct xreq *r = ud;
+    struct xobj *o = r->o;
+    if (o->size != S3DLIO_SIZE_UNKNOWN && offset + len > o->size)
+        return s3dlio_error_set(&r->sink_err, S3DLIO_E_INTEGRITY, "get", o->job->key,
+                                "object is larger than its listed size %" PRIu64, o->size);
+    enum s3dlio_rc rc = s3dlio_local_write(&o->local, offset, data, len, &r->sink_err);
+    if (rc)
+        return rc;
+    xverify_data(r->x, r, offset, data, len);
+    r->done += len;
+    return S3DLIO_OK;
+}
+
+static enum s3dlio_rc data_source(void *ud, uint64_t offset, void *buf, size_t len, size_t *got)
+{
+    struct xreq *r = ud;
+    if (r->buf) {
+        size_t n = offset < r->len ? (size_t)(r->len - offset) : 0;
+        *got = n < len ? n : len;
+        memcpy(buf, r->buf + offset, *got);
+        return S3DLIO_OK;
+    }
+    return s3dlio_local_read(&r->o->local, r->off + offset, buf, len, got, &r->sink_err);
+}
+
+/* Fill a PUT part's buffer once, hashing as it is read: no second pass over the data. */
+static enum s3dlio_rc fill_buffer(struct xfer *x, struct xreq *r)
+{
+    struct s3dlio_sha256 sha;
+    struct s3dlio_md5 md5;
+    enum s3dlio_rc rc = S3DLIO_OK;
+    uint64_t at = 0;
+    xfer_pool_get(x, r, (size_t)r->len);
+    if (x->o->hash_payload)
+        s3dlio_sha256_init(&sha);
+    if (x->o->verify)
+        s3dlio_md5_init(&md5);
+    while (!rc && at < r->len) {
+        size_t chunk = r->len - at < MIB ? (size_t)(r->len - at) : MIB, got = 0;
+        rc = s3dlio_local_read(&r->o->local, r->off + at, r->buf + at, chunk, &got, &r->sink_err);
+        if (!rc && got != chunk)
+            rc = s3dlio_error_set(&r->sink_err, S3DLIO_E_IO, "put", r->o->job->key,
+                                  "source ended early (changed while uploading?)");
+        if (!rc && x->o->hash_payload)
+            s3dlio_sha256_update(&sha, r->buf + at, got);
+        if (!rc && x->o->verify)
+            s3dlio_md5_update(&md5, r->buf + at, got);
+        at += got;
+    }
+    char hex[33];
+    if (x->o->hash_payload)
+        s3dlio_sha256_final_hex(&sha, r->sha256);
+    if (x->o->verify)
+        s3dlio_md5_final(&md5, hex, r->md5_b64);
+    return rc;
+}
+
+static void setup_get(struct xreq *r)
+{
+    struct s3dlio_req *q = &r->req;
+    struct xobj *o = r->o;
+    q->op = S3DLIO_REQ_GET;
+    q->offset = r->off + r->done;
+    /* a whole object on the first try is a plain GET: no Range header for small objects */
+    if (r->whole && (r->done == 0 || o->size == S3DLIO_SIZE_UNKNOWN))
+        q->length = S3DLIO_LEN_TO_END;
+    else
+        q->length = r->len - r->done;
+    q->if_match = o->etag[0] ? o->etag : NULL;
+    q->size_pinned = o->size != S3DLIO_SIZE_UNKNOWN;
+    q->expect_size = o->size;
+    q->sink = data_sink;
+    q->sink_ud = r;
+}
+
+static enum s3dlio_rc setup_put(struct xfer *x, struct xreq *r)
+{
+    struct s3dlio_req *q = &r->req;
+    enum s3dlio_rc rc = S3DLIO_OK;
+    q->op = r->number ? S3DLIO_REQ_PUT_PART : S3DLIO_REQ_PUT;
+    q->length = r->len;
+    q->source = data_source;
+    q->source_ud = r;
+    q->upload_id = r->o->upload_id;
+    q->part_number = r->number;
+    if ((x->o->verify || x->o->hash_payload) && !r->buf)
+        rc = fill_buffer(x, r);
+    q->content_md5 = x->o->verify && r->md5_b64[0] ? r->md5_b64 : NULL;
+    q->payload_sha256 = x->o->hash_payload && r->sha256[0] ? r->sha256 : NULL;
+    return rc;
+}
+
+static void setup_complete(struct xobj *o, struct s3dlio_req *q)
+{
+    if (!o->mpu_parts) {
+        o->mpu_parts = s3dlio_xcalloc(o->nparts, sizeof(*o->mpu_parts));
+        for (size_t i = 0; i < o->nparts; i++) {
+            o->mpu_parts[i].number = o->parts[i].number;
+            memcpy(o->mpu_parts[i].etag, o->parts[i].req.etag, sizeof(o->mpu_parts[i].etag));
+        }
+    }
+    q->op = S3DLIO_REQ_MPU_COMPLETE;
+    q->upload_id = o->upload_id;
+    q->parts = o->mpu_parts;
+    q->nparts = o->nparts;
+}
+
+enum s3dlio_rc xobj_setup(struct xfer *x, struct xreq *r)
+{
+    struct s3dlio_req *q = &r->req;
+    struct xobj *o = r->o;
+    memset(q, 0, sizeof(*q));
+    q->key = o->job->key;
+    switch (r->step) {
+    case STEP_DATA:
+        if (o->job->dir == S3DLIO_XFER_GET) {
+            setup_get(r);
+            return S3DLIO_OK;
+        }
+        return setup_put(x, r);
+    case STEP_LAYOUT:
+        q->part_number = 1;
+        /* fall through */
+    case STEP_HEAD:
+        q->if_match = o->etag[0] ? o->etag : NULL;
+        /* fall through */
+    case STEP_RECHECK:
+    case STEP_CONFIRM:
+        q->op = S3DLIO_REQ_HEAD;
+        return S3DLIO_OK;
+    case STEP_CREATE:
+        q->op = S3DLIO_REQ_MPU_CREATE;
+        q->meta_part_size = s3dlio_xfer_part_size(x->o->part_size, o->size);
+        return S3DLIO_OK;
+    case STEP_COMPLETE:
+        setup_complete(o, q);
+        return S3DLIO_OK;
+    case STEP_ABORT:
+        q->op = S3DLIO_REQ_MPU_ABORT;
+        q->upload_id = o->upload_id;
+        return S3DLIO_OK;
+    }
+    return S3DLIO_E_INTERNAL;
+}
+
+/* ---- starting ----------------------------------------------------------------------------- */
+
+/* GET: with size and ETag known, the layout HEAD (--verify of a multipart object) or the parts. */
+static void plan_get(struct xfer *x, struct xobj *o, const struct s3dlio_req *head)
+{
+    xverify_plan(x, o, head);
+    if (xverify_needs_layout(x, o))
+        ctl_start(x, o, STEP_LAYOUT);
+    else
+        split_get(x, o);
+}
+
+static enum s3dlio_rc check_job(const struct xfer *x, struct xobj *o, struct s3dlio_error *err)
+{
+    const struct s3dlio_xfer_job *job = o->job;
+    if (job->dir == S3DLIO_XFER_GET && job->local == S3DLIO_LOCAL_MEMORY &&
+        job->size == S3DLIO_SIZE_UNKNOWN)
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "get", job->key,
+                                "a memory destination needs the object's size");
+    if (job->dir == S3DLIO_XFER_PUT && o->size > S3DLIO_MAX_OBJECT_SIZE)
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
+                                "%" PRIu64 " bytes exceed S3's object size limit of 5 TiB", o->size);
+    (void)x;
+    return S3DLIO_OK;
+}
+
+void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
+{
+    if (job->rc) { /* refused by whoever planned it (e.g. an unsafe file name) */
+        if (!strcmp(job->err.target, job->key))
+            s3dlio_uri_join(&x->be->root, job->key, job->err.target, sizeof(job->err.target));
+        x->st->failures++;
+        if (!x->first_rc)
+            x->first_rc = job->rc;
+        return;
+    }
+    struct xobj *o = s3dlio_xcalloc(1, sizeof(*o));
+    o->job = job;
+    o->size = job->size;
+    snprintf(o->etag, sizeof(o->etag), "%s", job->etag ? job->etag : "");
+    x->active++;
+    s3dlio_local_init(&o->local, job);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    if (job->dir == S3DLIO_XFER_PUT) { /* a GET opens its destination when data is due */
+        rc = s3dlio_local_open(&o->local, job, &o->size, &job->err);
+        o->local_open = !rc;
+    }
+    if (!rc)
+        rc = check_job(x, o, &job->err);
+    if (rc) {
+        if (!job->err.rc)
+            s3dlio_error_set(&job->err, rc, op_name(o), job->key, "%s", s3dlio_rc_str(rc));
+        xobj_fail(x, o, &job->err);
+        finish_object(x, o); /* nothing was queued: removes what local_open created */
+        return;
+    }
+    if (job->dir == S3DLIO_XFER_GET) {
+        if (o->size == S3DLIO_SIZE_UNKNOWN && job->local != S3DLIO_LOCAL_STREAM)
+            ctl_start(x, o, STEP_HEAD);
+        else
+            plan_get(x, o, NULL);
+    } else if (o->size > x->o->multipart_threshold && s3dlio_backend_has_multipart(x->be)) {
+        ctl_start(x, o, STEP_CREATE);
+    } else {
+        make_parts(x, o, false, 0);
+    }
+}
+
+/* ---- finishing ---------------------------------------------------------------------------- */
+
+static void finish_object(struct xfer *x, struct xobj *o)
+{
+    struct s3dlio_xfer_job *job = o->job;
+    struct s3dlio_error err = {0};
+    if (!o->failed && job->dir == S3DLIO_XFER_GET && xverify_finish(x, o, &err))
+        xobj_fail(x, o, &err);
+    if (s3dlio_local_close(&o->local, !o->failed, x->o->fsync, &err))
+        xobj_fail(x, o, &err);
+    if (o->failed) {
+        x->st->failures++;
+        if (job->rc == S3DLIO_E_CHANGED)
+            x->st->changed++;
+    } else {
+        x->st->objects++;
+    }
+    for (size_t i = 0; i < o->nparts; i++) {
+        xfer_pool_put(x, &o->parts[i]);
+        s3dlio_md5_release(&o->parts[i].md5);
+    }
+    xverify_reset(o);
+    free(o->parts);
+    free(o->mpu_parts);
+    free(o->upload_id);
+    free(o);
+    x->active--;
+}
+
+/* Every part of o is retired: the object's next step. */
+static void settled(struct xfer *x, struct xobj *o)
+{
+    if (o->job->dir == S3DLIO_XFER_GET) {
+        if (o->changed)
+            ctl_start(x, o, STEP_RECHECK);
+        else
+            finish_object(x, o);
+    } else if (o->upload_id) {
+        ctl_start(x, o, o->failed ? STEP_ABORT : STEP_COMPLETE);
+    } else {
+        finish_object(x, o);
+    }
+}
+
+static void retire(struct xfer *x, struct xreq *r)
+{
+    struct xobj *o = r->o;
+    xfer_pool_put(x, r);
+    if (--o->outstanding == 0)
+        settled(x, o);
+}
+
+static void note_change(struct xobj *o, const struct s3dlio_error *err)
+{
+    if (o->changed)
+        return;
+    o->changed = true;
+    o->change_err = *err;
+}
+
+/* A new version is there (RECHECK): fetch it whole again, once (--on-change restart). */
+static bool restart(struct xfer *x, struct xobj *o, const struct s3dlio_req *head)
+{
+    struct s3dlio_xfer_job *job = o->job;
+    if (x->o->on_change != S3DLIO_ON_CHANGE_RESTART || o->restarted || o->failed ||
+        x->cancelling || job->local == S3DLIO_LOCAL_STREAM || !strcmp(head->etag, o->etag))
+        return false;
+    if (job->local == S3DLIO_LOCAL_MEMORY && head->object_size != job->size)
+        return false; /* its place in memory was sized by the listing */
+    struct s3dlio_error err = {0};
+    if (s3dlio_local_restart(&o->local, &err)) {
+        xobj_fail(x, o, &err);
+        return false;
+    }
+    S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_XFER, "'%s' changed (ETag '%s' -> '%s'): fetching it again",
+               job->key, o->etag, head->etag);
+    x->st->restarted++;
+    x->st->bytes -= job->bytes;
+    job->bytes = 0;
+    o->restarted = true;
+    o->changed = false;
+    o->size = head->object_size;
+    snprintf(o->etag, sizeof(o->etag), "%s", head->etag);
+    for (size_t i = 0; i < o->nparts; i++)
+        s3dlio_md5_release(&o->parts[i].md5);
+    free(o->parts);
+    o->parts = NULL;
+    o->nparts = 0;
+    xverify_reset(o);
+    plan_get(x, o, head);
+    return true;
+}
+
+/*
+ * RECHECK answered: say what changed, or restart. head is what is there now; NULL when the
+ * HEAD failed (gone: with a 404).
+ */
+static void rechecked(struct xfer *x, struct xobj *o, const struct s3dlio_req *head, bool gone,
+                      const struct s3dlio_error *why)
+{
+    struct s3dlio_error err = o->change_err;
+    if (head && restart(x, o, head))
+        return;
+    err.rc = S3DLIO_E_CHANGED;
+    char listed[160];
+    if (o->size != S3DLIO_SIZE_UNKNOWN)
+        snprintf(listed, sizeof(listed), "ETag '%s', %" PRIu64 " bytes", o->etag, o->size);
+    else
+        snprintf(listed, sizeof(listed), "ETag '%s'", o->etag);
+    if (gone)
+        snprintf(err.message, sizeof(err.message), "deleted during the transfer (was %s)", listed);
+    else if (head && (strcmp(head->etag, o->etag) || head->object_size != o->size))
+        snprintf(err.message, sizeof(err.message), "was %s, now ETag '%s', %" PRIu64 " bytes",
+                 listed, head->etag, head->object_size);
+    else if (!head && why) {
+        size_t n = strlen(err.message);
+        snprintf(err.message + n, sizeof(err.message) - n, " (what is there now is unknown: %.200s)",
+                 why->message);
+    }
+    /* else: the same version is there, so an answer itself was wrong (a Range ignored, a
+     * short range): its message stands */
+    xobj_fail(x, o, &err);
+    finish_object(x, o);
+}
+
+/* ---- completions -------------------------------------------------------------------------- */
+
+static void count_failure(struct xfer *x, const struct s3dlio_error *err)
+{
+    if (s3dlio_retry_is_throttle(err))
+        x->st->throttled++;
+    else if (err->http_status >= 500)
+        x->st->server_errors++;
+}
+
+/* A GET answer pins the version when the listing did not (unknown size, --keys-from). */
+static void learn_version(struct xobj *o, const struct s3dlio_req *q)
+{
+    if (q->http_status < 200 || q->http_status > 299)
+        return;
+    if (!o->etag[0] && q->etag[0])
+        snprintf(o->etag, sizeof(o->etag), "%s", q->etag);
+    if (o->size == S3DLIO_SIZE_UNKNOWN && q->object_size)
+        o->size = q->object_size;
+}
+
+static void data_done(struct xfer *x, struct xreq *r)
+{
+    struct xobj *o = r->o;
+    struct s3dlio_req *q = &r->req;
+    struct s3dlio_error err = r->sink_err.rc ? r->sink_err : q->err;
+    enum s3dlio_rc rc = r->rc;
+    bool get = o->job->dir == S3DLIO_XFER_GET;
+    if (get)
+        learn_version(o, q);
+    if (!rc && get) {
+        r->complete = true; /* verify's catch-up reads past it */
+        rc = xverify_part_done(x, r, &err);
+        r->complete = !rc;
+    }
+    if (rc) {
+        if (!err.rc)
+            s3dlio_error_set(&err, rc, op_name(o), o->job->key, "%s", s3dlio_rc_str(rc));
+        count_failure(x, &err);
+        xfer_limit_failure(x, r, &err);
+        /* a local write or read failure will not go away by asking the server again */
+        if (r->sink_err.rc && r->sink_err.rc != S3DLIO_E_INTEGRITY)
+            r->fatal = true;
+        if (err.rc == S3DLIO_E_CHANGED) {
+            note_change(o, &err);
+        } else if (xfer_retry(x, r, &err)) {
+            return;
+        } else {
+            note_attempts(r, &err);
+            xobj_fail(x, o, &err);
+        }
+        retire(x, r);
+        return;
+    }
+    xfer_limit_success(x);
+    uint64_t moved = get ? r->done : r->len;
+    x->st->bytes += moved;
+    o->job->bytes += moved;
+    x->st->ttfb_ns_sum += q->t_first_byte_ns;
+    if (x->o->ttfb_hist)
+        s3dlio_hist_add(x->o->ttfb_hist, q->t_first_byte_ns);
+    if (x->o->total_hist)
+        s3dlio_hist_add(x->o->total_hist, q->t_total_ns);
+    r->complete = true;
+    retire(x, r);
+}
+
+static bool no_such_upload(const struct s3dlio_error *err)
+{
+    return !strcmp(err->s3_code, "NoSuchUpload") || err->http_status == 404;
+}
+
+/*
+ * A Complete retried after a lost answer may find the upload gone because the first one
+ * worked: the object is then there with the composite ETag of our parts.
+ */
+static bool upload_landed(const struct xobj *o, const struct s3dlio_req *head)
+{
+    char want[48];
+    struct s3dlio_md5 md5;
+    unsigned char raw[16];
+    bool ok = true;
+    s3dlio_md5_init(&md5);
+    for (size_t i = 0; i < o->nparts && ok; i++) {
+        const char *e = o->mpu_parts ? o->mpu_parts[i].etag : "";
+        unsigned char b[16];
+        ok = strlen(e) == 32;
+        for (int k = 0; ok && k < 16; k++)
+            ok = sscanf(e + 2 * k, "%2hhx", &b[k]) == 1;
+        if (ok)
+            s3dlio_md5_update(&md5, b, 16);
+    }
+    if (!ok) { /* part ETags that are not MD5s: the part count and size must do */
+        s3dlio_md5_release(&md5);
+        snprintf(want, sizeof(want), "-%zu", o->nparts);
+        size_t n = strlen(head->etag), w = strlen(want);
+        return head->object_size == o->size && n > w && !strcmp(head->etag + n - w, want);
+    }
+    s3dlio_md5_final_raw(&md5, raw, &ok);
+    char hex[33];
+    s3dlio_hex_encode(raw, 16, hex);
+    snprintf(want, sizeof(want), "%s-%zu", hex, o->nparts);
+    return ok && !strcmp(head->etag, want) && head->object_size == o->size;
+}
+
+static void abort_failed(struct xfer *x, struct xobj *o, const struct s3dlio_error *err)
+{
+    struct s3dlio_error *je = &o->job->err;
+    size_t n = strlen(je->message);
+    snprintf(je->message + n, sizeof(je->message) - n,
+             "%s(and the multipart upload could not be aborted: %s; it stays on the server, "
+             "billed, until removed)", n ? " " : "", err->message);
+    (void)x;
+}
+
+/*
+ * A HEAD's 404 has no body to say what is missing: the key, or the whole bucket (a typo in a
+ * single `get`). One bucket HEAD tells; it runs on this error path only.
+ */
+static void name_missing(struct xfer *x, struct xobj *o, struct s3dlio_error *err)
+{
+    snprintf(err->op, sizeof(err->op), "%s", op_name(o));
+    if (err->rc != S3DLIO_E_NOT_FOUND || err->s3_code[0])
+        return;
+    struct s3dlio_error berr = {0};
+    bool no_bucket = s3dlio_backend_bucket_head(x->be, &berr) == S3DLIO_E_NOT_FOUND;
+    snprintf(err->s3_code, sizeof(err->s3_code), "%s", no_bucket ? "NoSuchBucket" : "NoSuchKey");
+    snprintf(err->message, sizeof(err->message), "%s",
+             no_bucket ? "The specified bucket does not exist" : "The specified key does not exist");
+}
+
+/* A control call failed for good. */
+static void ctl_failed(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
+{
+    struct xobj *o = r->o;
+    note_attempts(r, err);
+    switch (r->step) {
+    case STEP_COMPLETE:
+        xobj_fail(x, o, err);
+        ctl_start(x, o, STEP_ABORT);
+        return;
+    case STEP_ABORT:
+        abort_failed(x, o, err);
+        finish_object(x, o);
+        return;
+    case STEP_RECHECK:
+        rechecked(x, o, NULL, err->rc == S3DLIO_E_NOT_FOUND, err);
+        return;
+    case STEP_CONFIRM:
+        xobj_fail(x, o, &o->change_err); /* the Complete's NoSuchUpload */
+        finish_object(x, o);
+        return;
+    case STEP_HEAD:
+        name_missing(x, o, err);
+        /* fall through */
+    default:
+        xobj_fail(x, o, err);
+        finish_object(x, o);
+        return;
+    }
+}
+
+static void ctl_succeeded(struct xfer *x, struct xreq *r)
+{
+    struct xobj *o = r->o;
+    /* a copy: the next step reuses o->ctl, and with it r->req */
+    struct s3dlio_req head = r->req, *q = &head;
+    r->req.upload_id_out = NULL;
+    switch (r->step) {
+    case STEP_HEAD:
+        if (o->size == S3DLIO_SIZE_UNKNOWN)
+            o->size = q->object_size;
+        if (!o->etag[0])
+            snprintf(o->etag, sizeof(o->etag), "%s", q->etag);
+        plan_get(x, o, q);
+        return;
+    case STEP_LAYOUT:
+        xverify_layout(x, o, q);
+        split_get(x, o);
+        return;
+    case STEP_RECHECK:
+        rechecked(x, o, q, false, NULL);
+        return;
+    case STEP_CREATE:
+        o->upload_id = q->upload_id_out;
+        make_parts(x, o, true, s3dlio_xfer_part_size(x->o->part_size, o->size));
+        return;
+    case STEP_CONFIRM:
+        if (!upload_landed(o, q)) {
+            xobj_fail(x, o, &o->change_err);
+        } else {
+            S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_XFER, "'%s': the completed upload is there "
+                       "(ETag '%s'), though its answer was lost", o->job->key, q->etag);
+        }
+        finish_object(x, o);
+        return;
+    case STEP_ABORT:
+        x->st->aborted_uploads++;
+        /* fall through */
+    case STEP_COMPLETE:
+    default:
+        finish_object(x, o);
+        return;
+    }
+}
+
+static void ctl_done(struct xfer *x, struct xreq *r)
+{
+    struct xobj *o = r->o;
+    struct s3dlio_error err = r->req.err;
+    if (!r->rc) {
+        xfer_limit_success(x);
+        ctl_succeeded(x, r);
+        return;
+    }
+    if (!err.rc)
+        s3dlio_error_set(&err, r->rc, op_name(o), o->job->key, "%s", s3dlio_rc_str(r->rc));
+    count_failure(x, &err);
+    xfer_limit_failure(x, r, &err);
+    if (r->step == STEP_COMPLETE && r->attempt > 0 && no_such_upload(&err)) {
+        o->change_err = err; /* kept for the message if the upload did not land */
+        ctl_start(x, o, STEP_CONFIRM);
+        return;
+    }
+    if ((r->step == STEP_HEAD || r->step == STEP_LAYOUT) && err.rc == S3DLIO_E_CHANGED) {
+        note_change(o, &err);
+        ctl_start(x, o, STEP_RECHECK);
+        return;
+    }
+    if (xfer_retry(x, r, &err))
+        return;
+    if (r->step == STEP_LAYOUT && !x->cancelling) {
+        /* a server without partNumber support: the layout is guessed instead */
+        xverify_layout(x, o, NULL);
+        split_get(x, o);
+        return;
+    }
+    ctl_failed(x, r, &err);
+}
+
+void xobj_completed(struct xfer *x, struct xreq *r)
+{
+    if (r->step == STEP_DATA)
+        data_done(x, r);
+    else
+        ctl_done(x, r);
+}
+
+void xobj_abandon(struct xfer *x, struct xreq *r, const struct s3dlio_error *why)
+{
+    if (r->step != STEP_DATA) {
+        struct s3dlio_error err = {0};
+        if (why)
+            err = *why;
+        else
+            s3dlio_error_set(&err, S3DLIO_E_ABORTED, op_name(r->o), r->o->job->key, "abandoned");
+        ctl_failed(x, r, &err);
+        return;
+    }
+    if (why)
+        xobj_fail(x, r->o, why);
+    retire(x, r);
+}
