@@ -25,8 +25,14 @@ void xfer_cli_catch_signals(volatile sig_atomic_t **flag)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     /* no SA_RESTART: a blocked poll returns at once and the loop sees the flag */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    int sigs[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction old;
+        /* a signal ignored by whoever started us (nohup, a shell's background job) stays so */
+        if (!sigaction(sigs[i], NULL, &old) && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
     *flag = &cancel_count;
 }
 

@@ -5,8 +5,9 @@
  * The chunks feed one running engine through its refill callback: the loop asks for the
  * next chunk while it still has requests in flight, so it never drains and ramps up again
  * between chunks. With --to mem a rank allocates memory per chunk it takes, and with
- * --max-memory it stops taking chunks that would not fit (compare-and-swap: a chunk is
- * either taken whole by one rank or left for another), so a rank holds its share only.
+ * --max-memory it stops taking chunks that would not fit (the counter read and advanced under
+ * a lock: a chunk is taken whole by one rank or left for another), so a rank holds its share
+ * only.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -33,24 +34,38 @@ static uint64_t chunk_bytes(const struct steal *s, uint64_t k)
     return bytes;
 }
 
-/* Take chunk k if it is still the next one: true when this rank got it; *next is the counter. */
-static bool take(struct steal *s, uint64_t k, uint64_t *next)
+/*
+ * Under --max-memory: take the next chunk only if it fits. Read and advance the counter
+ * under rank 0's exclusive lock (a compare-and-swap would do, but Open MPI 4.1's shared-
+ * memory emulation of it crashed here); chunks are taken rarely, so the lock costs nothing.
+ */
+static uint64_t take_if_fits(struct steal *s)
 {
-    uint64_t want = k + 1, seen = 0;
-    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
-    MPI_Compare_and_swap(&want, &k, &seen, MPI_UINT64_T, 0, 0, s->win);
+    uint64_t k = 0;
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, s->win);
+    MPI_Get(&k, 1, MPI_UINT64_T, 0, 0, 1, MPI_UINT64_T, s->win);
+    MPI_Win_flush(0, s->win);
+    if (k < s->nchunks && s->held + chunk_bytes(s, k) <= s->max_memory) {
+        uint64_t next = k + 1;
+        MPI_Put(&next, 1, MPI_UINT64_T, 0, 0, 1, MPI_UINT64_T, s->win);
+    } else if (k < s->nchunks) {
+        s->full = true; /* leave it to a rank with room */
+        S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD, "holding %" PRIu64 " bytes: chunk %" PRIu64
+                   " would pass --max-memory %" PRIu64 "; taking no more", s->held, k,
+                   s->max_memory);
+        k = s->nchunks;
+    }
     MPI_Win_unlock(0, s->win);
-    *next = seen;
-    return seen == k;
+    return k;
 }
 
-static uint64_t peek(struct steal *s)
+static uint64_t counter_now(struct steal *s)
 {
-    uint64_t zero = 0, now = 0;
+    uint64_t k = 0;
     MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
-    MPI_Fetch_and_op(&zero, &now, MPI_UINT64_T, 0, 0, MPI_NO_OP, s->win);
+    MPI_Get(&k, 1, MPI_UINT64_T, 0, 0, 1, MPI_UINT64_T, s->win);
     MPI_Win_unlock(0, s->win);
-    return now;
+    return k;
 }
 
 /* The next chunk for this rank, or nchunks when there is none (or none that fits). */
@@ -65,20 +80,8 @@ static uint64_t next_chunk(struct steal *s)
         MPI_Win_unlock(0, s->win);
         return k < s->nchunks ? k : s->nchunks;
     }
-    for (uint64_t k = peek(s); k < s->nchunks;) {
-        if (s->held + chunk_bytes(s, k) > s->max_memory) {
-            s->full = true; /* leave it to a rank with room */
-            S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD, "holding %" PRIu64 " bytes: chunk %" PRIu64
-                       " would pass --max-memory %" PRIu64 "; taking no more", s->held, k,
-                       s->max_memory);
-            return s->nchunks;
-        }
-        uint64_t seen;
-        if (take(s, k, &seen))
-            return k;
-        k = seen;
-    }
-    return s->nchunks;
+    uint64_t k = take_if_fits(s);
+    return k < s->nchunks ? k : s->nchunks;
 }
 
 static void give_memory(struct steal *s, struct s3dlio_xfer_job *jobs, size_t n)
@@ -127,8 +130,11 @@ enum s3dlio_rc s3dlio_coord_steal(MPI_Comm comm, struct s3dlio_backend *be,
     s.nchunks = (w->n + s.chunk - 1) / s.chunk;
     MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(uint64_t) : 0, sizeof(uint64_t), MPI_INFO_NULL,
                      comm, &s.counter, &s.win);
-    if (rank == 0)
+    if (rank == 0) {
+        MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, s.win);
         *s.counter = 0;
+        MPI_Win_unlock(0, s.win);
+    }
     MPI_Barrier(comm);
     xo->refill = refill;
     xo->refill_ud = &s;
@@ -136,7 +142,7 @@ enum s3dlio_rc s3dlio_coord_steal(MPI_Comm comm, struct s3dlio_backend *be,
     xo->refill = NULL;
     w->memory_full = s.full;
     MPI_Barrier(comm); /* every rank is done taking: the counter is final */
-    uint64_t left = rank == 0 ? *s.counter : 0;
+    uint64_t left = rank == 0 ? counter_now(&s) : 0;
     MPI_Win_free(&s.win);
     /* chunks no rank had room for: rank 0 names them (the job fails, agreed by the caller) */
     if (rank == 0 && left < s.nchunks && !rc) {

@@ -452,8 +452,8 @@ static void table_totals(const struct s3dlio_report *r, FILE *out)
     row(out, "throttled/5xx", "%llu / %llu", (unsigned long long)r->throttled,
         (unsigned long long)r->server_errors);
     if (r->limit_decreases)
-        row(out, "in flight", "limit cut %llu times under throttling, lowest %u; %.1f s of backoff "
-            "over ranks", (unsigned long long)r->limit_decreases, (unsigned)r->limit_min,
+        row(out, "in flight", "limit cut %llu times (throttled or refused), lowest %u; %.1f s of "
+            "backoff over ranks", (unsigned long long)r->limit_decreases, (unsigned)r->limit_min,
             r->backoff_s);
     if (r->changed || r->restarted)
         row(out, "changed", "%llu objects changed during the transfer (%llu fetched again)",

@@ -17,8 +17,8 @@
  * create/complete/abort): completions only queue the finished request and all decisions
  * are taken in the loop, so a throttled control call waits its backoff like any other and
  * never stalls the rest. Under throttling (503, 429, refused connections) the in-flight
- * limit is halved, and grows back by one per window of successes (AIMD), so a rank sheds
- * load instead of hammering a server that asked it to slow down.
+ * limit is halved, and grows back by one per success (AIMD), so a rank sheds load instead
+ * of hammering a server that asked it to slow down.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -162,7 +162,7 @@ void xfer_limit_success(struct xfer *x)
     if (x->cwnd >= max)
         return;
     uint32_t before = (uint32_t)x->cwnd;
-    x->cwnd += 1.0 / x->cwnd; /* one more per window of successes */
+    x->cwnd += 1; /* additive increase: one more per success, so a restart is soon forgotten */
     if (x->cwnd > max)
         x->cwnd = max;
     if ((uint32_t)x->cwnd != before)

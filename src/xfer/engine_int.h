@@ -111,7 +111,7 @@ struct xfer {
     struct queue ready, delayed, completed;
     uint64_t start_ns, next_token_ns;
     uint64_t rng;
-    double cwnd;             /* in-flight limit: halved on overload, +1 per window of successes */
+    double cwnd;             /* in-flight limit: halved on overload, +1 per success */
     uint64_t last_decrease_ns;
     enum s3dlio_rc first_rc;
     bool cancelling;

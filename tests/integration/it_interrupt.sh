@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Interrupted runs leave nothing behind: SIGINT / SIGTERM in the middle of a GET removes its
+# temporary files and a PUT aborts its multipart uploads on the server, a summary says what
+# completed, and the exit code is 130 / 143. The same under mpirun, which forwards the signal
+# to every rank.   it_interrupt.sh [MPIEXEC MPIEXEC_PREFLAGS...]
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+MPIEXEC=${1:-}
+[ $# -gt 0 ] && shift
+PRE=("$@")
+set -m # job control: background jobs take SIGINT like a foreground command would
+B=it-intr-$$-$RANDOM
+MIB=$((1024 * 1024))
+"$CLI" mb -q "s3://$B" || { echo "cannot create bucket" >&2; exit 1; }
+mkdir -p "$WORK/up"
+for i in 1 2 3 4; do make_file "$WORK/up/big$i" $((20 * MIB)); done
+"$CLI" put -q -r "$WORK/up" "s3://$B/src/" || { echo "upload failed" >&2; exit 1; }
+tmp_left() { find "$1" -name '*s3dlio-tmp*' 2>/dev/null | head -3; }
+uploads_left() {
+  aws s3api list-multipart-uploads --endpoint-url "$AWS_ENDPOINT_URL" --bucket "$B" \
+    --query 'length(Uploads || `[]`)' --output text
+}
+# run_and_signal SIG DELAY OUT CMD...: start CMD, send SIG to its process group after DELAY
+# s (as a terminal's Ctrl-C does: mpirun and its local ranks get it); its exit code in rc
+# (not through $(...): a subshell has no job control, so no process group of its own)
+run_and_signal() {
+  local sig=$1 delay=$2 out=$3; shift 3
+  "$@" >"$out" 2>&1 &
+  local pid=$!
+  sleep "$delay"
+  kill -"$sig" -- -"$pid" 2>/dev/null || kill -"$sig" "$pid"
+  wait "$pid"
+  rc=$?
+}
+
+# every object GET and every part PUT is held 3 s by the proxy: signals land mid-transfer
+url=$(proxy_start slow --delay-ms 3000 --only GET,PUT --only-path-regex 'big')
+
+# 1. Ctrl-C during a single get: exit 130, no file, no temporary file
+run_and_signal INT 1 "$WORK/g1.out" "$CLI" get --endpoint-url "$url" "s3://$B/src/big1" "$WORK/g1/big1"
+[ "$rc" = 130 ] && ok || bad "get + SIGINT: exit $rc: $(cat "$WORK/g1.out")"
+grep -q "get: interrupted: 0 of 1 objects complete" "$WORK/g1.out" && ok || bad "get summary: $(cat "$WORK/g1.out")"
+[ ! -e "$WORK/g1/big1" ] && [ -z "$(tmp_left "$WORK/g1")" ] && ok || bad "get + SIGINT left files"
+
+# 2. SIGTERM during get -r into a directory
+run_and_signal TERM 1 "$WORK/g2.out" "$CLI" get -r --endpoint-url "$url" "s3://$B/src/" "$WORK/g2"
+[ "$rc" = 143 ] && ok || bad "get -r + SIGTERM: exit $rc: $(cat "$WORK/g2.out")"
+[ -z "$(tmp_left "$WORK/g2")" ] && [ -z "$(find "$WORK/g2" -type f 2>/dev/null)" ] && ok ||
+  bad "get -r + SIGTERM left files: $(find "$WORK/g2" -type f)"
+
+# 3. Ctrl-C during a single multipart put: the upload is aborted on the server
+run_and_signal INT 1 "$WORK/p1.out" "$CLI" put --endpoint-url "$url" "$WORK/up/big1" "s3://$B/dst/big1"
+[ "$rc" = 130 ] && ok || bad "put + SIGINT: exit $rc: $(cat "$WORK/p1.out")"
+grep -q "unfinished multipart uploads aborted" "$WORK/p1.out" && ok || bad "put summary: $(cat "$WORK/p1.out")"
+[ "$(uploads_left)" = 0 ] && ok || bad "put + SIGINT left $(uploads_left) multipart uploads"
+[ -z "$("$CLI" ls -r "s3://$B/dst/")" ] && ok || bad "put + SIGINT left an object"
+
+# 4. SIGTERM during put -r
+run_and_signal TERM 1 "$WORK/p2.out" "$CLI" put -r --endpoint-url "$url" "$WORK/up" "s3://$B/dst/"
+[ "$rc" = 143 ] && ok || bad "put -r + SIGTERM: exit $rc: $(cat "$WORK/p2.out")"
+[ "$(uploads_left)" = 0 ] && ok || bad "put -r + SIGTERM left $(uploads_left) multipart uploads"
+
+# 5. under mpirun: the launcher forwards the signal to every rank
+if [ -n "$MPIEXEC" ]; then
+  run() { exec "$MPIEXEC" -n 2 "${PRE[@]}" "$CLI" "$@"; }
+  run_and_signal TERM 2 "$WORK/m1.out" run put -r --endpoint-url "$url" "$WORK/up" "s3://$B/mdst/"
+  [ "$rc" != 0 ] && ok || bad "mpirun put -r + SIGTERM: exit 0"
+  sleep 1
+  [ "$(uploads_left)" = 0 ] && ok || bad "mpirun put -r + SIGTERM left $(uploads_left) multipart uploads: $(cat "$WORK/m1.out")"
+  run_and_signal INT 2 "$WORK/m2.out" run stage --endpoint-url "$url" --to "dir:$WORK/m2" "s3://$B/src/"
+  [ "$rc" != 0 ] && ok || bad "mpirun stage + SIGINT: exit 0"
+  sleep 1
+  [ -z "$(tmp_left "$WORK/m2")" ] && ok || bad "mpirun stage + SIGINT left temporary files: $(tmp_left "$WORK/m2")"
+fi
+proxy_stop slow
+
+"$CLI" rm -q --recursive "s3://$B/" && "$CLI" rb -q "s3://$B" || bad "cleanup"
+finish
