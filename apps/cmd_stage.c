@@ -95,7 +95,7 @@ int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
         app_fail(app, &err);
     if (rank == 0 && res.interrupted)
         fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " objects complete, %" PRIu64
-                        " failed, the rest not done; no partial file was kept\n",
+                        " failed, the rest not done; nothing partial was kept\n",
                 app->prog, o->command, res.objects, res.failures);
     if (rank == 0 && !app->flags.quiet && res.report_file[0] && (!rc || res.objects || res.failures))
         fprintf(stderr, "%s: report written to %s\n", app->prog, res.report_file);

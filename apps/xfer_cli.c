@@ -155,7 +155,7 @@ static void interrupted(const struct app *app, const char *verb, const struct s3
         if (plan->jobs[i].rc && plan->jobs[i].rc != S3DLIO_E_ABORTED)
             failed_other++;
     fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " of %zu objects complete (%" PRIu64
-                    " bytes), %" PRIu64 " failed, the rest not done; no partial file was kept%s\n",
+                    " bytes), %" PRIu64 " failed, the rest not done; nothing partial was kept%s\n",
             app->prog, verb, st->objects, plan->n, st->bytes, failed_other,
             st->aborted_uploads ? ", unfinished multipart uploads aborted" : "");
 }

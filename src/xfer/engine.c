@@ -342,7 +342,8 @@ static void fill(struct xfer *x)
             xobj_abandon(x, r, &why);
             continue;
         }
-        if (r->step == STEP_DATA && r->o->failed) { /* another part failed for good */
+        /* another part failed for good, or found the object changed: the rest is moot */
+        if (r->step == STEP_DATA && (r->o->failed || r->o->changed)) {
             xobj_abandon(x, r, NULL);
             continue;
         }
@@ -358,7 +359,7 @@ static int wait_ms(const struct xfer *x)
         if (r->not_before_ns < next)
             next = r->not_before_ns;
     if (x->o->max_request_rate > 0 && x->next_token_ns > now && x->next_token_ns < next &&
-        x->ready.head)
+        (x->ready.head || x->next_job < x->njobs))
         next = x->next_token_ns;
     if (x->o->ramp_ms && now - x->start_ns < x->o->ramp_ms * 1000000ull)
         next = now + 1000000ull;
