@@ -108,7 +108,10 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
 
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)
 {
-    s3dlio_progress_line_show(ud, st->bytes);
+    struct s3dlio_progress_line *line = ud;
+    if (st->bytes_expected > line->total) /* sizes learned on the way (HEAD) */
+        line->total = st->bytes_expected;
+    s3dlio_progress_line_show(line, st->bytes);
 }
 
 static uint64_t known_bytes(const struct s3dlio_plan *plan)

@@ -137,6 +137,7 @@ struct s3dlio_xfer_stats {
     uint64_t restarted;    /* objects transferred again after a change (--on-change restart) */
     uint64_t verified, not_verifiable;
     uint64_t bytes;
+    uint64_t bytes_expected; /* sizes of the objects started so far, as known (progress) */
     uint64_t requests;     /* requests started (data and control), retries included */
     uint64_t retries;
     uint64_t throttled;    /* 503 SlowDown and 429 answers */

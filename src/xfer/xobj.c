@@ -330,6 +330,8 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
         finish_object(x, o); /* nothing was queued: removes what local_open created */
         return;
     }
+    if (o->size != S3DLIO_SIZE_UNKNOWN)
+        x->st->bytes_expected += o->size;
     if (job->dir == S3DLIO_XFER_GET) {
         if (o->size == S3DLIO_SIZE_UNKNOWN && job->local != S3DLIO_LOCAL_STREAM)
             ctl_start(x, o, STEP_HEAD);
@@ -420,6 +422,7 @@ static bool restart(struct xfer *x, struct xobj *o, const struct s3dlio_req *hea
                job->key, o->etag, head->etag);
     x->st->restarted++;
     x->st->bytes -= job->bytes;
+    x->st->bytes_expected += head->object_size - o->size;
     job->bytes = 0;
     o->restarted = true;
     o->changed = false;
@@ -478,14 +481,16 @@ static void count_failure(struct xfer *x, const struct s3dlio_error *err)
 }
 
 /* A GET answer pins the version when the listing did not (unknown size, --keys-from). */
-static void learn_version(struct xobj *o, const struct s3dlio_req *q)
+static void learn_version(struct xfer *x, struct xobj *o, const struct s3dlio_req *q)
 {
     if (q->http_status < 200 || q->http_status > 299)
         return;
     if (!o->etag[0] && q->etag[0])
         snprintf(o->etag, sizeof(o->etag), "%s", q->etag);
-    if (o->size == S3DLIO_SIZE_UNKNOWN && q->object_size)
+    if (o->size == S3DLIO_SIZE_UNKNOWN && q->object_size) {
         o->size = q->object_size;
+        x->st->bytes_expected += o->size;
+    }
 }
 
 static void data_done(struct xfer *x, struct xreq *r)
@@ -496,7 +501,7 @@ static void data_done(struct xfer *x, struct xreq *r)
     enum s3dlio_rc rc = r->rc;
     bool get = o->job->dir == S3DLIO_XFER_GET;
     if (get)
-        learn_version(o, q);
+        learn_version(x, o, q);
     if (!rc && get) {
         r->complete = true; /* verify's catch-up reads past it */
         rc = xverify_part_done(x, r, &err);
@@ -637,8 +642,10 @@ static void ctl_succeeded(struct xfer *x, struct xreq *r)
     r->req.upload_id_out = NULL;
     switch (r->step) {
     case STEP_HEAD:
-        if (o->size == S3DLIO_SIZE_UNKNOWN)
+        if (o->size == S3DLIO_SIZE_UNKNOWN) {
             o->size = q->object_size;
+            x->st->bytes_expected += o->size;
+        }
         if (!o->etag[0])
             snprintf(o->etag, sizeof(o->etag), "%s", q->etag);
         plan_get(x, o, q);

@@ -35,6 +35,7 @@ static struct {
     int flip_every;       /* flip a byte of every Nth GET body */
     int cut_every;        /* cut every Nth GET body in half (connection reset) */
     int change_at;        /* from the Nth GET on, object 0 has another ETag (0: never) */
+    bool sse_kms;         /* object 0 answers as encrypted with SSE-KMS (ETag not an MD5) */
     int gets, heads, flipped, cut;
     struct s3dlio_req *queued[512];
     int nqueued;
@@ -86,6 +87,7 @@ static void emu_done(struct s3dlio_req *inner, enum s3dlio_rc rc, void *ud)
     outer->object_size = inner->object_size;
     outer->http_status = outer->offset || outer->length != S3DLIO_LEN_TO_END ? 206 : 200;
     snprintf(outer->etag, sizeof(outer->etag), "%s", etag_now(i));
+    outer->etag_not_md5 = em.sse_kms && i == 0;
     if (rc)
         outer->err = inner->err;
     if (!rc && e->cut) {
@@ -347,6 +349,16 @@ static void test_single_part(void)
     CHECK(em.cut > 0 && st.retries >= (uint64_t)em.cut, "cuts were retried");
     CHECK_INT(st.verified, NOBJ, "a resumed range keeps the check");
     em.cut_every = 0;
+    free_mem(mem);
+
+    /* SSE-KMS: the ETag is not an MD5; the object is not verifiable, never "corrupt" */
+    em.sse_kms = true;
+    em.flip_every = 0;
+    CHECK_INT(get_all(S3DLIO_LOCAL_MEMORY, &o, jobs, &st, mem, paths), S3DLIO_OK, "SSE-KMS object");
+    CHECK_INT(st.not_verifiable, 1, "reported as not verifiable");
+    CHECK_INT(jobs[0].verified, S3DLIO_VERIFY_UNVERIFIABLE, "that object");
+    CHECK(strstr(jobs[0].verify_note, "SSE-KMS") != NULL, "saying why");
+    em.sse_kms = false;
     free_mem(mem);
 }
 
