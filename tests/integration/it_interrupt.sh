@@ -63,11 +63,11 @@ run_and_signal TERM 1 "$WORK/p2.out" "$CLI" put -r --endpoint-url "$url" "$WORK/
 # 5. under mpirun: the launcher forwards the signal to every rank
 if [ -n "$MPIEXEC" ]; then
   run() { exec "$MPIEXEC" -n 2 "${PRE[@]}" "$CLI" "$@"; }
-  run_and_signal TERM 2 "$WORK/m1.out" run put -r --endpoint-url "$url" "$WORK/up" "s3://$B/mdst/"
+  run_and_signal TERM 2 "$WORK/m1.out" run put -r --report "$WORK/m1.json" --endpoint-url "$url" "$WORK/up" "s3://$B/mdst/"
   [ "$rc" != 0 ] && ok || bad "mpirun put -r + SIGTERM: exit 0"
   sleep 1
   [ "$(uploads_left)" = 0 ] && ok || bad "mpirun put -r + SIGTERM left $(uploads_left) multipart uploads: $(cat "$WORK/m1.out")"
-  run_and_signal INT 2 "$WORK/m2.out" run stage --endpoint-url "$url" --to "dir:$WORK/m2" "s3://$B/src/"
+  run_and_signal INT 2 "$WORK/m2.out" run stage --report "$WORK/m2.json" --endpoint-url "$url" --to "dir:$WORK/m2" "s3://$B/src/"
   [ "$rc" != 0 ] && ok || bad "mpirun stage + SIGINT: exit 0"
   sleep 1
   [ -z "$(tmp_left "$WORK/m2")" ] && ok || bad "mpirun stage + SIGINT left temporary files: $(tmp_left "$WORK/m2")"
