@@ -167,7 +167,8 @@ struct s3dlio_backend_ops {
     /* Drive in-flight requests for at most timeout_ms; *inflight is what is left. */
     enum s3dlio_rc (*progress)(struct s3dlio_backend *be, int timeout_ms, size_t *inflight);
     /* Stop every request in flight at once; each one's done runs (rc S3DLIO_E_ABORTED)
-     * before this returns or in the next progress call. */
+     * before this returns or in the next progress call. A backend whose progress can fail
+     * must have it: that is how the engine takes its requests back and cleans up. */
     void (*cancel_all)(struct s3dlio_backend *be);
     bool multipart;          /* MPU_CREATE / PUT_PART / MPU_COMPLETE / MPU_ABORT work */
     enum s3dlio_rc (*bucket_create)(struct s3dlio_backend *be, struct s3dlio_error *err);

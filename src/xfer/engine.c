@@ -451,6 +451,11 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
         if (x.inflight) {
             size_t left = 0;
             enum s3dlio_rc rc = s3dlio_backend_progress(be, ms, &left);
+            if (rc && !be->ops->cancel_all) {
+                /* requests in flight cannot be taken back from such a backend: stop here */
+                x.first_rc = rc;
+                break;
+            }
             if (rc) /* the event loop itself broke: clean up what can be, then stop */
                 begin_cancel(&x, rc), begin_cancel(&x, rc);
         } else if (!x.completed.head && ms > 0) {

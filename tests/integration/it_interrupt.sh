@@ -23,8 +23,15 @@ uploads_left() {
 # run_and_signal SIG DELAY OUT CMD...: start CMD, send SIG to its process group after DELAY
 # s (as a terminal's Ctrl-C does: mpirun and its local ranks get it); its exit code in rc
 # (not through $(...): a subshell has no job control, so no process group of its own)
+# (CMD runs with SIGINT at its default even when this script was started with it ignored, as
+# a shell's background job is: s3dlio-mpi, like any well-behaved tool, keeps an ignored signal
+# ignored)
+DEFAULT_SIGNALS=(python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])')
 run_and_signal() {
   local sig=$1 delay=$2 out=$3; shift 3
+  [ "$(type -t "$1")" = function ] || set -- "${DEFAULT_SIGNALS[@]}" "$@"
   "$@" >"$out" 2>&1 &
   local pid=$!
   sleep "$delay"
@@ -62,7 +69,7 @@ run_and_signal TERM 1 "$WORK/p2.out" "$CLI" put -r --endpoint-url "$url" "$WORK/
 
 # 5. under mpirun: the launcher forwards the signal to every rank
 if [ -n "$MPIEXEC" ]; then
-  run() { exec "$MPIEXEC" -n 2 "${PRE[@]}" "$CLI" "$@"; }
+  run() { exec "${DEFAULT_SIGNALS[@]}" "$MPIEXEC" -n 2 "${PRE[@]}" "$CLI" "$@"; }
   run_and_signal TERM 2 "$WORK/m1.out" run put -r --report "$WORK/m1.json" --endpoint-url "$url" "$WORK/up" "s3://$B/mdst/"
   [ "$rc" != 0 ] && ok || bad "mpirun put -r + SIGTERM: exit 0"
   sleep 1

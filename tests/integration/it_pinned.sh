@@ -45,13 +45,13 @@ proxy_stop cut
 #    5 MiB range at a time; awscli writes straight to the server): the server's own If-Match
 url=$(proxy_start slow --delay-ms 1000 --only GET --only-path-regex 'big\.bin')
 SLOW=(--get-concurrency 1 --part-size 5MiB --endpoint-url "$url")
-overwrite() { # overwrite SRC once the download has pinned its version
-  sleep 0.3
+overwrite() { # overwrite SRC once the download has pinned its version (its HEAD, logged)
+  for _ in $(seq 1 200); do grep -q "HEAD " "$2" && break; sleep 0.05; done
   aws s3 cp --quiet --endpoint-url "$AWS_ENDPOINT_URL" "$1" "s3://$B/big.bin"
 }
-"$CLI" get "${SLOW[@]}" "s3://$B/big.bin" "$WORK/d5/big.bin" >"$WORK/ow.out" 2>&1 &
+S3DLIO_LOG=s3:debug "$CLI" get "${SLOW[@]}" "s3://$B/big.bin" "$WORK/d5/big.bin" >"$WORK/ow.out" 2>&1 &
 pid=$!
-overwrite "$WORK/v2" || bad "awscli overwrite failed"
+overwrite "$WORK/v2" "$WORK/ow.out" || bad "awscli overwrite failed"
 wait $pid
 rc=$?
 [ "$rc" = 1 ] && ok || bad "overwrite mid-download: exit $rc: $(cat "$WORK/ow.out")"
@@ -60,9 +60,10 @@ grep -Eq "get 's3://$B/big.bin': changed during transfer \(HTTP 412.*was ETag '[
 no_file "$WORK/d5/big.bin" && ok || bad "overwrite: a file was left"
 
 # ... and with --on-change restart the new version arrives whole (grown: 24 -> 30 MiB)
-"$CLI" get --on-change restart "${SLOW[@]}" "s3://$B/big.bin" "$WORK/d6/big.bin" >"$WORK/ow2.out" 2>&1 &
+S3DLIO_LOG=s3:debug "$CLI" get --on-change restart "${SLOW[@]}" "s3://$B/big.bin" "$WORK/d6/big.bin" \
+  >"$WORK/ow2.out" 2>&1 &
 pid=$!
-overwrite "$WORK/v3" || bad "awscli overwrite failed"
+overwrite "$WORK/v3" "$WORK/ow2.out" || bad "awscli overwrite failed"
 wait $pid
 rc=$?
 [ "$rc" = 0 ] && ok || bad "--on-change restart: exit $rc: $(cat "$WORK/ow2.out")"
@@ -75,10 +76,11 @@ proxy_stop slow
   bad "setup set/"
 "$CLI" put -q "$WORK/v1" "s3://$B/set/big.bin" || bad "setup set/big.bin"
 url=$(proxy_start stage --delay-ms 1000 --only GET --only-path-regex 'set/big\.bin')
-"$CLI" stage --get-concurrency 1 --part-size 5MiB --endpoint-url "$url" --to "dir:$WORK/st" \
+"$CLI" stage -v --get-concurrency 1 --part-size 5MiB --endpoint-url "$url" --to "dir:$WORK/st" \
   --report "$WORK/st.json" "s3://$B/set/" >"$WORK/st.out" 2>&1 &
 pid=$!
-sleep 0.5
+# overwrite once the stage has listed (the version it will pin), while its GETs are held
+for _ in $(seq 1 200); do grep -q "listed 9 objects" "$WORK/st.out" && break; sleep 0.05; done
 aws s3 cp --quiet --endpoint-url "$AWS_ENDPOINT_URL" "$WORK/v2" "s3://$B/set/big.bin" || bad "overwrite"
 wait $pid
 rc=$?

@@ -13,12 +13,16 @@ CLI=${S3DLIO_CLI:?S3DLIO_CLI must name the s3dlio-mpi binary}
 GEN_DUMP=${S3DLIO_GEN_DUMP:?S3DLIO_GEN_DUMP must name the gen_dump binary}
 # a server of its own: stopping the shared one would fail the tests running beside it
 STATE=$(mktemp -d -t s3dlio-restart.XXXXXX)
-cleanup() { "$SERVER" stop "$STATE" >/dev/null 2>&1; rm -rf "$STATE"; }
-trap cleanup EXIT
-"$SERVER" start "$STATE/s3" >"$STATE/start.log" 2>&1 || { echo "cannot start a server" >&2; tail "$STATE/start.log" >&2; exit 1; }
+"$SERVER" start "$STATE/s3" >"$STATE/start.log" 2>&1 || {
+  echo "cannot start a server" >&2; tail "$STATE/start.log" >&2; "$SERVER" stop "$STATE/s3" >/dev/null 2>&1
+  rm -rf "$STATE"; exit 1
+}
 # shellcheck disable=SC1091
 . "$STATE/s3/s3server.env"
 . "$HERE/../integration/lib.sh"
+# after lib.sh, whose own EXIT trap this one replaces (so it removes WORK too)
+cleanup() { "$SERVER" stop "$STATE/s3" >/dev/null 2>&1; rm -rf "$STATE" "$WORK"; }
+trap cleanup EXIT
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 B=it-restart-$$
 N=120

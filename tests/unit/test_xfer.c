@@ -508,6 +508,87 @@ static void test_engine_files(void)
     s3dlio_backend_free(be);
 }
 
+/* ---- a backend whose event loop breaks ------------------------------------------------------ */
+
+/*
+ * GETs are held (not run) until progress, which fails on its 3rd call; cancel_all then
+ * reports every held request as aborted, as the S3 backend does. The engine must clean up
+ * as on an interruption: no temporary file left, and the run says what broke.
+ */
+static struct s3dlio_req *held[64];
+static int nheld, nprogress;
+
+static enum s3dlio_rc holding_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
+{
+    (void)be;
+    held[nheld++] = req;
+    return S3DLIO_OK;
+}
+
+static enum s3dlio_rc breaking_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
+{
+    (void)timeout_ms;
+    if (++nprogress == 3) {
+        if (inflight)
+            *inflight = (size_t)nheld;
+        return S3DLIO_E_INTERNAL;
+    }
+    /* run one held request per call: the rest wait, with their temporary files open */
+    if (nheld) {
+        struct s3dlio_req *r = held[0];
+        memmove(held, held + 1, sizeof(*held) * (size_t)--nheld);
+        s3dlio_backend_file.submit(be, r);
+    }
+    enum s3dlio_rc rc = s3dlio_backend_file.progress(be, 0, inflight);
+    if (inflight)
+        *inflight += (size_t)nheld;
+    return rc;
+}
+
+static void aborting_cancel_all(struct s3dlio_backend *be)
+{
+    (void)be;
+    int n = nheld;
+    nheld = 0;
+    for (int i = 0; i < n; i++) {
+        s3dlio_error_set(&held[i]->err, S3DLIO_E_ABORTED, "get", held[i]->key, "cancelled");
+        held[i]->done(held[i], S3DLIO_E_ABORTED, held[i]->done_ud);
+    }
+}
+
+static void test_engine_broken_loop(void)
+{
+    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend_ops ops = s3dlio_backend_file;
+    ops.submit = holding_submit;
+    ops.progress = breaking_progress;
+    ops.cancel_all = aborting_cancel_all;
+    be->ops = &ops;
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_stats st;
+    struct s3dlio_xfer_job jobs[6];
+    char paths[6][400];
+    opts(&o);
+    o.range_threshold = 64u << 20; /* one request per object */
+    for (int i = 0; i < 6; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "%s/broken/%d", root, i);
+        jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
+                                           .local = S3DLIO_LOCAL_FILE, .path = paths[i]};
+    }
+    nheld = nprogress = 0;
+    CHECK_INT(s3dlio_xfer_run(be, jobs, 6, &o, &st), S3DLIO_E_INTERNAL, "a broken loop says so");
+    CHECK(st.objects >= 1 && st.objects < 6, "some objects completed before it broke");
+    int whole = 0;
+    struct stat sb;
+    for (int i = 0; i < 6; i++)
+        whole += !jobs[i].rc && !stat(paths[i], &sb) && (uint64_t)sb.st_size == sizes[i];
+    CHECK_INT(whole, (int)st.objects, "the completed ones are in place, whole");
+    char cmd[500];
+    snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s/broken' -name '*s3dlio-tmp*')\"", root);
+    CHECK(system(cmd) == 0, "no temporary file left behind");
+    s3dlio_backend_free(be);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -522,6 +603,7 @@ int main(void)
     test_plan_markers_conflicts();
     test_engine_faults();
     test_engine_files();
+    test_engine_broken_loop();
     test_engine_pacing();
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
