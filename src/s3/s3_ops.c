@@ -276,18 +276,6 @@ enum s3dlio_rc s3dlio_s3_parse_mpu_create(struct s3dlio_s3_call *call, char **up
     return rc ? parse_failed(err, rc, call) : S3DLIO_OK;
 }
 
-enum s3dlio_rc s3dlio_s3_mpu_create(struct s3dlio_s3_client *c, const char *bucket, const char *key,
-                                    char **upload_id, struct s3dlio_error *err)
-{
-    struct s3dlio_s3_call call;
-    s3dlio_s3_prepare_mpu_create(&call, bucket, key, NULL);
-    enum s3dlio_rc rc = s3dlio_s3_call_perform(c, &call, err);
-    if (!rc)
-        rc = s3dlio_s3_parse_mpu_create(&call, upload_id, err);
-    s3dlio_s3_call_release(&call);
-    return rc;
-}
-
 enum s3dlio_rc s3dlio_s3_prepare_mpu_complete(struct s3dlio_s3_call *call, const char *bucket,
                                               const char *key, const char *upload_id,
                                               const struct s3dlio_part *parts, size_t nparts,
@@ -312,25 +300,6 @@ enum s3dlio_rc s3dlio_s3_parse_mpu_complete(struct s3dlio_s3_call *call, char et
     return rc ? parse_failed(err, rc, call) : S3DLIO_OK;
 }
 
-enum s3dlio_rc s3dlio_s3_mpu_complete(struct s3dlio_s3_client *c, const char *bucket,
-                                      const char *key, const char *upload_id,
-                                      const struct s3dlio_part *parts, size_t nparts,
-                                      struct s3dlio_error *err)
-{
-    struct s3dlio_buf body = S3DLIO_BUF_INIT(16u << 20);
-    struct s3dlio_s3_call call;
-    char etag[80];
-    enum s3dlio_rc rc =
-        s3dlio_s3_prepare_mpu_complete(&call, bucket, key, upload_id, parts, nparts, &body, err);
-    if (!rc)
-        rc = s3dlio_s3_call_perform(c, &call, err);
-    if (!rc)
-        rc = s3dlio_s3_parse_mpu_complete(&call, etag, err);
-    s3dlio_s3_call_release(&call);
-    s3dlio_buf_release(&body);
-    return rc;
-}
-
 void s3dlio_s3_prepare_mpu_abort(struct s3dlio_s3_call *call, const char *bucket, const char *key,
                                  const char *upload_id)
 {
@@ -338,12 +307,3 @@ void s3dlio_s3_prepare_mpu_abort(struct s3dlio_s3_call *call, const char *bucket
     add_query(call, "uploadId", upload_id);
 }
 
-enum s3dlio_rc s3dlio_s3_mpu_abort(struct s3dlio_s3_client *c, const char *bucket, const char *key,
-                                   const char *upload_id, struct s3dlio_error *err)
-{
-    struct s3dlio_s3_call call;
-    s3dlio_s3_prepare_mpu_abort(&call, bucket, key, upload_id);
-    enum s3dlio_rc rc = s3dlio_s3_call_perform(c, &call, err);
-    s3dlio_s3_call_release(&call);
-    return rc;
-}

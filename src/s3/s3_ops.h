@@ -22,20 +22,12 @@ enum s3dlio_rc s3dlio_s3_bucket_delete(struct s3dlio_s3_client *c, const char *b
                                        struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_s3_bucket_head(struct s3dlio_s3_client *c, const char *bucket,
                                      struct s3dlio_error *err);
-enum s3dlio_rc s3dlio_s3_mpu_create(struct s3dlio_s3_client *c, const char *bucket, const char *key,
-                                    char **upload_id, struct s3dlio_error *err);
-enum s3dlio_rc s3dlio_s3_mpu_complete(struct s3dlio_s3_client *c, const char *bucket,
-                                      const char *key, const char *upload_id,
-                                      const struct s3dlio_part *parts, size_t nparts,
-                                      struct s3dlio_error *err);
-enum s3dlio_rc s3dlio_s3_mpu_abort(struct s3dlio_s3_client *c, const char *bucket, const char *key,
-                                   const char *upload_id, struct s3dlio_error *err);
 
 /*
  * The control operations the transfer engine runs asynchronously, split in two halves:
  * prepare fills a zeroed call (and, for Complete, its XML body, which must outlive the
- * call); parse reads the finished call's response. The synchronous functions above are
- * prepare + s3dlio_s3_call_perform + parse.
+ * call); parse reads the finished call's response (be_s3.c runs them in between). HEAD
+ * has a synchronous form above, for `stat`.
  */
 void s3dlio_s3_prepare_head(struct s3dlio_s3_call *call, const char *bucket, const char *key,
                             const char *part_number);
