@@ -427,6 +427,7 @@ static void start(struct xfer *x, struct s3dlio_backend *be, struct s3dlio_xfer_
                                             opts->retry_cap_ms ? opts->retry_cap_ms : 10000};
     x->rng = opts->jitter_seed ? opts->jitter_seed
                                : s3dlio_retry_seed(0, (uint64_t)getpid(), xfer_now_ns());
+    S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_XFER, "backoff jitter seed %016" PRIx64, x->rng);
     memset(st, 0, sizeof(*st));
     int conf = configured(x, S3DLIO_XFER_GET) > configured(x, S3DLIO_XFER_PUT)
                    ? configured(x, S3DLIO_XFER_GET)
