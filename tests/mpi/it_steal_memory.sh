@@ -37,7 +37,8 @@ run "$CLI" stage -q --steal --steal-chunk 4 --to mem --max-memory "$cap" --repor
   bad "a rank holds more than --max-memory: $(json "$WORK/c.json" '[r["bytes"] for r in d["per_rank"]]')"
 # ... and with too little room in all, the job fails naming what was left
 small=$((total / (NP * 3)))
-run "$CLI" stage -q --steal --steal-chunk 4 --to mem --max-memory "$small" "s3://$B/m/" >"$WORK/f.out" 2>&1
+run "$CLI" stage -q --steal --steal-chunk 4 --to mem --max-memory "$small" --report "$WORK/f.json" "s3://$B/m/" \
+  >"$WORK/f.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] && grep -Eq "[0-9]+ objects \([0-9]+ bytes\) not staged: every rank reached --max-memory $small" "$WORK/f.out" &&
   ok || bad "no room: exit $rc: $(tail -3 "$WORK/f.out")"

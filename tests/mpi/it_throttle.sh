@@ -31,7 +31,8 @@ grep -q "in flight .*limit cut .* times" "$WORK/t.out" && ok || bad "the table s
 
 # the bytes: the same set through the same throttling, checked against the generator
 url=$(proxy_start throttle2 --slowdown-every 5 --only GET --only-path-regex 'obj-')
-run get -q -r --endpoint-url "$url" --verify-pattern --seed 17 "s3://$B/t/" null: >"$WORK/v.out" 2>&1 &&
+run get -q -r --endpoint-url "$url" --verify-pattern --seed 17 --report "$WORK/v.json" "s3://$B/t/" null: \
+  >"$WORK/v.out" 2>&1 &&
   ok || bad "every byte right through throttling: $(tail -5 "$WORK/v.out")"
 proxy_stop throttle2
 
