@@ -123,8 +123,8 @@ static uint64_t known_bytes(const struct s3dlio_plan *plan)
     return total;
 }
 
-static void summary(const struct app *app, const char *verb, const struct s3dlio_plan *plan,
-                    const struct s3dlio_plan_counts *counts, const struct s3dlio_xfer_stats *st)
+static void summary(const char *verb, const struct s3dlio_plan_counts *counts,
+                    const struct s3dlio_xfer_stats *st)
 {
     double secs = (double)(st->t_end_ns - st->t_start_ns) / 1e9;
     char extra[256] = "";
@@ -145,8 +145,6 @@ static void summary(const struct app *app, const char *verb, const struct s3dlio
                     " retries%s%s\n",
             verb, st->objects, st->bytes, secs, secs > 0 ? (double)st->bytes / 1e6 / secs : 0.0,
             st->retries, extra, st->failures ? ", FAILED" : "");
-    (void)plan;
-    (void)app;
 }
 
 /* What an interrupted run did and did not do, so nobody mistakes it for complete. */
@@ -182,7 +180,7 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
         return 128 + xfer_cli_signal();
     }
     if (!app->flags.quiet && !c->single)
-        summary(app, verb, plan, counts, st);
+        summary(verb, counts, st);
     size_t shown = 0, failed = 0;
     for (size_t i = 0; i < plan->n; i++) {
         if (!plan->jobs[i].rc)

@@ -3,6 +3,7 @@
 #ifndef S3DLIO_ERROR_H
 #define S3DLIO_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -61,6 +62,16 @@ void s3dlio_error_clear(struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_error_set(struct s3dlio_error *err, enum s3dlio_rc rc, const char *op,
                                 const char *target, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* A failed system call: S3DLIO_E_IO, "<what>: <strerror(e)>", sys_errno e. Returns the rc. */
+enum s3dlio_rc s3dlio_error_sys(struct s3dlio_error *err, const char *op, const char *target, int e,
+                                const char *what);
+
+/*
+ * A 404 without a body (HEAD) says nothing of what is missing: name it, NoSuchBucket or
+ * NoSuchKey with S3's own message, once the caller has asked the bucket.
+ */
+void s3dlio_error_name_missing(struct s3dlio_error *err, bool bucket_missing);
 
 /*
  * Format the one-line message for the user, without program name:

@@ -40,10 +40,11 @@ struct s3dlio_plan_counts {
 };
 
 /*
- * Mark, for each of the n keys, whether another key has it as a directory ("a/b" when
- * "a/b/c" exists): such a key cannot be a file under a destination directory. Any order.
+ * Mark, for each object of list (any order), whether another key has it as a directory
+ * ("a/b" when "a/b/c" exists): such a key cannot be a file under a destination directory.
+ * conflict has list->n entries.
  */
-void s3dlio_plan_dir_conflicts(const char *const *keys, size_t n, bool *conflict);
+void s3dlio_plan_dir_conflicts(const struct s3dlio_objlist *list, bool *conflict);
 
 /*
  * GET every listed object: into dest_dir (NULL: discard; gen non-NULL: verify against the

@@ -191,15 +191,22 @@ static enum s3dlio_rc open_object(const char *key, int *fd, struct stat *st,
     return rc;
 }
 
+/* If-Match: the file's ETag now (in req->etag) must be the one pinned, as S3 answers 412. */
+static enum s3dlio_rc check_if_match(struct s3dlio_req *req, const char *op)
+{
+    if (!req->if_match || !*req->if_match || !strcmp(req->etag, req->if_match))
+        return S3DLIO_OK;
+    req->http_status = req->err.http_status = 412;
+    return s3dlio_file_fail(&req->err, S3DLIO_E_CHANGED, op, req->key, 0,
+                            "the file changed: ETag is now '%s', not '%s'", req->etag, req->if_match);
+}
+
 /* A pinned GET (If-Match, listed size) of a file that was replaced or rewritten since. */
 static enum s3dlio_rc check_pin(struct s3dlio_req *req, const struct stat *st)
 {
-    if (req->if_match && *req->if_match && strcmp(req->etag, req->if_match)) {
-        req->http_status = req->err.http_status = 412;
-        return s3dlio_file_fail(&req->err, S3DLIO_E_CHANGED, "get", req->key, 0,
-                                "the file changed: ETag is now '%s', not '%s'", req->etag,
-                                req->if_match);
-    }
+    enum s3dlio_rc rc = check_if_match(req, "get");
+    if (rc)
+        return rc;
     if (req->size_pinned && (uint64_t)st->st_size != req->expect_size)
         return s3dlio_file_fail(&req->err, S3DLIO_E_CHANGED, "get", req->key, 0,
                                 "the file changed: size is now %" PRIu64 " bytes, listed as %" PRIu64,
@@ -289,11 +296,7 @@ static void run_head(struct s3dlio_req *req)
         return;
     req->object_size = obj.size;
     snprintf(req->etag, sizeof(req->etag), "%s", obj.etag);
-    if (req->if_match && *req->if_match && strcmp(req->etag, req->if_match)) {
-        req->http_status = req->err.http_status = 412;
-        s3dlio_file_fail(&req->err, S3DLIO_E_CHANGED, "stat", req->key, 0,
-                         "the file changed: ETag is now '%s', not '%s'", req->etag, req->if_match);
-    }
+    check_if_match(req, "stat");
 }
 
 /* ---- PUT ---- */

@@ -166,10 +166,9 @@ static uint64_t expected_bytes(const struct s3dlio_req *req, const struct s3dlio
 /* A 412 to a pinned request: the version listed is gone. */
 static void precondition_failed(struct s3dlio_req *req, struct s3dlio_s3_call *call)
 {
-    char code[64];
-    snprintf(code, sizeof(code), "%s", call->err.s3_code[0] ? call->err.s3_code : "PreconditionFailed");
     call->err.rc = S3DLIO_E_CHANGED;
-    snprintf(call->err.s3_code, sizeof(call->err.s3_code), "%s", code);
+    if (!call->err.s3_code[0]) /* a HEAD's 412 has no body to name it */
+        snprintf(call->err.s3_code, sizeof(call->err.s3_code), "PreconditionFailed");
     snprintf(call->err.message, sizeof(call->err.message),
              "the object no longer has ETag '%s' (If-Match failed)", req->if_match);
 }
@@ -295,7 +294,7 @@ static void setup_put(struct s3_inflight *f, struct s3dlio_req *req)
     }
 }
 
-/* Fill f->call for req (on a zeroed call); false with req->err set if it cannot be built. */
+/* Fill f->call for req (on a zeroed call); non-OK, with req->err set, if it cannot be built. */
 static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const char *bucket)
 {
     switch (req->op) {

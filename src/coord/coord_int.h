@@ -13,21 +13,20 @@ struct s3dlio_table {
     size_t n;
     uint64_t *sizes;
     int *owner;
-    uint8_t *flags;      /* S3DLIO_TABLE_* per object */
+    bool *dir_conflict;  /* another key has this one as its directory (a GET to dir: fails it) */
     const char **keys;   /* point into blob */
     const char **etags;  /* ... as listed, "" unknown */
     char *blob;          /* the packed broadcast buffer */
     uint64_t total_bytes;
 };
-#define S3DLIO_TABLE_DIR_CONFLICT 1 /* another key has this one as its directory */
 void s3dlio_table_release(struct s3dlio_table *t);
 
 /*
- * Rank 0 packs list (sizes, ETags, owners, flags, keys) and broadcasts it; the other ranks
- * unpack. owner and flags (NULL: none) are rank 0's only. Collective.
+ * Rank 0 packs list (sizes, ETags, owners, directory conflicts, keys) and broadcasts it; the
+ * other ranks unpack. owner and dir_conflict (NULL: none) are rank 0's only. Collective.
  */
 enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *list, const int *owner,
-                                  const uint8_t *flags, struct s3dlio_table *t,
+                                  const bool *dir_conflict, struct s3dlio_table *t,
                                   struct s3dlio_error *err);
 
 /*
@@ -46,10 +45,15 @@ struct s3dlio_steal_work {
     bool mem;                      /* --to mem: memory per chunk taken, into shard */
     uint64_t max_memory;           /* 0: none */
     struct s3dlio_shard *shard;    /* blocks are added here */
-    size_t blocks_alloc;
     const char *uri;               /* for messages */
     bool memory_full;              /* out: this rank stopped taking chunks at --max-memory */
 };
+
+/*
+ * MEM: one block for jobs[0..n), each job's `mem` pointing at its place in it; the block
+ * joins sh->blocks. Returns its bytes.
+ */
+uint64_t s3dlio_shard_add_block(struct s3dlio_shard *sh, struct s3dlio_xfer_job *jobs, size_t n);
 
 /*
  * Run one engine on the chunks this rank takes (collective: window and barriers). Rank 0

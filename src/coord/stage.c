@@ -53,6 +53,24 @@ void s3dlio_shard_release(struct s3dlio_shard *s)
     memset(s, 0, sizeof(*s));
 }
 
+uint64_t s3dlio_shard_add_block(struct s3dlio_shard *sh, struct s3dlio_xfer_job *jobs, size_t n)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += jobs[i].size;
+    unsigned char *block = s3dlio_xmalloc(bytes ? bytes : 1);
+    /* one more pointer per block: blocks are few (one per chunk taken) */
+    sh->blocks = s3dlio_xrealloc(sh->blocks, (sh->nblocks + 1) * sizeof(*sh->blocks));
+    sh->blocks[sh->nblocks++] = block;
+    sh->bytes += bytes;
+    for (size_t i = 0, at = 0; i < n; i++) {
+        jobs[i].local = S3DLIO_LOCAL_MEMORY;
+        jobs[i].mem = block + at;
+        at += jobs[i].size;
+    }
+    return bytes;
+}
+
 /* ---- rank 0: list and partition ----------------------------------------------------------- */
 
 /* put --recursive: the local tree through the file backend, keys relative to the root */
@@ -152,21 +170,13 @@ static int *partition_list(const struct s3dlio_objlist *list, const struct s3dli
 }
 
 /* A key another key uses as a directory cannot be a file: found once, over the whole listing. */
-static uint8_t *conflict_flags(const struct s3dlio_objlist *list, const struct s3dlio_stage_opts *o)
+static bool *dir_conflicts(const struct s3dlio_objlist *list, const struct s3dlio_stage_opts *o)
 {
     if (o->kind != S3DLIO_JOB_GET || o->dest != S3DLIO_DEST_DIR || !list->n)
         return NULL;
-    const char **keys = s3dlio_xcalloc(list->n, sizeof(*keys));
     bool *conflict = s3dlio_xcalloc(list->n, sizeof(*conflict));
-    uint8_t *flags = s3dlio_xcalloc(list->n, 1);
-    for (size_t i = 0; i < list->n; i++)
-        keys[i] = list->items[i].key;
-    s3dlio_plan_dir_conflicts(keys, list->n, conflict);
-    for (size_t i = 0; i < list->n; i++)
-        flags[i] = conflict[i] ? S3DLIO_TABLE_DIR_CONFLICT : 0;
-    free(keys);
-    free(conflict);
-    return flags;
+    s3dlio_plan_dir_conflicts(list, conflict);
+    return conflict;
 }
 
 /* ---- each rank: jobs for its shard -------------------------------------------------------- */
@@ -209,7 +219,7 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
     for (size_t i = 0; i < t->n; i++) {
         if (!o->steal && t->owner[i] != rank)
             continue;
-        conflict[mine.n] = t->flags[i] & S3DLIO_TABLE_DIR_CONFLICT;
+        conflict[mine.n] = t->dir_conflict[i];
         s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, t->etags[i]);
         count++;
         bytes += t->sizes[i];
@@ -230,26 +240,6 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
     free(conflict);
     w->taken = s3dlio_xcalloc(w->plan.n ? w->plan.n : 1, sizeof(*w->taken));
     return rc;
-}
-
-/* MEM, static partition: one block for the shard, each object at a known place. */
-static void setup_block(struct rank_work *w)
-{
-    struct s3dlio_shard *s = w->shard;
-    uint64_t total = 0;
-    for (size_t i = 0; i < w->plan.n; i++)
-        total += w->plan.jobs[i].size;
-    s->blocks = s3dlio_xcalloc(1, sizeof(*s->blocks));
-    s->blocks[0] = s3dlio_xmalloc(total ? total : 1);
-    s->nblocks = 1;
-    s->bytes = total;
-    uint64_t at = 0;
-    for (size_t i = 0; i < w->plan.n; i++) {
-        struct s3dlio_xfer_job *j = &w->plan.jobs[i];
-        j->local = S3DLIO_LOCAL_MEMORY;
-        j->mem = s->blocks[0] + at;
-        at += j->size;
-    }
 }
 
 /* The shard lists what this rank holds: the objects it took that arrived whole. */
@@ -505,25 +495,26 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
     MPI_Comm_size(comm, &nranks);
     struct s3dlio_objlist list = {0};
     int *owner = NULL;
-    uint8_t *flags = NULL;
+    bool *conflict = NULL;
     enum s3dlio_rc rc = s3dlio_uri_parse(uri, o->uri, err);
     if (!rc && rank == 0)
         rc = list_source(cfg, o, uri, &list, list_s, markers, err);
     if (!(rc = s3dlio_coord_agree(comm, rc, err))) {
         if (rank == 0) {
             owner = partition_list(&list, o, nranks);
-            flags = conflict_flags(&list, o);
+            conflict = dir_conflicts(&list, o);
         }
-        rc = s3dlio_table_bcast(comm, &list, owner, flags, table, err);
+        rc = s3dlio_table_bcast(comm, &list, owner, conflict, table, err);
         if (!rc)
             rc = build_jobs(table, o, uri, rank, w, capped, err);
+        /* MEM, static partition: the shard in one block (--steal adds one per chunk taken) */
         if (!rc && o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM && !o->steal)
-            setup_block(w);
+            s3dlio_shard_add_block(w->shard, w->plan.jobs, w->plan.n);
         rc = s3dlio_coord_agree(comm, rc, err);
     }
     s3dlio_objlist_release(&list);
     free(owner);
-    free(flags);
+    free(conflict);
     return rc;
 }
 

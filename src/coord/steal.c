@@ -68,38 +68,22 @@ static uint64_t counter_now(struct steal *s)
     return k;
 }
 
+static uint64_t take_next(struct steal *s)
+{
+    uint64_t one = 1, k = 0;
+    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
+    MPI_Fetch_and_op(&one, &k, MPI_UINT64_T, 0, 0, MPI_SUM, s->win);
+    MPI_Win_unlock(0, s->win);
+    return k;
+}
+
 /* The next chunk for this rank, or nchunks when there is none (or none that fits). */
 static uint64_t next_chunk(struct steal *s)
 {
     if (s->full)
         return s->nchunks;
-    if (!s->max_memory) {
-        uint64_t one = 1, k = 0;
-        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, s->win);
-        MPI_Fetch_and_op(&one, &k, MPI_UINT64_T, 0, 0, MPI_SUM, s->win);
-        MPI_Win_unlock(0, s->win);
-        return k < s->nchunks ? k : s->nchunks;
-    }
-    uint64_t k = take_if_fits(s);
+    uint64_t k = s->max_memory ? take_if_fits(s) : take_next(s);
     return k < s->nchunks ? k : s->nchunks;
-}
-
-static void give_memory(struct steal *s, struct s3dlio_xfer_job *jobs, size_t n)
-{
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < n; i++)
-        bytes += jobs[i].size;
-    struct s3dlio_shard *sh = s->w->shard;
-    unsigned char *block = s3dlio_xmalloc(bytes ? bytes : 1);
-    s3dlio_xgrow((void **)&sh->blocks, sizeof(*sh->blocks), sh->nblocks + 1, &s->w->blocks_alloc);
-    sh->blocks[sh->nblocks++] = block;
-    sh->bytes += bytes;
-    s->held += bytes;
-    for (size_t i = 0, at = 0; i < n; i++) {
-        jobs[i].local = S3DLIO_LOCAL_MEMORY;
-        jobs[i].mem = block + at;
-        at += jobs[i].size;
-    }
 }
 
 static size_t refill(void *ud, struct s3dlio_xfer_job **jobs)
@@ -114,7 +98,7 @@ static size_t refill(void *ud, struct s3dlio_xfer_job **jobs)
     for (size_t i = 0; i < n; i++)
         s->w->taken[first + i] = true;
     if (s->mem)
-        give_memory(s, *jobs, n);
+        s->held += s3dlio_shard_add_block(s->w->shard, *jobs, n);
     return n;
 }
 

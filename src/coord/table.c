@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The listing and its partition travel in one broadcast of a packed table:
- * [n][sizes n x u64][owners n x i32][flags n x u8, padded to 8][keys, NUL-separated]
+ * [n][sizes n x u64][owners n x i32][dir conflicts n x bool, padded to 8][keys, NUL-separated]
  * [ETags, NUL-separated]. No per-object messages.
  */
 #include <stdlib.h>
@@ -24,7 +24,10 @@ static uint64_t pad8(uint64_t n)
     return (n + 7) & ~(uint64_t)7;
 }
 
-static char *pack(const struct s3dlio_objlist *list, const int *owner, const uint8_t *flags,
+/* the conflicts travel as bytes */
+_Static_assert(sizeof(bool) == 1, "bool is one byte");
+
+static char *pack(const struct s3dlio_objlist *list, const int *owner, const bool *dir_conflict,
                   uint64_t *len)
 {
     uint64_t strings = 0, n = list->n;
@@ -40,8 +43,8 @@ static char *pack(const struct s3dlio_objlist *list, const int *owner, const uin
         int32_t o = owner[i];
         memcpy(p, &o, 4);
     }
-    if (flags)
-        memcpy(p, flags, n);
+    if (dir_conflict)
+        memcpy(p, dir_conflict, n);
     p += pad8(n);
     for (size_t i = 0; i < list->n; i++) {
         size_t k = strlen(list->items[i].key) + 1;
@@ -65,7 +68,7 @@ static void unpack(struct s3dlio_table *t)
     /* the blob is 8-byte aligned from malloc and the arrays start at 8: aligned access */
     t->sizes = (uint64_t *)(void *)(p + 8);
     t->owner = (int *)(void *)(p + 8 + n * 8);
-    t->flags = (uint8_t *)(p + 8 + n * 12);
+    t->dir_conflict = (bool *)(p + 8 + n * 12);
     t->keys = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*t->keys));
     t->etags = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*t->etags));
     const char *k = p + 8 + n * 12 + pad8(n);
@@ -82,7 +85,7 @@ static void unpack(struct s3dlio_table *t)
 }
 
 enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *list, const int *owner,
-                                  const uint8_t *flags, struct s3dlio_table *t,
+                                  const bool *dir_conflict, struct s3dlio_table *t,
                                   struct s3dlio_error *err)
 {
     int rank;
@@ -90,7 +93,7 @@ enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *li
     MPI_Comm_rank(comm, &rank);
     memset(t, 0, sizeof(*t));
     if (rank == 0)
-        t->blob = pack(list, owner, flags, &len);
+        t->blob = pack(list, owner, dir_conflict, &len);
     MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
     if (rank != 0)
         t->blob = s3dlio_xmalloc(len ? len : 1);

@@ -92,10 +92,7 @@ enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *buc
     if (rc == S3DLIO_E_NOT_FOUND && err && !err->s3_code[0]) {
         /* HEAD has no body: tell a missing key from a missing bucket with one more HEAD */
         struct s3dlio_error berr = {0};
-        bool no_bucket = s3dlio_s3_bucket_head(c, bucket, &berr) == S3DLIO_E_NOT_FOUND;
-        snprintf(err->s3_code, sizeof(err->s3_code), "%s", no_bucket ? "NoSuchBucket" : "NoSuchKey");
-        snprintf(err->message, sizeof(err->message), "%s",
-                 no_bucket ? "The specified bucket does not exist" : "The specified key does not exist");
+        s3dlio_error_name_missing(err, s3dlio_s3_bucket_head(c, bucket, &berr) == S3DLIO_E_NOT_FOUND);
     }
     if (!rc) {
         memset(out, 0, sizeof(*out));
@@ -306,4 +303,3 @@ void s3dlio_s3_prepare_mpu_abort(struct s3dlio_s3_call *call, const char *bucket
     init_call(call, "abort-upload", "DELETE", bucket, key);
     add_query(call, "uploadId", upload_id);
 }
-

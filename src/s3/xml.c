@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/alloc.h"
+#include "util/digest.h"
 
 #define XML_MAX_BODY    (64u * 1024 * 1024)
 #define XML_MAX_TEXT    (64 * 1024) /* one element's text; S3 keys are at most 1 KiB */
@@ -321,17 +322,6 @@ static bool parse_time(const char *s, int64_t *out)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * EncodingType=url value to bytes (heap), NULL if malformed or if it would hold a NUL.
  * '+' is a space: AWS and RGW send %20 and %2B and never a bare '+', MinIO sends '+' for
@@ -342,12 +332,12 @@ static char *url_decode(const char *s)
     char *out = s3dlio_xmalloc(strlen(s) + 1), *w = out;
     for (; *s; s++) {
         if (*s == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-            if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+            unsigned char byte = 0;
+            if (!s3dlio_hex_decode(s + 1, &byte, 1) || !byte) {
                 free(out);
                 return NULL;
             }
-            *w++ = (char)(hi << 4 | lo);
+            *w++ = (char)byte;
             s += 2;
         } else {
             *w++ = *s == '+' ? ' ' : *s;

@@ -19,15 +19,6 @@
 /* Process-wide: two writers of one process must not pick the same temporary name. */
 static atomic_ulong tmp_counter;
 
-static enum s3dlio_rc sys_fail(struct s3dlio_error *err, const char *op, const char *path, int e,
-                               const char *what)
-{
-    enum s3dlio_rc rc = s3dlio_error_set(err, S3DLIO_E_IO, op, path, "%s: %s", what, strerror(e));
-    if (err)
-        err->sys_errno = e;
-    return rc;
-}
-
 /* mkdir -p of the root the user named (links allowed: it is theirs). */
 static int make_root(char *dir)
 {
@@ -56,7 +47,7 @@ static int open_root(const char *path, size_t root_len, struct s3dlio_error *err
     if (make_root(root) == 0)
         fd = open(*root ? root : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        sys_fail(err, op, *root ? root : full, errno, "cannot open the destination directory");
+        s3dlio_error_sys(err, op, *root ? root : full, errno, "cannot open the destination directory");
     free(root);
     return fd;
 }
@@ -147,9 +138,9 @@ static enum s3dlio_rc create_tmp(struct s3dlio_atomic_file *f, const char *op,
         free(f->tmp);
         f->tmp = NULL;
         if (e != EEXIST)
-            return sys_fail(err, op, f->path, e, "cannot create a temporary file");
+            return s3dlio_error_sys(err, op, f->path, e, "cannot create a temporary file");
     }
-    return sys_fail(err, op, f->path, EEXIST, "no free temporary file name");
+    return s3dlio_error_sys(err, op, f->path, EEXIST, "no free temporary file name");
 }
 
 static void release(struct s3dlio_atomic_file *f)
@@ -193,26 +184,26 @@ enum s3dlio_rc s3dlio_atomic_commit(struct s3dlio_atomic_file *f, bool sync, con
 {
     enum s3dlio_rc rc = S3DLIO_OK;
     if (sync && fsync(f->fd))
-        rc = sys_fail(err, op, f->path, errno, "fsync failed");
+        rc = s3dlio_error_sys(err, op, f->path, errno, "fsync failed");
     /* close reports delayed write errors (NFS, quotas): only then is the data known written */
     int r = close(f->fd);
     f->fd = -1;
     if (!rc && r)
-        rc = sys_fail(err, op, f->path, errno, "close failed");
+        rc = s3dlio_error_sys(err, op, f->path, errno, "close failed");
     if (!rc && renameat(f->dirfd, f->tmp, f->dirfd, f->name)) {
         int e = errno;
         if (e == EISDIR || e == ENOTEMPTY || e == EEXIST)
             rc = s3dlio_error_set(err, S3DLIO_E_IO, op, f->path, "'%s' is a directory (another "
                                   "key has it as a prefix)", f->path);
         else
-            rc = sys_fail(err, op, f->path, e, "rename failed");
+            rc = s3dlio_error_sys(err, op, f->path, e, "rename failed");
     }
     if (!rc) {
         free(f->tmp);
         f->tmp = NULL;
         /* the new name is durable only once its directory is */
         if (sync && fsync(f->dirfd))
-            rc = sys_fail(err, op, f->path, errno, "fsync of the directory failed");
+            rc = s3dlio_error_sys(err, op, f->path, errno, "fsync of the directory failed");
     }
     s3dlio_atomic_discard(f);
     return rc;

@@ -283,20 +283,14 @@ static void text_add(struct text *t, const char *p, size_t n)
     t->data[t->len] = '\0';
 }
 
-static enum s3dlio_rc io_error(const char *path, int e, struct s3dlio_error *err)
-{
-    s3dlio_error_set(err, S3DLIO_E_IO, "config", path, "cannot read: %s", strerror(e));
-    if (err)
-        err->sys_errno = e;
-    return S3DLIO_E_IO;
-}
-
 /* Read path into t. A missing file leaves t->data NULL and is not an error. */
 static enum s3dlio_rc read_file(const char *path, struct text *t, struct s3dlio_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT || errno == ENOTDIR ? S3DLIO_OK : io_error(path, errno, err);
+        return errno == ENOENT || errno == ENOTDIR ? S3DLIO_OK
+                                                   : s3dlio_error_sys(err, "config", path, errno,
+                                                                      "cannot read");
     /* unbuffered: stdio would keep a copy of the secrets in a buffer that fclose never wipes */
     setvbuf(f, NULL, _IONBF, 0);
     char chunk[4096];
@@ -311,7 +305,7 @@ static enum s3dlio_rc read_file(const char *path, struct text *t, struct s3dlio_
             text_add(t, chunk, n);
     }
     if (!rc && ferror(f))
-        rc = io_error(path, errno ? errno : EIO, err);
+        rc = s3dlio_error_sys(err, "config", path, errno ? errno : EIO, "cannot read");
     wipe(chunk, sizeof(chunk));
     fclose(f);
     return rc;

@@ -8,6 +8,8 @@
 
 /* Lower-case hex of n bytes into out[2n + 1]. */
 void s3dlio_hex_encode(const unsigned char *p, size_t n, char *out);
+/* The first 2n characters of hex (either case) into out[n]; false if one is not a hex digit. */
+bool s3dlio_hex_decode(const char *hex, unsigned char *out, size_t n);
 
 /* Lower-case hex SHA-256 of data into out[65]. */
 void s3dlio_sha256_hex(const void *data, size_t len, char out[65]);
@@ -38,5 +40,11 @@ void s3dlio_md5_base64(const void *data, size_t len, char out[25]);
 
 /* The 16 raw bytes (composite ETags are an MD5 over part MD5s); *ok false on failure. */
 void s3dlio_md5_final_raw(struct s3dlio_md5 *h, unsigned char out[16], bool *ok);
+
+/*
+ * h has hashed the raw MD5s of nparts parts in order: S3's ETag of that multipart upload,
+ * "<hex MD5>-<nparts>", into out[48] ("" on failure); also releases.
+ */
+void s3dlio_md5_final_composite(struct s3dlio_md5 *h, size_t nparts, char out[48]);
 
 #endif

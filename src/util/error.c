@@ -64,6 +64,22 @@ enum s3dlio_rc s3dlio_error_set(struct s3dlio_error *err, enum s3dlio_rc rc, con
     return rc;
 }
 
+enum s3dlio_rc s3dlio_error_sys(struct s3dlio_error *err, const char *op, const char *target, int e,
+                                const char *what)
+{
+    s3dlio_error_set(err, S3DLIO_E_IO, op, target, "%s: %s", what, strerror(e));
+    if (err)
+        err->sys_errno = e;
+    return S3DLIO_E_IO;
+}
+
+void s3dlio_error_name_missing(struct s3dlio_error *err, bool bucket_missing)
+{
+    copy(err->s3_code, sizeof(err->s3_code), bucket_missing ? "NoSuchBucket" : "NoSuchKey");
+    copy(err->message, sizeof(err->message),
+         bucket_missing ? "The specified bucket does not exist" : "The specified key does not exist");
+}
+
 char *s3dlio_error_format(const struct s3dlio_error *err, char *out, size_t outlen)
 {
     size_t n = 0;

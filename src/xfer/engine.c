@@ -335,16 +335,12 @@ static void fill(struct xfer *x)
         if (!r)
             break;
         if (x->cancelling && r->step != STEP_ABORT) {
-            struct s3dlio_error why = {0};
-            s3dlio_error_set(&why, S3DLIO_E_ABORTED,
-                             r->o->job->dir == S3DLIO_XFER_GET ? "get" : "put", r->o->job->key,
-                             "interrupted");
-            xobj_abandon(x, r, &why);
+            xobj_abandon(x, r, true);
             continue;
         }
         /* another part failed for good, or found the object changed: the rest is moot */
         if (r->step == STEP_DATA && (r->o->failed || r->o->changed)) {
-            xobj_abandon(x, r, NULL);
+            xobj_abandon(x, r, false);
             continue;
         }
         rate_take(x, now);
@@ -457,8 +453,10 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
                 x.first_rc = rc;
                 break;
             }
-            if (rc) /* the event loop itself broke: clean up what can be, then stop */
-                begin_cancel(&x, rc), begin_cancel(&x, rc);
+            if (rc) { /* the event loop itself broke: clean up what can be, at once */
+                begin_cancel(&x, rc);
+                x.cancel_deadline_ns = 0;
+            }
         } else if (!x.completed.head && ms > 0) {
             sleep_ms(ms); /* waiting for a backoff or the rate limit: nothing to drive */
         }

@@ -141,8 +141,9 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job);
 enum s3dlio_rc xobj_setup(struct xfer *x, struct xreq *r);
 /* A request of the object came back (r->rc, r->req results). */
 void xobj_completed(struct xfer *x, struct xreq *r);
-/* Give up r without sending it (its object failed, or the run is cancelled). */
-void xobj_abandon(struct xfer *x, struct xreq *r, const struct s3dlio_error *why);
+/* Give up r without sending it: the run is interrupted, or (a data request) its object
+ * already failed or changed. */
+void xobj_abandon(struct xfer *x, struct xreq *r, bool interrupted);
 /* Mark o failed with err (the first failure is kept). */
 void xobj_fail(struct xfer *x, struct xobj *o, const struct s3dlio_error *err);
 

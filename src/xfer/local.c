@@ -13,16 +13,6 @@
 #include "util/alloc.h"
 #include "xfer/datagen.h"
 
-static enum s3dlio_rc sys_error(struct s3dlio_error *err, const char *op, const char *path,
-                                const char *what)
-{
-    int e = errno;
-    enum s3dlio_rc rc = s3dlio_error_set(err, S3DLIO_E_IO, op, path, "%s: %s", what, strerror(e));
-    if (err)
-        err->sys_errno = e;
-    return rc;
-}
-
 static enum s3dlio_rc open_put_file(struct s3dlio_local *l, const char *path, uint64_t *size,
                                     struct s3dlio_error *err)
 {
@@ -30,9 +20,9 @@ static enum s3dlio_rc open_put_file(struct s3dlio_local *l, const char *path, ui
     /* O_NONBLOCK: a FIFO must not hang the open; it is refused below like any non-file */
     l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (l->fd < 0)
-        return sys_error(err, "put", path, "cannot open");
+        return s3dlio_error_sys(err, "put", path, errno, "cannot open");
     if (fstat(l->fd, &sb))
-        return sys_error(err, "put", path, "cannot stat");
+        return s3dlio_error_sys(err, "put", path, errno, "cannot stat");
     if (!S_ISREG(sb.st_mode))
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", path, "not a regular file");
     *size = (uint64_t)sb.st_size;
@@ -79,7 +69,7 @@ static enum s3dlio_rc write_at(int fd, uint64_t offset, const char *p, size_t le
         if (w <= 0) {
             if (w == 0)
                 errno = ENOSPC;
-            return sys_error(err, "get", path, "write failed");
+            return s3dlio_error_sys(err, "get", path, errno, "write failed");
         }
         p += w;
         len -= (size_t)w;
@@ -134,7 +124,7 @@ static enum s3dlio_rc pread_full(int fd, uint64_t offset, void *buf, size_t len,
         r = pread(fd, buf, len, (off_t)offset);
     while (r < 0 && errno == EINTR);
     if (r < 0)
-        return sys_error(err, op, path, "read failed");
+        return s3dlio_error_sys(err, op, path, errno, "read failed");
     *got = (size_t)r;
     return S3DLIO_OK;
 }
@@ -197,7 +187,7 @@ enum s3dlio_rc s3dlio_local_reread(struct s3dlio_local *l, uint64_t offset, void
 enum s3dlio_rc s3dlio_local_restart(struct s3dlio_local *l, struct s3dlio_error *err)
 {
     if (l->job->local == S3DLIO_LOCAL_FILE && l->out.fd >= 0 && ftruncate(l->out.fd, 0))
-        return sys_error(err, "get", l->job->path, "truncate failed");
+        return s3dlio_error_sys(err, "get", l->job->path, errno, "truncate failed");
     return S3DLIO_OK;
 }
 

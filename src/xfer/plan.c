@@ -73,31 +73,33 @@ char *s3dlio_plan_dest_path(const char *dest_dir, const char *prefix, const char
     return out;
 }
 
-static const char *const *sort_keys;
+static const struct s3dlio_object *sort_items;
 
 static int cmp_idx(const void *a, const void *b)
 {
-    return strcmp(sort_keys[*(const size_t *)a], sort_keys[*(const size_t *)b]);
+    return strcmp(sort_items[*(const size_t *)a].key, sort_items[*(const size_t *)b].key);
 }
 
-void s3dlio_plan_dir_conflicts(const char *const *keys, size_t n, bool *conflict)
+void s3dlio_plan_dir_conflicts(const struct s3dlio_objlist *list, bool *conflict)
 {
+    size_t n = list->n;
+    const struct s3dlio_object *items = list->items;
     size_t *idx = s3dlio_xcalloc(n ? n : 1, sizeof(*idx));
     for (size_t i = 0; i < n; i++) {
         idx[i] = i;
         conflict[i] = false;
     }
     /* byte order, as S3 lists; qsort has no context argument, and this runs on one thread */
-    sort_keys = keys;
+    sort_items = items;
     qsort(idx, n, sizeof(*idx), cmp_idx);
-    sort_keys = NULL;
+    sort_items = NULL;
     for (size_t i = 0; i < n; i++) {
         /* the keys below "K/" sort after K, maybe after others ("K-x" < "K/"): search */
-        const char *k = keys[idx[i]];
+        const char *k = items[idx[i]].key;
         size_t kn = strlen(k), lo = i + 1, hi = n;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            const char *m = keys[idx[mid]];
+            const char *m = items[idx[mid]].key;
             int c = strncmp(m, k, kn);
             if (c < 0 || (c == 0 && (unsigned char)m[kn] < '/'))
                 lo = mid + 1;
@@ -108,7 +110,7 @@ void s3dlio_plan_dir_conflicts(const char *const *keys, size_t n, bool *conflict
          * first, so at most two entries need a look */
         bool below = false;
         for (size_t j = lo; j < n && j < lo + 2 && !below; j++) {
-            const char *m = keys[idx[j]];
+            const char *m = items[idx[j]].key;
             if (strncmp(m, k, kn) || m[kn] != '/')
                 break;
             below = m[kn + 1] != '\0';
@@ -116,17 +118,6 @@ void s3dlio_plan_dir_conflicts(const char *const *keys, size_t n, bool *conflict
         conflict[idx[i]] = kn && k[kn - 1] != '/' && below;
     }
     free(idx);
-}
-
-static bool *conflicts_of(const struct s3dlio_objlist *list)
-{
-    const char **keys = s3dlio_xcalloc(list->n ? list->n : 1, sizeof(*keys));
-    bool *conflict = s3dlio_xcalloc(list->n ? list->n : 1, sizeof(*conflict));
-    for (size_t i = 0; i < list->n; i++)
-        keys[i] = list->items[i].key;
-    s3dlio_plan_dir_conflicts(keys, list->n, conflict);
-    free(keys);
-    return conflict;
 }
 
 static void plan_dest(struct s3dlio_plan *plan, struct s3dlio_xfer_job *j, const char *prefix,
@@ -159,7 +150,11 @@ void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list
                      struct s3dlio_plan_counts *counts)
 {
     struct s3dlio_plan_counts local = {0}, *c = counts ? counts : &local;
-    bool *computed = dest_dir && !conflict ? conflicts_of(list) : NULL;
+    bool *computed = NULL;
+    if (dest_dir && !conflict) {
+        computed = s3dlio_xcalloc(list->n ? list->n : 1, sizeof(*computed));
+        s3dlio_plan_dir_conflicts(list, computed);
+    }
     memset(c, 0, sizeof(*c));
     for (size_t i = 0; i < list->n; i++) {
         const struct s3dlio_object *obj = &list->items[i];

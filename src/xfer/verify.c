@@ -27,19 +27,17 @@
 #define MIB (1ull << 20)
 #define SCRATCH_BYTES MIB
 
-static bool is_hex(const char *s, size_t n)
+/* "<32 hex digits>": an MD5 */
+static bool is_md5_hex(const char *s)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-              (s[i] >= 'A' && s[i] <= 'F')))
-            return false;
-    return true;
+    unsigned char raw[16];
+    return strlen(s) >= 32 && s3dlio_hex_decode(s, raw, 16);
 }
 
 /* N of "<32 hex>-N", else 0. */
 static int multipart_count(const char *etag)
 {
-    if (strlen(etag) < 34 || etag[32] != '-' || !is_hex(etag, 32))
+    if (strlen(etag) < 34 || etag[32] != '-' || !is_md5_hex(etag))
         return 0;
     char *end = NULL;
     long n = strtol(etag + 33, &end, 10);
@@ -67,7 +65,7 @@ void xverify_plan(struct xfer *x, struct xobj *o, const struct s3dlio_req *head)
         return note(o, "encrypted with SSE-KMS or SSE-C: its ETag is not an MD5 of the data");
     if (!*e)
         return note(o, "the server sent no ETag");
-    if (strlen(e) == 32 && is_hex(e, 32)) {
+    if (strlen(e) == 32 && is_md5_hex(e)) {
         o->vmode = V_WHOLE;
         return;
     }
@@ -226,22 +224,18 @@ static enum s3dlio_rc finish_whole(struct xfer *x, struct xobj *o, struct s3dlio
 static enum s3dlio_rc finish_parts(struct xobj *o, struct s3dlio_error *err)
 {
     struct s3dlio_md5 all;
-    unsigned char raw[16];
-    char hex[33], got[48];
+    char got[48];
     bool ok = o->nparts == (size_t)o->layout_n;
     s3dlio_md5_init(&all);
     for (size_t i = 0; ok && i < o->nparts; i++) {
         ok = o->parts[i].md5_ok;
         s3dlio_md5_update(&all, o->parts[i].md5_raw, 16);
     }
-    bool done = false;
-    s3dlio_md5_final_raw(&all, raw, &done);
-    if (!ok || !done) {
+    s3dlio_md5_final_composite(&all, o->nparts, got);
+    if (!ok || !got[0]) {
         note(o, "the part MD5s could not be computed");
         return S3DLIO_OK;
     }
-    s3dlio_hex_encode(raw, 16, hex);
-    snprintf(got, sizeof(got), "%s-%d", hex, o->layout_n);
     if (!strcasecmp(got, o->etag))
         return S3DLIO_OK;
     if (o->layout_guessed) {

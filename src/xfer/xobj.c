@@ -38,19 +38,25 @@ static const char *op_name(const struct xobj *o)
     return o->job->dir == S3DLIO_XFER_GET ? "get" : "put";
 }
 
+/* job failed (job->rc, job->err set): its message names the object, the run keeps its rc */
+static void job_failed(struct xfer *x, struct s3dlio_xfer_job *job)
+{
+    /* errors the engine itself raised name the key: the user wants the object's URI */
+    if (!strcmp(job->err.target, job->key))
+        s3dlio_uri_join(&x->be->root, job->key, job->err.target, sizeof(job->err.target));
+    if (!x->first_rc)
+        x->first_rc = job->rc;
+}
+
 void xobj_fail(struct xfer *x, struct xobj *o, const struct s3dlio_error *err)
 {
     struct s3dlio_xfer_job *job = o->job;
-    if (!o->failed) {
-        o->failed = true;
-        job->err = *err;
-        job->rc = err->rc ? err->rc : S3DLIO_E_INTERNAL;
-        /* errors the engine itself raised name the key: the user wants the object's URI */
-        if (!strcmp(job->err.target, job->key))
-            s3dlio_uri_join(&x->be->root, job->key, job->err.target, sizeof(job->err.target));
-    }
-    if (!x->first_rc)
-        x->first_rc = job->rc;
+    if (o->failed)
+        return; /* the first failure is the one reported */
+    o->failed = true;
+    job->err = *err;
+    job->rc = err->rc ? err->rc : S3DLIO_E_INTERNAL;
+    job_failed(x, job);
 }
 
 /* "... (after N attempts)" on the final error of a request that was retried. */
@@ -101,6 +107,17 @@ static void make_parts(struct xfer *x, struct xobj *o, bool multi, uint64_t ps)
 }
 
 static void finish_object(struct xfer *x, struct xobj *o);
+
+static void free_parts(struct xfer *x, struct xobj *o)
+{
+    for (size_t i = 0; i < o->nparts; i++) {
+        xfer_pool_put(x, &o->parts[i]);
+        s3dlio_md5_release(&o->parts[i].md5);
+    }
+    free(o->parts);
+    o->parts = NULL;
+    o->nparts = 0;
+}
 
 static void split_get(struct xfer *x, struct xobj *o)
 {
@@ -286,7 +303,7 @@ static void plan_get(struct xfer *x, struct xobj *o, const struct s3dlio_req *he
         split_get(x, o);
 }
 
-static enum s3dlio_rc check_job(const struct xfer *x, struct xobj *o, struct s3dlio_error *err)
+static enum s3dlio_rc check_job(const struct xobj *o, struct s3dlio_error *err)
 {
     const struct s3dlio_xfer_job *job = o->job;
     if (job->dir == S3DLIO_XFER_GET && job->local == S3DLIO_LOCAL_MEMORY &&
@@ -296,18 +313,14 @@ static enum s3dlio_rc check_job(const struct xfer *x, struct xobj *o, struct s3d
     if (job->dir == S3DLIO_XFER_PUT && o->size > S3DLIO_MAX_OBJECT_SIZE)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
                                 "%" PRIu64 " bytes exceed S3's object size limit of 5 TiB", o->size);
-    (void)x;
     return S3DLIO_OK;
 }
 
 void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
 {
     if (job->rc) { /* refused by whoever planned it (e.g. an unsafe file name) */
-        if (!strcmp(job->err.target, job->key))
-            s3dlio_uri_join(&x->be->root, job->key, job->err.target, sizeof(job->err.target));
+        job_failed(x, job);
         x->st->failures++;
-        if (!x->first_rc)
-            x->first_rc = job->rc;
         return;
     }
     struct xobj *o = s3dlio_xcalloc(1, sizeof(*o));
@@ -322,7 +335,7 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
         o->local_open = !rc;
     }
     if (!rc)
-        rc = check_job(x, o, &job->err);
+        rc = check_job(o, &job->err);
     if (rc) {
         if (!job->err.rc)
             s3dlio_error_set(&job->err, rc, op_name(o), job->key, "%s", s3dlio_rc_str(rc));
@@ -361,12 +374,8 @@ static void finish_object(struct xfer *x, struct xobj *o)
     } else {
         x->st->objects++;
     }
-    for (size_t i = 0; i < o->nparts; i++) {
-        xfer_pool_put(x, &o->parts[i]);
-        s3dlio_md5_release(&o->parts[i].md5);
-    }
+    free_parts(x, o);
     xverify_reset(o);
-    free(o->parts);
     free(o->mpu_parts);
     free(o->upload_id);
     free(o);
@@ -428,11 +437,7 @@ static bool restart(struct xfer *x, struct xobj *o, const struct s3dlio_req *hea
     o->changed = false;
     o->size = head->object_size;
     snprintf(o->etag, sizeof(o->etag), "%s", head->etag);
-    for (size_t i = 0; i < o->nparts; i++)
-        s3dlio_md5_release(&o->parts[i].md5);
-    free(o->parts);
-    o->parts = NULL;
-    o->nparts = 0;
+    free_parts(x, o);
     xverify_reset(o);
     plan_get(x, o, head);
     return true;
@@ -480,16 +485,14 @@ static void count_failure(struct xfer *x, const struct s3dlio_error *err)
         x->st->server_errors++;
 }
 
-/* A GET answer pins the version when the listing did not (unknown size, --keys-from). */
-static void learn_version(struct xfer *x, struct xobj *o, const struct s3dlio_req *q)
+/* The first answer (HEAD or GET) pins what the listing did not give: ETag, size. */
+static void pin_version(struct xfer *x, struct xobj *o, const char *etag, uint64_t size)
 {
-    if (q->http_status < 200 || q->http_status > 299)
-        return;
-    if (!o->etag[0] && q->etag[0])
-        snprintf(o->etag, sizeof(o->etag), "%s", q->etag);
-    if (o->size == S3DLIO_SIZE_UNKNOWN && q->object_size) {
-        o->size = q->object_size;
-        x->st->bytes_expected += o->size;
+    if (!o->etag[0] && etag[0])
+        snprintf(o->etag, sizeof(o->etag), "%s", etag);
+    if (o->size == S3DLIO_SIZE_UNKNOWN && size != S3DLIO_SIZE_UNKNOWN) {
+        o->size = size;
+        x->st->bytes_expected += size;
     }
 }
 
@@ -500,12 +503,13 @@ static void data_done(struct xfer *x, struct xreq *r)
     struct s3dlio_error err = r->sink_err.rc ? r->sink_err : q->err;
     enum s3dlio_rc rc = r->rc;
     bool get = o->job->dir == S3DLIO_XFER_GET;
-    if (get)
-        learn_version(x, o, q);
-    if (!rc && get) {
+    /* a streamed GET's answer pins its version (no Content-Length: size still unknown) */
+    if (get && q->http_status >= 200 && q->http_status <= 299)
+        pin_version(x, o, q->etag, q->object_size ? q->object_size : S3DLIO_SIZE_UNKNOWN);
+    if (!rc) {
         r->complete = true; /* verify's catch-up reads past it */
-        rc = xverify_part_done(x, r, &err);
-        r->complete = !rc;
+        if (get && (rc = xverify_part_done(x, r, &err)))
+            r->complete = false;
     }
     if (rc) {
         if (!err.rc)
@@ -535,7 +539,6 @@ static void data_done(struct xfer *x, struct xreq *r)
         s3dlio_hist_add(x->o->ttfb_hist, q->t_first_byte_ns);
     if (x->o->total_hist)
         s3dlio_hist_add(x->o->total_hist, q->t_total_ns);
-    r->complete = true;
     retire(x, r);
 }
 
@@ -552,15 +555,12 @@ static bool upload_landed(const struct xobj *o, const struct s3dlio_req *head)
 {
     char want[48];
     struct s3dlio_md5 md5;
-    unsigned char raw[16];
-    bool ok = true;
+    bool ok = o->mpu_parts != NULL;
     s3dlio_md5_init(&md5);
     for (size_t i = 0; i < o->nparts && ok; i++) {
-        const char *e = o->mpu_parts ? o->mpu_parts[i].etag : "";
+        const char *e = o->mpu_parts[i].etag;
         unsigned char b[16];
-        ok = strlen(e) == 32;
-        for (int k = 0; ok && k < 16; k++)
-            ok = sscanf(e + 2 * k, "%2hhx", &b[k]) == 1;
+        ok = strlen(e) == 32 && s3dlio_hex_decode(e, b, 16);
         if (ok)
             s3dlio_md5_update(&md5, b, 16);
     }
@@ -570,21 +570,17 @@ static bool upload_landed(const struct xobj *o, const struct s3dlio_req *head)
         size_t n = strlen(head->etag), w = strlen(want);
         return head->object_size == o->size && n > w && !strcmp(head->etag + n - w, want);
     }
-    s3dlio_md5_final_raw(&md5, raw, &ok);
-    char hex[33];
-    s3dlio_hex_encode(raw, 16, hex);
-    snprintf(want, sizeof(want), "%s-%zu", hex, o->nparts);
-    return ok && !strcmp(head->etag, want) && head->object_size == o->size;
+    s3dlio_md5_final_composite(&md5, o->nparts, want);
+    return want[0] && !strcmp(head->etag, want) && head->object_size == o->size;
 }
 
-static void abort_failed(struct xfer *x, struct xobj *o, const struct s3dlio_error *err)
+static void abort_failed(struct xobj *o, const struct s3dlio_error *err)
 {
     struct s3dlio_error *je = &o->job->err;
     size_t n = strlen(je->message);
     snprintf(je->message + n, sizeof(je->message) - n,
              "%s(and the multipart upload could not be aborted: %s; it stays on the server, "
              "billed, until removed)", n ? " " : "", err->message);
-    (void)x;
 }
 
 /*
@@ -597,10 +593,7 @@ static void name_missing(struct xfer *x, struct xobj *o, struct s3dlio_error *er
     if (err->rc != S3DLIO_E_NOT_FOUND || err->s3_code[0])
         return;
     struct s3dlio_error berr = {0};
-    bool no_bucket = s3dlio_backend_bucket_head(x->be, &berr) == S3DLIO_E_NOT_FOUND;
-    snprintf(err->s3_code, sizeof(err->s3_code), "%s", no_bucket ? "NoSuchBucket" : "NoSuchKey");
-    snprintf(err->message, sizeof(err->message), "%s",
-             no_bucket ? "The specified bucket does not exist" : "The specified key does not exist");
+    s3dlio_error_name_missing(err, s3dlio_backend_bucket_head(x->be, &berr) == S3DLIO_E_NOT_FOUND);
 }
 
 /* A control call failed for good. */
@@ -614,7 +607,7 @@ static void ctl_failed(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
         ctl_start(x, o, STEP_ABORT);
         return;
     case STEP_ABORT:
-        abort_failed(x, o, err);
+        abort_failed(o, err);
         finish_object(x, o);
         return;
     case STEP_RECHECK:
@@ -642,12 +635,7 @@ static void ctl_succeeded(struct xfer *x, struct xreq *r)
     r->req.upload_id_out = NULL;
     switch (r->step) {
     case STEP_HEAD:
-        if (o->size == S3DLIO_SIZE_UNKNOWN) {
-            o->size = q->object_size;
-            x->st->bytes_expected += o->size;
-        }
-        if (!o->etag[0])
-            snprintf(o->etag, sizeof(o->etag), "%s", q->etag);
+        pin_version(x, o, q->etag, q->object_size);
         plan_get(x, o, q);
         return;
     case STEP_LAYOUT:
@@ -722,18 +710,16 @@ void xobj_completed(struct xfer *x, struct xreq *r)
         ctl_done(x, r);
 }
 
-void xobj_abandon(struct xfer *x, struct xreq *r, const struct s3dlio_error *why)
+void xobj_abandon(struct xfer *x, struct xreq *r, bool interrupted)
 {
+    struct s3dlio_error err = {0};
+    s3dlio_error_set(&err, S3DLIO_E_ABORTED, op_name(r->o), r->o->job->key,
+                     interrupted ? "interrupted" : "abandoned");
     if (r->step != STEP_DATA) {
-        struct s3dlio_error err = {0};
-        if (why)
-            err = *why;
-        else
-            s3dlio_error_set(&err, S3DLIO_E_ABORTED, op_name(r->o), r->o->job->key, "abandoned");
         ctl_failed(x, r, &err);
         return;
     }
-    if (why)
-        xobj_fail(x, r->o, why);
+    if (interrupted)
+        xobj_fail(x, r->o, &err);
     retire(x, r);
 }

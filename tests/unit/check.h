@@ -6,7 +6,9 @@
 #ifndef S3DLIO_TEST_CHECK_H
 #define S3DLIO_TEST_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failures;
@@ -42,6 +44,31 @@ static int check_count;
                     w_);                                                                           \
         }                                                                                          \
     } while (0)
+
+/* A fresh directory ${TMPDIR:-/tmp}/s3dlio-<tag>-XXXXXX, its path into root[n]. */
+static inline bool check_tmpdir(char *root, size_t n, const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, n, "%s/s3dlio-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
+    return mkdtemp(root) != NULL;
+}
+
+/* Remove dir and everything below it. */
+static inline void check_rmtree(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd))
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* True when no temporary file of s3dlio's ("*s3dlio-tmp*") is anywhere below dir. */
+static inline bool check_no_tmp_files(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s' -name '*s3dlio-tmp*')\"", dir);
+    return system(cmd) == 0;
+}
 
 /* Ends main(): prints the plain closing line and returns the exit code. */
 #define TEST_DONE()                                                                                \

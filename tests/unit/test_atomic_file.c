@@ -102,22 +102,15 @@ static void test_refusals(void)
     CHECK_INT(s3dlio_atomic_open(&f, at("d/isdir"), strlen(at("d")), "get", &err), S3DLIO_OK, "open");
     CHECK(s3dlio_atomic_commit(&f, false, "get", &err) != S3DLIO_OK, "commit over a directory fails");
     CHECK(strstr(err.message, "is a directory") != NULL, "... saying why");
-    char cmd[1200];
-    snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s' -name '*s3dlio-tmp*')\"", at("d"));
-    CHECK(system(cmd) == 0, "no temporary file left");
+    CHECK(check_no_tmp_files(at("d")), "no temporary file left");
 }
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(root, sizeof(root), "%s/s3dlio-atomic-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(root))
+    if (!check_tmpdir(root, sizeof(root), "atomic"))
         return 1;
     test_commit_and_discard();
     test_refusals();
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    if (system(cmd))
-        fprintf(stderr, "could not remove %s\n", root);
+    check_rmtree(root);
     TEST_DONE();
 }

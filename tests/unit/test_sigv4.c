@@ -524,6 +524,34 @@ static void test_digests(void)
     CHECK_STR(md5, "1B2M2Y8AsgTpgAmY7PhCfg==", "md5 of empty"); /* d41d8cd9...8427e */
     s3dlio_md5_base64(text, strlen(text), md5);
     CHECK_STR(md5, "nhB9nTcrtoJr2B01QqQZ1g==", "md5 of quick brown fox");
+
+    /* hex both ways, and S3's multipart ETag (values from Python's hashlib) */
+    char hex[33], b64[25], etag[48];
+    unsigned char raw[16], back[16];
+    struct s3dlio_md5 m;
+    s3dlio_md5_init(&m);
+    s3dlio_md5_update(&m, text, strlen(text));
+    s3dlio_md5_final(&m, hex, b64);
+    CHECK_STR(hex, "9e107d9d372bb6826bd81d3542a419d6", "md5 hex streamed");
+    CHECK_STR(b64, "nhB9nTcrtoJr2B01QqQZ1g==", "md5 base64 streamed");
+    CHECK(s3dlio_hex_decode(hex, raw, 16), "hex decodes");
+    CHECK(s3dlio_hex_decode("9E107D9D372BB6826BD81D3542A419D6", back, 16) &&
+              !memcmp(raw, back, 16), "upper-case hex decodes the same");
+    CHECK(!s3dlio_hex_decode("9e107d9d372bb6826bd81d3542a419dg", back, 16), "a non-hex digit");
+    CHECK(!s3dlio_hex_decode("9e10", back, 16), "too short (stops at the NUL)");
+    struct s3dlio_md5 all;
+    s3dlio_md5_init(&all);
+    const char *parts[] = {"part one", "part two"};
+    for (int i = 0; i < 2; i++) {
+        bool ok = false;
+        s3dlio_md5_init(&m);
+        s3dlio_md5_update(&m, parts[i], strlen(parts[i]));
+        s3dlio_md5_final_raw(&m, raw, &ok);
+        CHECK(ok, "part md5");
+        s3dlio_md5_update(&all, raw, 16);
+    }
+    s3dlio_md5_final_composite(&all, 2, etag);
+    CHECK_STR(etag, "0732917abc3288784e318ac0aab1757a-2", "composite ETag of two parts");
 }
 
 /* Temporary credentials: the token is a signed header, and nothing secret leaks into auth. */

@@ -433,19 +433,14 @@ static void test_changed(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(root, sizeof(root), "%s/s3dlio-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(root))
+    if (!check_tmpdir(root, sizeof(root), "verify"))
         return 1;
     s3dlio_global_init(NULL);
     put_dataset();
     test_single_part();
     test_multipart();
     test_changed();
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    if (system(cmd))
-        fprintf(stderr, "could not remove %s\n", root);
+    check_rmtree(root);
     s3dlio_global_cleanup();
     TEST_DONE();
 }

@@ -583,17 +583,15 @@ static void test_engine_broken_loop(void)
     for (int i = 0; i < 6; i++)
         whole += !jobs[i].rc && !stat(paths[i], &sb) && (uint64_t)sb.st_size == sizes[i];
     CHECK_INT(whole, (int)st.objects, "the completed ones are in place, whole");
-    char cmd[500];
-    snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s/broken' -name '*s3dlio-tmp*')\"", root);
-    CHECK(system(cmd) == 0, "no temporary file left behind");
+    char broken[300];
+    snprintf(broken, sizeof(broken), "%s/broken", root);
+    CHECK(check_no_tmp_files(broken), "no temporary file left behind");
     s3dlio_backend_free(be);
 }
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(root, sizeof(root), "%s/s3dlio-xfer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(root))
+    if (!check_tmpdir(root, sizeof(root), "xfer"))
         return 1;
     s3dlio_global_init(NULL);
     test_retry_policy();
@@ -605,10 +603,7 @@ int main(void)
     test_engine_files();
     test_engine_broken_loop();
     test_engine_pacing();
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    if (system(cmd))
-        fprintf(stderr, "could not remove %s\n", root);
+    check_rmtree(root);
     s3dlio_global_cleanup();
     TEST_DONE();
 }
