@@ -127,26 +127,32 @@ static enum s3dlio_rc check_get(struct s3dlio_s3_call *call, void *ud)
 {
     const struct s3dlio_req *req = ((struct s3_inflight *)ud)->req;
     uint64_t total = call->total_size;
+    bool ranged = is_ranged(req);
     /* no ETag at all proves nothing either way; the size and range checks still apply */
     if (req->if_match && *req->if_match && call->etag[0] && strcmp(call->etag, req->if_match))
         return changed(call, "ETag is now '%s', not '%s' as listed", call->etag, req->if_match);
-    if (is_ranged(req)) {
-        uint64_t want_last = req->length == S3DLIO_LEN_TO_END || req->offset + req->length > total
-                                 ? total - 1
-                                 : req->offset + req->length - 1;
-        if (call->status != 206 || !call->has_range)
-            return changed(call, "HTTP %ld to a ranged GET of bytes %" PRIu64 "-: the server "
-                                 "ignored the Range header", call->status, req->offset);
-        if (call->range_first != req->offset || call->range_last != want_last)
-            return changed(call, "asked for bytes %" PRIu64 "-%" PRIu64 ", the server sent %" PRIu64
-                                 "-%" PRIu64, req->offset, want_last, call->range_first,
-                           call->range_last);
-    } else if (call->status != 200) {
+    if (ranged && (call->status != 206 || !call->has_range))
+        return changed(call, "HTTP %ld to a ranged GET of bytes %" PRIu64 "-: the server ignored "
+                             "the Range header", call->status, req->offset);
+    if (!ranged && call->status != 200)
         return changed(call, "HTTP %ld to a whole-object GET", call->status);
-    }
     if (req->size_pinned && total != req->expect_size)
         return changed(call, "size is now %" PRIu64 " bytes, listed as %" PRIu64, total,
                        req->expect_size);
+    if (!ranged)
+        return S3DLIO_OK;
+    uint64_t want_last = req->length == S3DLIO_LEN_TO_END || req->offset + req->length > total
+                             ? total - 1
+                             : req->offset + req->length - 1;
+    if (call->range_first != req->offset || call->range_last != want_last)
+        return changed(call, "asked for bytes %" PRIu64 "-%" PRIu64 ", the server sent %" PRIu64
+                             "-%" PRIu64, req->offset, want_last, call->range_first,
+                       call->range_last);
+    /* a body longer than its range would spill into the bytes of the next range (no
+     * Content-Length, as with chunked encoding, leaves it to the byte count at the end) */
+    if (call->content_length && call->content_length != call->range_last - call->range_first + 1)
+        return changed(call, "Content-Length %" PRIu64 " for bytes %" PRIu64 "-%" PRIu64,
+                       call->content_length, call->range_first, call->range_last);
     return S3DLIO_OK;
 }
 

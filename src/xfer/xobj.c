@@ -151,6 +151,11 @@ static enum s3dlio_rc data_sink(void *ud, uint64_t offset, const void *data, siz
     if (o->size != S3DLIO_SIZE_UNKNOWN && offset + len > o->size)
         return s3dlio_error_set(&r->sink_err, S3DLIO_E_INTEGRITY, "get", o->job->key,
                                 "object is larger than its listed size %" PRIu64, o->size);
+    /* never into another range's bytes, whatever the answer claimed */
+    if (!r->whole && offset + len > r->off + r->len)
+        return s3dlio_error_set(&r->sink_err, S3DLIO_E_INTEGRITY, "get", o->job->key,
+                                "more bytes than the range %" PRIu64 "-%" PRIu64 " asked for",
+                                r->off, r->off + r->len - 1);
     enum s3dlio_rc rc = s3dlio_local_write(&o->local, offset, data, len, &r->sink_err);
     if (rc)
         return rc;

@@ -230,6 +230,16 @@ eq "etag counters" "$(stats faults.etag faults_total requests_matching)" "1 1 2"
 proxy --etag-every 1 --etag-value '"feedface-1"'
 eq "etag-value on a HEAD" "$(etag <("${C[@]}" -I "$P/$B/obj10"))" '"feedface-1"'
 
+# ---- content-range: a 206's Content-Range rewritten, body untouched; a 200 passes --------------
+proxy --content-range-every 1 --content-range-shift 5 --content-range-total 7 --only GET
+crange() { tr -d '\r' <"$1" | sed -n 's/^[Cc]ontent-[Rr]ange: //p'; }
+"${C[@]}" -r 0-99 -D "$WORK/ch1" -o "$WORK/c1" "$P/$B/obj10"
+eq "content-range: rewritten" "$(crange "$WORK/ch1")" "bytes 5-104/7"
+head -c 100 "$WORK/obj10" >"$WORK/c1.want"
+same "content-range: body untouched" "$WORK/c1" "$WORK/c1.want"
+"${C[@]}" -o /dev/null "$P/$B/obj10"
+eq "content-range counters" "$(stats faults.content_range faults_total requests_matching)" "1 1 2"
+
 # ---- flip: one body byte XORed with 0x01 (default: the middle); chunked with --flip-at --------
 proxy --flip-every 1 --only GET
 eq "flip: GET" "$("${C[@]}" -o "$WORK/f1" -w '%{http_code} %{size_download}' "$P/$B/obj10")" \

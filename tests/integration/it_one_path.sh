@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One transfer path: a single `put SRC URI` and `get URI DEST` go through the engine like the
-# recursive forms (parallel multipart parts and ranges, retries, --verify), and --verify
-# checks every object, single-part or multipart, against its ETag.
+# recursive forms (parallel multipart parts and ranges, retries, --verify, progress), and
+# --verify checks every object, single-part or multipart, against its ETag.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 B=it-onepath-$$-$RANDOM
@@ -26,6 +26,17 @@ proxy_stop get
 same_file "$WORK/g40" "$WORK/f40" && ok || bad "single get: bytes differ"
 [ "$(proxy_stat get 'd["max_matching_in_flight"]')" -ge 2 ] && ok || bad "ranges were not fetched in parallel"
 [ "$(proxy_stat get 'd["faults"]["reset"]')" -gt 0 ] && ok || bad "no body was cut"
+
+# 2b. progress of a single get: plain lines when stderr is not a terminal, none with -q
+url=$(proxy_start prog --delay-ms 700 --only GET)
+S3DLIO_PROGRESS_SECONDS=0.2 "$CLI" get --get-concurrency 2 --endpoint-url "$url" "s3://$B/f40" \
+  "$WORK/p40" 2>"$WORK/prog.err" && ok || bad "slowed single get: $(cat "$WORK/prog.err")"
+grep -Eq "^progress: [0-9.]+% .* of 40.0 MiB" "$WORK/prog.err" && ok ||
+  bad "no progress lines for a single get: $(cat "$WORK/prog.err")"
+S3DLIO_PROGRESS_SECONDS=0.2 "$CLI" get -q --get-concurrency 2 --endpoint-url "$url" "s3://$B/f40" \
+  "$WORK/q40" 2>"$WORK/quiet.err" && [ ! -s "$WORK/quiet.err" ] && ok ||
+  bad "-q printed: $(cat "$WORK/quiet.err")"
+proxy_stop prog
 
 # 3. to stdout (in order, one stream) through resets
 url=$(proxy_start stdout --reset-every 2 --only GET)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Never an object assembled from two versions, never a partial file at the destination:
-# GETs through a proxy that drops the Range header, answers another ETag or cuts bodies, and
-# a real overwrite (by awscli) of a large object in the middle of a slowed download. Each
-# ends with a named failure, exit 1, and nothing at the destination path; --on-change
-# restart fetches the new version instead.
+# GETs through a proxy that drops the Range header, answers another ETag, another range or
+# another size, or cuts bodies, and a real overwrite (by awscli) of a large object in the
+# middle of a slowed download. Each ends with a named failure, exit 1, and nothing at the
+# destination path; --on-change restart fetches the new version instead.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 B=it-pinned-$$-$RANDOM
@@ -29,6 +29,21 @@ expect "other ETag" 1 "changed during transfer.*ETag is now '0123456789abcdef012
   "$CLI" get --endpoint-url "$url" "s3://$B/big.bin" "$WORK/d2/big.bin"
 no_file "$WORK/d2/big.bin" && ok || bad "other ETag: a file was left"
 proxy_stop etag
+
+# 2b. a server that answers other bytes than the range asked for, or claims another size:
+#     refused before a byte lands (the same version is there: the answer itself was wrong)
+url=$(proxy_start crange --content-range-every 2 --content-range-shift 4096 --only GET \
+  --only-path-regex 'big\.bin')
+expect "other range" 1 "get 's3://$B/big.bin': changed during transfer .*asked for bytes [0-9]+-[0-9]+, the server sent" -- \
+  "$CLI" get --endpoint-url "$url" "s3://$B/big.bin" "$WORK/d2b/big.bin"
+no_file "$WORK/d2b/big.bin" && ok || bad "other range: a file was left"
+proxy_stop crange
+url=$(proxy_start csize --content-range-every 1 --content-range-total 1000 --only GET \
+  --only-path-regex 'big\.bin')
+expect "other size" 1 "get 's3://$B/big.bin': changed during transfer .*size is now 1000 bytes, listed as $((24 * MIB))" -- \
+  "$CLI" get --endpoint-url "$url" "s3://$B/big.bin" "$WORK/d2c/big.bin"
+no_file "$WORK/d2c/big.bin" && ok || bad "other size: a file was left"
+proxy_stop csize
 
 # 3. cut bodies: resumed after the last byte, under If-Match, every byte right; with no
 #    retry budget the cut is a named failure and leaves nothing

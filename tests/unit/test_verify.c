@@ -36,7 +36,8 @@ static struct {
     int cut_every;        /* cut every Nth GET body in half (connection reset) */
     int change_at;        /* from the Nth GET on, object 0 has another ETag (0: never) */
     bool sse_kms;         /* object 0 answers as encrypted with SSE-KMS (ETag not an MD5) */
-    int gets, heads, flipped, cut;
+    int spill_every;      /* every Nth ranged GET sends junk past the end of its range */
+    int gets, heads, flipped, cut, spilled;
     struct s3dlio_req *queued[512];
     int nqueued;
     struct s3dlio_req *answered[64];
@@ -60,8 +61,10 @@ static const char *etag_now(int i)
 struct emu_req {
     struct s3dlio_req inner;
     struct s3dlio_req *outer;
-    bool flip, cut;
+    bool flip, cut, spill;
 };
+
+#define SPILL_BYTES 4096
 
 static enum s3dlio_rc emu_sink(void *ud, uint64_t off, const void *data, size_t len)
 {
@@ -93,6 +96,13 @@ static void emu_done(struct s3dlio_req *inner, enum s3dlio_rc rc, void *ud)
     if (!rc && e->cut) {
         rc = s3dlio_error_set(&outer->err, S3DLIO_E_CONNECT, "get", outer->key, "reset by peer");
     }
+    if (!rc && e->spill) { /* a body that runs on past its range, into the next one's bytes */
+        unsigned char junk[SPILL_BYTES];
+        memset(junk, 0xAA, sizeof(junk));
+        rc = outer->sink(outer->sink_ud, outer->offset + outer->bytes, junk, sizeof(junk));
+        if (!rc)
+            outer->bytes += sizeof(junk);
+    }
     free(e);
     outer->done(outer, rc, outer->done_ud);
 }
@@ -119,6 +129,10 @@ static void run_get(struct s3dlio_backend *be, struct s3dlio_req *outer)
     e->flip = em.flip_every && em.gets % em.flip_every == 0;
     em.flipped += e->flip;
     uint64_t want = outer->length == S3DLIO_LEN_TO_END ? sizes[i] - outer->offset : outer->length;
+    e->spill = em.spill_every && em.gets % em.spill_every == 0 && outer->length &&
+               outer->length != S3DLIO_LEN_TO_END &&
+               outer->offset + outer->length + SPILL_BYTES <= sizes[i];
+    em.spilled += e->spill;
     if (em.cut_every && em.gets % em.cut_every == 0 && want >= 2) {
         e->cut = true;
         e->inner.length = want / 2;
@@ -275,7 +289,7 @@ static enum s3dlio_rc get_all(enum s3dlio_xfer_local kind, struct s3dlio_xfer_op
             jobs[i].path = paths[i];
         }
     }
-    em.gets = em.heads = em.flipped = em.cut = 0;
+    em.gets = em.heads = em.flipped = em.cut = em.spilled = 0;
     enum s3dlio_rc rc = s3dlio_xfer_run(be, jobs, NOBJ, o, st);
     s3dlio_backend_free(be);
     return rc;
@@ -431,6 +445,29 @@ static void test_changed(void)
     em.change_at = 0;
 }
 
+/* A broken answer that runs past its range must not overwrite the next range's bytes. */
+static void test_spill(void)
+{
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_stats st;
+    unsigned char *mem[NOBJ];
+    char paths[NOBJ][400];
+    compute_etags(false);
+    memset(&em, 0, sizeof(em));
+    opts(&o);
+    o.verify = false; /* the bytes themselves are checked below */
+
+    em.spill_every = 2;
+    CHECK_INT(get_all(S3DLIO_LOCAL_MEMORY, &o, jobs, &st, mem, paths), S3DLIO_OK,
+              "answers running past their range");
+    CHECK(em.spilled > 0, "some answers ran past their range");
+    CHECK(st.retries >= (uint64_t)em.spilled, "each was refused and its range finished again");
+    CHECK_INT(right_bytes(jobs, mem), NOBJ, "every byte right: nothing landed beyond its range");
+    em.spill_every = 0;
+    free_mem(mem);
+}
+
 int main(void)
 {
     if (!check_tmpdir(root, sizeof(root), "verify"))
@@ -440,6 +477,7 @@ int main(void)
     test_single_part();
     test_multipart();
     test_changed();
+    test_spill();
     check_rmtree(root);
     s3dlio_global_cleanup();
     TEST_DONE();

@@ -525,15 +525,10 @@ static enum s3dlio_rc holding_submit(struct s3dlio_backend *be, struct s3dlio_re
     return S3DLIO_OK;
 }
 
-static enum s3dlio_rc breaking_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
+/* Run one held request per call: the rest wait (with their temporary files open). */
+static enum s3dlio_rc trickle_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
 {
     (void)timeout_ms;
-    if (++nprogress == 3) {
-        if (inflight)
-            *inflight = (size_t)nheld;
-        return S3DLIO_E_INTERNAL;
-    }
-    /* run one held request per call: the rest wait, with their temporary files open */
     if (nheld) {
         struct s3dlio_req *r = held[0];
         memmove(held, held + 1, sizeof(*held) * (size_t)--nheld);
@@ -543,6 +538,16 @@ static enum s3dlio_rc breaking_progress(struct s3dlio_backend *be, int timeout_m
     if (inflight)
         *inflight += (size_t)nheld;
     return rc;
+}
+
+static enum s3dlio_rc breaking_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
+{
+    if (++nprogress == 3) {
+        if (inflight)
+            *inflight = (size_t)nheld;
+        return S3DLIO_E_INTERNAL;
+    }
+    return trickle_progress(be, timeout_ms, inflight);
 }
 
 static void aborting_cancel_all(struct s3dlio_backend *be)
@@ -589,6 +594,56 @@ static void test_engine_broken_loop(void)
     s3dlio_backend_free(be);
 }
 
+/* ---- --steal's refill: chunks feed one running loop ------------------------------------------ */
+
+#define CHUNK 3
+static struct s3dlio_xfer_job *chunk_jobs;
+static size_t chunk_next, chunk_total;
+static int refills, refills_in_flight;
+
+static size_t next_chunk(void *ud, struct s3dlio_xfer_job **jobs)
+{
+    (void)ud;
+    refills++;
+    if (chunk_next >= chunk_total)
+        return 0;
+    refills_in_flight += chunk_next > 0 && nheld > 0;
+    size_t n = chunk_total - chunk_next < CHUNK ? chunk_total - chunk_next : CHUNK;
+    *jobs = chunk_jobs + chunk_next;
+    chunk_next += n;
+    return n;
+}
+
+static void test_engine_refill(void)
+{
+    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend_ops ops = s3dlio_backend_file;
+    ops.submit = holding_submit;
+    ops.progress = trickle_progress; /* requests stay in flight a while */
+    be->ops = &ops;
+    struct s3dlio_gen gen = {.seed = 99}; /* put_dataset's */
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_stats st;
+    struct s3dlio_xfer_job jobs[NOBJ];
+    opts(&o);
+    o.range_threshold = 64u << 20; /* one request per object */
+    o.refill = next_chunk;
+    for (int i = 0; i < NOBJ; i++)
+        jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
+                                           .local = S3DLIO_LOCAL_GENERATOR, .gen = &gen};
+    chunk_jobs = jobs;
+    chunk_total = NOBJ;
+    chunk_next = 0;
+    refills = refills_in_flight = nheld = 0;
+    CHECK_INT(s3dlio_xfer_run(be, NULL, 0, &o, &st), S3DLIO_OK, "every chunk through one run");
+    CHECK_INT(st.objects, NOBJ, "every object of every chunk, checked against the generator");
+    int chunks = (NOBJ + CHUNK - 1) / CHUNK;
+    CHECK_INT(refills, chunks + 1, "asked for chunks until there were none");
+    CHECK_INT(refills_in_flight, chunks - 1,
+              "each later chunk was asked for with requests in flight: the loop never drained");
+    s3dlio_backend_free(be);
+}
+
 int main(void)
 {
     if (!check_tmpdir(root, sizeof(root), "xfer"))
@@ -602,6 +657,7 @@ int main(void)
     test_engine_faults();
     test_engine_files();
     test_engine_broken_loop();
+    test_engine_refill();
     test_engine_pacing();
     check_rmtree(root);
     s3dlio_global_cleanup();
