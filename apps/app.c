@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/log.h"
+#include "util/printable.h"
 
 void app_init(struct app *app, const char *prog)
 {
@@ -97,15 +98,17 @@ int app_parse(struct app *app, const char *cmd, int argc, char **argv, const str
               const struct cmd_help *help, int *npos)
 {
     app->cmd = cmd;
-    int rc = opts_parse(app->prog, cmd, argc, argv, opts, app->common, npos);
+    int rc = opts_parse(app->usage_silent ? NULL : stderr, app->prog, cmd, argc, argv, opts,
+                        app->common, npos);
     if (rc == 1) {
-        opts_usage(stdout, app->prog, cmd, help->synopsis, help->description, opts, app->common);
+        if (!app->usage_silent)
+            opts_usage(stdout, app->prog, cmd, help->synopsis, help->description, opts, app->common);
         return 1;
     }
     if (rc < 0)
         return -1;
     const char *spec = getenv("S3DLIO_LOG");
-    if (spec && s3dlio_log_configure(spec))
+    if (spec && s3dlio_log_configure(spec) && !app->usage_silent)
         fprintf(stderr, "%s: warning: S3DLIO_LOG '%s' has unknown parts (use e.g. s3:debug,all:info)\n",
                 app->prog, spec);
     s3dlio_log_raise(app->flags.verbose);
@@ -121,14 +124,19 @@ int app_parse(struct app *app, const char *cmd, int argc, char **argv, const str
 
 int app_fail(const struct app *app, const struct s3dlio_error *err)
 {
-    char line[2048];
-    fprintf(stderr, "%s: %s\n", app->prog, s3dlio_error_format(err, line, sizeof(line)));
+    if (err->rc == S3DLIO_E_USAGE && app->usage_silent)
+        return EXIT_USAGE;
+    char line[4096], shown[4 * 4096]; /* the whole error: a 1024-byte key, S3's message... */
+    s3dlio_error_format(err, line, sizeof(line));
+    fprintf(stderr, "%s: %s\n", app->prog, s3dlio_printable(line, shown, sizeof(shown), false));
     return err->rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED;
 }
 
 int app_usage_error(const struct app *app, const char *fmt, ...)
 {
     va_list ap;
+    if (app->usage_silent)
+        return EXIT_USAGE;
     fprintf(stderr, "%s: %s: ", app->prog, app->cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -30,6 +30,7 @@ struct app {
     const char *prog;
     bool mpi;     /* started under an MPI launcher: recursive commands spread over ranks */
     int rank;
+    bool usage_silent; /* under mpirun, ranks other than 0: rank 0 prints usage errors and help */
     const char *cmd;
     struct app_flags flags;
     struct opt common[18]; /* the connection options table, filled by app_init */

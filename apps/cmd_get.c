@@ -57,6 +57,18 @@ static char *dest_path(const char *dest, const char *key, struct s3dlio_error *e
     return out;
 }
 
+/*
+ * DEST that is a device or a FIFO (/dev/null, a named pipe) is written in place, in order,
+ * as stdout is: renaming a finished file over it would replace the device. -1: not one.
+ */
+static int open_device(const char *dest)
+{
+    struct stat sb;
+    if (stat(dest, &sb) || !(S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)))
+        return -1;
+    return open(dest, O_WRONLY | O_CLOEXEC);
+}
+
 /* One object through the engine: pinned, ranged, retried, verified like the rest. */
 static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
                    const char *text, const char *dest, struct xfer_cli *xc)
@@ -71,11 +83,12 @@ static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
         return app_fail(app, &err);
     }
     bool to_stdout = !strcmp(dest, "-");
-    if (!to_stdout && !(path = dest_path(dest, uri->key, &err)))
+    int fd = to_stdout ? STDOUT_FILENO : open_device(dest);
+    if (fd < 0 && !(path = dest_path(dest, uri->key, &err)))
         return app_fail(app, &err);
     struct s3dlio_xfer_job job = {.dir = S3DLIO_XFER_GET, .key = uri->key,
-                                  .size = S3DLIO_SIZE_UNKNOWN, .fd = STDOUT_FILENO};
-    job.local = to_stdout ? S3DLIO_LOCAL_STREAM : S3DLIO_LOCAL_FILE;
+                                  .size = S3DLIO_SIZE_UNKNOWN, .fd = fd};
+    job.local = fd >= 0 ? S3DLIO_LOCAL_STREAM : S3DLIO_LOCAL_FILE;
     job.path = path;
     if (path) { /* the directory part is the user's to name, links and all */
         const char *slash = strrchr(path, '/');
@@ -85,8 +98,10 @@ static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
     plan.n = 1;
     xc->single = true;
     int code = xfer_cli_run(app, xc, be, &plan, "get", NULL, &st);
+    if (fd >= 0 && fd != STDOUT_FILENO)
+        close(fd);
     if (!code && !app->flags.quiet && !to_stdout)
-        fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes%s)\n", app->prog, text, path, job.bytes,
+        fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes%s)\n", app->prog, text, path ? path : dest, job.bytes,
                 job.verified == S3DLIO_VERIFY_OK ? ", MD5 verified"
                 : job.verified == S3DLIO_VERIFY_UNVERIFIABLE ? ", not verifiable" : "");
     free(path);

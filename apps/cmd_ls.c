@@ -5,22 +5,31 @@
 #include <stdlib.h>
 #include "app.h"
 #include "commands.h"
+#include "util/printable.h"
 
 static const struct cmd_help help = {
     "[--recursive] URI",
     "List the objects under URI (a prefix or a key), one per line: size in bytes, then the full\n"
     "URI. Without --recursive, deeper levels show as 'DIR' lines ending in '/'. Pages are\n"
-    "printed as they arrive, so a listing of any length runs in bounded memory.",
+    "printed as they arrive, so a listing of any length runs in bounded memory. Control\n"
+    "characters in keys print as \\xNN and a backslash as \\\\, so one line is one key.",
 };
+
+/* The full URI of key, control characters and backslashes escaped (one line per key). */
+static const char *shown(const struct s3dlio_uri *uri, const char *key, char *out, size_t outlen)
+{
+    char full[2048];
+    return s3dlio_printable(s3dlio_uri_join(uri, key, full, sizeof(full)), out, outlen, true);
+}
 
 static void print_page(const struct s3dlio_uri *uri, const struct s3dlio_list_page *page)
 {
-    char full[2048];
+    char line[4 * 2048];
     for (size_t i = 0; i < page->list.nprefixes; i++)
-        printf("%12s  %s\n", "DIR", s3dlio_uri_join(uri, page->list.prefixes[i], full, sizeof(full)));
+        printf("%12s  %s\n", "DIR", shown(uri, page->list.prefixes[i], line, sizeof(line)));
     for (size_t i = 0; i < page->list.n; i++)
         printf("%12" PRIu64 "  %s\n", page->list.items[i].size,
-               s3dlio_uri_join(uri, page->list.items[i].key, full, sizeof(full)));
+               shown(uri, page->list.items[i].key, line, sizeof(line)));
 }
 
 int cmd_ls(int argc, char **argv, struct app *app)

@@ -13,11 +13,14 @@
 #include "commands.h"
 #include "xfer/datagen.h"
 #include "s3dlio/coord.h"
+#include "backend/file_tree.h"
 #include "xfer_cli.h"
 
 static const struct cmd_help help = {
     "[--recursive | --generate --count N] [options] [SRC] URI",
     "Upload the local file SRC to URI; if URI ends in '/', SRC's file name is appended.\n"
+    "SRC '-' uploads standard input to the key URI names, in one process (not under mpirun):\n"
+    "its length need not be known; memory stays about (--put-concurrency + 1) x --part-size.\n"
     "With --recursive, SRC is a directory and every file below it goes under the prefix\n"
     "URI (relative paths become keys). With --generate, no SRC: --count objects named\n"
     "<prefix>obj-NNNNNNNN.bin with sizes uniform in [--min-size, --max-size] are generated\n"
@@ -27,9 +30,14 @@ static const struct cmd_help help = {
 };
 
 struct put_args {
-    bool recursive, generate;
+    bool recursive, generate, follow_symlinks;
     uint64_t count, min_size, max_size, seed, dedup, compress;
 };
+
+static bool is_stdin(const char *src)
+{
+    return !strcmp(src, "-");
+}
 
 static char *object_key(const struct s3dlio_uri *uri, const char *src)
 {
@@ -57,7 +65,11 @@ static int put_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
     if (!key || !key[0]) {
         s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", text, "URI names no object key");
         code = app_fail(app, &err);
-    } else if (!stat(src, &sb) && S_ISDIR(sb.st_mode)) {
+    } else if (is_stdin(src) && s3dlio_uri_is_prefix(uri)) {
+        s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", text,
+                         "standard input has no file name: the URI must name the object key");
+        code = app_fail(app, &err);
+    } else if (!is_stdin(src) && !stat(src, &sb) && S_ISDIR(sb.st_mode)) {
         s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", src,
                          "is a directory (use --recursive to upload a tree)");
         code = app_fail(app, &err);
@@ -65,6 +77,10 @@ static int put_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
         struct s3dlio_xfer_job job = {.dir = S3DLIO_XFER_PUT, .key = key,
                                       .size = S3DLIO_SIZE_UNKNOWN, .local = S3DLIO_LOCAL_FILE,
                                       .path = src};
+        if (is_stdin(src)) {
+            job.local = S3DLIO_LOCAL_STREAM;
+            job.fd = STDIN_FILENO;
+        }
         plan.jobs = &job;
         plan.n = 1;
         xc->single = true;
@@ -77,31 +93,38 @@ static int put_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
     return code;
 }
 
-/* Plan the upload of a local directory tree, listed through the file backend. */
-static int plan_dir(struct app *app, const char *dir, const char *prefix, struct s3dlio_plan *plan)
+/*
+ * Plan the upload of a local directory tree: its regular files (and, with
+ * --follow-symlinks, those below links to directories); every entry left out is said.
+ */
+static int plan_dir(struct app *app, const char *dir, const char *prefix, bool follow,
+                    struct s3dlio_plan *plan, size_t *skipped)
 {
-    char abs[PATH_MAX], text[PATH_MAX + 16];
+    char abs[PATH_MAX];
     struct s3dlio_error err = {0};
-    struct s3dlio_uri uri = {0};
-    struct s3dlio_backend *fbe = NULL;
-    struct s3dlio_objlist files = {0};
+    struct s3dlio_tree tree;
     struct stat sb;
     if (!realpath(dir, abs) || stat(abs, &sb) || !S_ISDIR(sb.st_mode)) {
         s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", dir, "not a directory");
         return app_fail(app, &err);
     }
-    snprintf(text, sizeof(text), "file://%s/", strcmp(abs, "/") ? abs : "");
-    enum s3dlio_rc rc = s3dlio_uri_parse(&uri, text, &err);
-    if (!rc)
-        rc = s3dlio_backend_new(&uri, &app->cfg, &fbe, &err);
-    if (!rc)
-        rc = s3dlio_backend_list_all(fbe, uri.key, NULL, 1000, &files, &err);
-    if (!rc)
-        s3dlio_plan_put_files(plan, &files, abs, prefix);
+    if (s3dlio_tree_list(abs, follow, &tree, &err))
+        return app_fail(app, &err);
+    s3dlio_tree_warn_skipped(&tree, abs);
+    *skipped = tree.nskipped;
+    /* the planner takes file-backend keys: absolute paths without the leading '/' */
+    struct s3dlio_objlist files = {0};
+    for (size_t i = 0; i < tree.files.n; i++) {
+        char *key = NULL;
+        if (asprintf(&key, "%s/%s", abs + 1, tree.files.items[i].key) < 0)
+            continue;
+        s3dlio_objlist_add(&files, key, tree.files.items[i].size, -1, NULL);
+        free(key);
+    }
+    s3dlio_plan_put_files(plan, &files, abs, prefix);
     s3dlio_objlist_release(&files);
-    s3dlio_backend_free(fbe);
-    s3dlio_uri_release(&uri);
-    return rc ? app_fail(app, &err) : EXIT_OK;
+    s3dlio_tree_release(&tree);
+    return EXIT_OK;
 }
 
 static int put_many(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
@@ -110,15 +133,16 @@ static int put_many(struct app *app, struct s3dlio_backend *be, const struct s3d
     struct s3dlio_plan plan = {0};
     struct s3dlio_xfer_stats st;
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
+    struct s3dlio_plan_counts counts = {0};
     int code = EXIT_OK;
     if (!s3dlio_uri_is_prefix(uri))
         return app_usage_error(app, "URI must be a prefix ending in '/' (or a bucket)");
     if (a->generate)
         s3dlio_plan_generate(&plan, &gen, 0, a->count, a->min_size, a->max_size, uri->key);
     else
-        code = plan_dir(app, src, uri->key, &plan);
+        code = plan_dir(app, src, uri->key, a->follow_symlinks, &plan, &counts.skipped);
     if (!code)
-        code = xfer_cli_run(app, xc, be, &plan, "put", NULL, &st);
+        code = xfer_cli_run(app, xc, be, &plan, "put", &counts, &st);
     s3dlio_plan_release(&plan);
     return code;
 }
@@ -157,6 +181,7 @@ static int put_distributed(struct app *app, const struct s3dlio_uri *uri, const 
         if (!realpath(src, abs) || stat(abs, &sb) || !S_ISDIR(sb.st_mode))
             return app_usage_error(app, "'%s' is not a directory", src);
         o.local_dir = abs;
+        o.follow_symlinks = a->follow_symlinks;
     }
     return run_distributed(app, &o);
 }
@@ -166,10 +191,12 @@ int cmd_put(int argc, char **argv, struct app *app)
     struct put_args a = {.min_size = 2u << 20, .max_size = 8u << 20, .seed = 42, .dedup = 1,
                          .compress = 1};
     struct xfer_cli xc;
-    struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 10];
+    struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 12];
     int npos = 0;
     const struct opt own[] = {
         {"recursive", 'r', OPT_FLAG, &a.recursive, NULL, "SRC is a directory: upload its tree"},
+        {"follow-symlinks", 0, OPT_FLAG, &a.follow_symlinks, NULL,
+         "--recursive: enter symbolic links to directories (default: skip them, said)"},
         {"generate", 0, OPT_FLAG, &a.generate, NULL, "upload generated data instead of files"},
         {"count", 0, OPT_SIZE, &a.count, "N", "objects to generate"},
         {"min-size", 0, OPT_SIZE, &a.min_size, "SIZE", "smallest generated object (2MiB)"},
@@ -193,6 +220,9 @@ int cmd_put(int argc, char **argv, struct app *app)
         return r;
     if (app->mpi && (a.generate || a.recursive))
         r = put_distributed(app, &uri, target, argv[0], &a, &xc);
+    else if (app->mpi && is_stdin(argv[0]))
+        r = app_usage_error(app, "standard input ('-') is read by one process: run 'put -' "
+                                 "without mpirun");
     else if (app->mpi)
         r = app_usage_error(app, "under mpirun only --recursive and --generate spread over ranks");
     else if (a.generate || a.recursive)

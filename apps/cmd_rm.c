@@ -20,6 +20,8 @@ static enum s3dlio_rc rm_one(struct s3dlio_backend *be, const char *key, struct 
     /* S3 deletes of missing keys succeed silently; a user naming one wants to hear it */
     enum s3dlio_rc rc = s3dlio_backend_stat(be, key, &obj, err);
     free(obj.key);
+    if (rc) /* the user asked to rm: the stat is ours, not theirs */
+        snprintf(err->op, sizeof(err->op), "rm");
     if (!rc)
         rc = s3dlio_backend_remove(be, key, err);
     return rc;

@@ -89,14 +89,20 @@ int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
     xfer_cli_catch_signals(&o->xfer.cancel);
     struct s3dlio_stage_result res;
     struct s3dlio_error err = {0};
-    enum s3dlio_rc rc = s3dlio_coord_stage(MPI_COMM_WORLD, &app->cfg, o, rank == 0 ? stdout : NULL,
-                                           &res, &err);
+    /* -q: no table and no progress; the JSON report is still written, errors still print */
+    FILE *table = rank == 0 && !app->flags.quiet ? stdout : NULL;
+    enum s3dlio_rc rc = s3dlio_coord_stage(MPI_COMM_WORLD, &app->cfg, o, table, &res, &err);
     if (rank == 0 && rc && err.rc && !res.interrupted)
         app_fail(app, &err);
+    else if (rank == 0 && res.failures && !res.interrupted) /* also with -q: errors print */
+        fprintf(stderr, "%s: %s: %" PRIu64 " of %" PRIu64 " objects failed; the report names each "
+                        "key and its error (%s)\n",
+                app->prog, o->command, res.failures, res.listed,
+                res.report_file[0] ? res.report_file : "no report written");
     if (rank == 0 && res.interrupted)
-        fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " objects complete, %" PRIu64
+        fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " of %" PRIu64 " objects complete, %" PRIu64
                         " failed, the rest not done; nothing partial was kept\n",
-                app->prog, o->command, res.objects, res.failures);
+                app->prog, o->command, res.objects, res.listed, res.failures);
     if (rank == 0 && !app->flags.quiet && res.report_file[0] && (!rc || res.objects || res.failures))
         fprintf(stderr, "%s: report written to %s\n", app->prog, res.report_file);
     s3dlio_shard_release(&res.shard);

@@ -18,6 +18,22 @@ static bool launched_by_mpi(void)
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
+/*
+ * Before MPI_Init the rank is known only from the launcher: every rank parses the same argv,
+ * so what is said before the command (help, version, a bad option or command) is said by
+ * rank 0 alone.
+ */
+static bool another_rank(void)
+{
+    const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v)
+            return strcmp(v, "0") != 0;
+    }
+    return false;
+}
+
 struct cmd {
     const char *name;
     int (*fn)(int argc, char **argv, struct app *app);
@@ -38,61 +54,123 @@ static const struct cmd commands[] = {
 
 static void usage(FILE *out, const char *prog)
 {
-    fprintf(out, "usage: %s [--version] [--help] <command> [options] [args]\n\n", prog);
+    if (!out)
+        return;
+    fprintf(out, "usage: %s [--version] [--help] [connection options] <command> [options] [args]\n\n",
+            prog);
     fprintf(out, "Move datasets between S3-compatible object storage and local storage.\n"
                  "URIs: s3://bucket/key-or-prefix, file:///absolute/path\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nSee '%s <command> --help' for a command's options.\n", prog);
+    fprintf(out, "\nConnection options (--endpoint-url, --region, --profile, -v, -q, time limits...)\n"
+                 "go before or after the command. See '%s <command> --help' for all options.\n",
+            prog);
+}
+
+static const struct cmd *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
+}
+
+/*
+ * The command's arguments as it parses them: its name, then the connection options given
+ * before it (awscli and git accept them there), then the rest. NULL-terminated; caller frees.
+ */
+static char **command_args(int argc, char **argv, int at)
+{
+    char **args = calloc((size_t)argc + 1, sizeof(*args));
+    int n = 0;
+    if (!args)
+        return NULL;
+    args[n++] = argv[at];
+    for (int i = 1; i < at; i++)
+        args[n++] = argv[i];
+    for (int i = at + 1; i < argc; i++)
+        args[n++] = argv[i];
+    return args;
+}
+
+static int run_command(const struct cmd *c, struct app *app, int argc, char **argv, int at)
+{
+    struct s3dlio_error err = {0};
+    int provided = 0;
+    app->cmd = c->name;
+    app->mpi = (c->flags & CMD_MPI) || ((c->flags & CMD_MPI_LAUNCHED) && launched_by_mpi());
+    if (app->mpi) {
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+        MPI_Comm_rank(MPI_COMM_WORLD, &app->rank);
+        /* every rank parses the same argv: one of them is enough to say what is wrong */
+        app->usage_silent = app->rank != 0;
+    }
+    char **args = command_args(argc, argv, at);
+    int rc;
+    if (!args)
+        rc = EXIT_FAILED;
+    else if (s3dlio_global_init(&err))
+        rc = app_fail(app, &err);
+    else {
+        rc = c->fn(argc - 1, args, app);
+        s3dlio_global_cleanup();
+    }
+    app_release(app);
+    free(args);
+    if (app->mpi) {
+        /* every rank reaches here with the agreed exit code: a clean finalize */
+        fflush(stdout);
+        MPI_Finalize();
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     const char *prog = "s3dlio-mpi";
+    struct app app;
     /* A fixed mmap threshold: glibc otherwise raises it after the first large free, and the
      * transfer buffers (curl's 1 MiB send buffers, part buffers) then come from the heap,
      * whose fragmentation lets peak RSS creep up with the length of the run. Mapped
      * separately, they go back to the kernel when freed and memory stays what the
      * configuration says. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    if (argc < 2) {
-        usage(stderr, prog);
+    app_init(&app, prog);
+    FILE *out = another_rank() ? NULL : stdout, *errs = another_rank() ? NULL : stderr;
+    int at = 1;
+    for (; at < argc && argv[at][0] == '-'; at++) {
+        const char *a = argv[at];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(out, prog);
+            return EXIT_OK;
+        }
+        if (!strcmp(a, "--version")) {
+            if (out)
+                printf("%s %s\n", prog, s3dlio_version());
+            return EXIT_OK;
+        }
+        int span = opts_span(app.common, argc, argv, at);
+        if (span <= 0) {
+            if (errs)
+                fprintf(errs, "%s: %s '%s' before the command (see '%s --help')\n", prog,
+                        span ? "no value for option" : "unknown option", a, prog);
+            return EXIT_USAGE;
+        }
+        at += span - 1;
+    }
+    if (at >= argc) {
+        usage(errs, prog);
         return EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout, prog);
+    if (!strcmp(argv[at], "help")) {
+        usage(out, prog);
         return EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("%s %s\n", prog, s3dlio_version());
-        return EXIT_OK;
+    const struct cmd *c = find_command(argv[at]);
+    if (!c) {
+        if (errs)
+            fprintf(errs, "%s: '%s' is not a command (see '%s --help')\n", prog, argv[at], prog);
+        return EXIT_USAGE;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name))
-            continue;
-        struct app app;
-        struct s3dlio_error err = {0};
-        app_init(&app, prog);
-        app.cmd = commands[i].name;
-        int provided = 0;
-        app.mpi = (commands[i].flags & CMD_MPI) ||
-                  ((commands[i].flags & CMD_MPI_LAUNCHED) && launched_by_mpi());
-        if (app.mpi) {
-            MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-            MPI_Comm_rank(MPI_COMM_WORLD, &app.rank);
-        }
-        if (s3dlio_global_init(&err))
-            return app_fail(&app, &err);
-        int rc = commands[i].fn(argc - 1, argv + 1, &app);
-        app_release(&app);
-        s3dlio_global_cleanup();
-        if (app.mpi) {
-            /* every rank reaches here with the agreed exit code: a clean finalize */
-            fflush(stdout);
-            MPI_Finalize();
-        }
-        return rc;
-    }
-    fprintf(stderr, "%s: '%s' is not a command (see '%s --help')\n", prog, argv[1], prog);
-    return EXIT_USAGE;
+    return run_command(c, &app, argc, argv, at);
 }

@@ -2,9 +2,22 @@
 /* Table-driven option parsing and help (see options.h). */
 #include "options.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/units.h"
+
+/* An error line, or nothing when errs is NULL (ranks other than 0 under mpirun). */
+static void say(FILE *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(FILE *errs, const char *fmt, ...)
+{
+    va_list ap;
+    if (!errs)
+        return;
+    va_start(ap, fmt);
+    vfprintf(errs, fmt, ap);
+    va_end(ap);
+}
 
 static const struct opt *find_long(const struct opt *t, const char *name, size_t n)
 {
@@ -27,7 +40,7 @@ static bool takes_arg(const struct opt *o)
     return o->type != OPT_FLAG && o->type != OPT_COUNT;
 }
 
-static int store(const char *prog, const char *cmd, const struct opt *o, const char *arg)
+static int store(FILE *errs, const char *prog, const char *cmd, const struct opt *o, const char *arg)
 {
     uint64_t v = 0;
     switch (o->type) {
@@ -58,12 +71,12 @@ static int store(const char *prog, const char *cmd, const struct opt *o, const c
     case OPT_END:
         break;
     }
-    fprintf(stderr, "%s: %s: invalid value '%s' for --%s (expected %s)\n", prog, cmd, arg, o->name,
+    say(errs, "%s: %s: invalid value '%s' for --%s (expected %s)\n", prog, cmd, arg, o->name,
             o->argname ? o->argname : "a value");
     return -1;
 }
 
-static int parse_long(const char *prog, const char *cmd, int argc, char **argv, int *i,
+static int parse_long(FILE *errs, const char *prog, const char *cmd, int argc, char **argv, int *i,
                       const struct opt *opts, const struct opt *common)
 {
     const char *name = argv[*i] + 2;
@@ -73,27 +86,27 @@ static int parse_long(const char *prog, const char *cmd, int argc, char **argv, 
     if (!o)
         o = find_long(common, name, n);
     if (!o) {
-        fprintf(stderr, "%s: %s: unknown option '--%.*s' (see '%s %s --help')\n", prog, cmd,
+        say(errs, "%s: %s: unknown option '--%.*s' (see '%s %s --help')\n", prog, cmd,
                 (int)n, name, prog, cmd);
         return -1;
     }
     if (!takes_arg(o)) {
         if (eq) {
-            fprintf(stderr, "%s: %s: option '--%s' takes no value\n", prog, cmd, o->name);
+            say(errs, "%s: %s: option '--%s' takes no value\n", prog, cmd, o->name);
             return -1;
         }
-        return store(prog, cmd, o, NULL);
+        return store(errs, prog, cmd, o, NULL);
     }
     const char *arg = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
     if (!arg) {
-        fprintf(stderr, "%s: %s: option '--%s' needs a value (%s)\n", prog, cmd, o->name,
+        say(errs, "%s: %s: option '--%s' needs a value (%s)\n", prog, cmd, o->name,
                 o->argname ? o->argname : "value");
         return -1;
     }
-    return store(prog, cmd, o, arg);
+    return store(errs, prog, cmd, o, arg);
 }
 
-static int parse_short(const char *prog, const char *cmd, int argc, char **argv, int *i,
+static int parse_short(FILE *errs, const char *prog, const char *cmd, int argc, char **argv, int *i,
                        const struct opt *opts, const struct opt *common)
 {
     for (const char *p = argv[*i] + 1; *p; p++) {
@@ -101,27 +114,27 @@ static int parse_short(const char *prog, const char *cmd, int argc, char **argv,
         if (!o)
             o = find_short(common, *p);
         if (!o) {
-            fprintf(stderr, "%s: %s: unknown option '-%c' (see '%s %s --help')\n", prog, cmd, *p,
+            say(errs, "%s: %s: unknown option '-%c' (see '%s %s --help')\n", prog, cmd, *p,
                     prog, cmd);
             return -1;
         }
         if (!takes_arg(o)) {
-            if (store(prog, cmd, o, NULL))
+            if (store(errs, prog, cmd, o, NULL))
                 return -1;
             continue;
         }
         const char *arg = p[1] ? p + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
         if (!arg) {
-            fprintf(stderr, "%s: %s: option '-%c' needs a value\n", prog, cmd, *p);
+            say(errs, "%s: %s: option '-%c' needs a value\n", prog, cmd, *p);
             return -1;
         }
-        return store(prog, cmd, o, arg);
+        return store(errs, prog, cmd, o, arg);
     }
     return 0;
 }
 
-int opts_parse(const char *prog, const char *cmd, int argc, char **argv, const struct opt *opts,
-               const struct opt *common, int *npos)
+int opts_parse(FILE *errs, const char *prog, const char *cmd, int argc, char **argv,
+               const struct opt *opts, const struct opt *common, int *npos)
 {
     int pos = 0;
     bool only_pos = false;
@@ -138,8 +151,8 @@ int opts_parse(const char *prog, const char *cmd, int argc, char **argv, const s
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return 1;
-        rc = a[1] == '-' ? parse_long(prog, cmd, argc, argv, &i, opts, common)
-                         : parse_short(prog, cmd, argc, argv, &i, opts, common);
+        rc = a[1] == '-' ? parse_long(errs, prog, cmd, argc, argv, &i, opts, common)
+                         : parse_short(errs, prog, cmd, argc, argv, &i, opts, common);
         if (rc)
             return -1;
     }
@@ -173,6 +186,35 @@ void opts_usage(FILE *out, const char *prog, const char *cmd, const char *synops
         fprintf(out, "\nconnection options (every command):\n");
         print_table(out, common);
     }
+}
+
+int opts_span(const struct opt *t, int argc, char **argv, int i)
+{
+    const char *a = argv[i];
+    const struct opt *o = NULL;
+    bool inline_value = false;
+    if (a[0] != '-' || !a[1])
+        return 0;
+    if (a[1] == '-') {
+        const char *eq = strchr(a + 2, '=');
+        o = find_long(t, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+        inline_value = eq != NULL;
+    } else {
+        /* -vq, -vv: every letter a flag of t; a letter with a value takes the rest or the next */
+        for (const char *p = a + 1; *p; p++) {
+            if (!(o = find_short(t, *p)))
+                return 0;
+            if (takes_arg(o)) {
+                inline_value = p[1] != '\0';
+                break;
+            }
+        }
+    }
+    if (!o)
+        return 0;
+    if (!takes_arg(o) || inline_value)
+        return 1;
+    return i + 1 < argc ? 2 : -1;
 }
 
 void opts_concat(struct opt *out, size_t cap, const struct opt *a, const struct opt *b)

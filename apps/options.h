@@ -34,10 +34,17 @@ struct opt {
  * Parse argv[1..] against opts (a table ended by OPT_END) and then the shared table
  * `common` (may be NULL). Non-option arguments are moved to the front of argv in order;
  * their count is stored in *npos. "--" ends options. On error prints one line to stderr
- * (prog: CMD: ...) and returns -1; "--help" returns 1.
+ * (prog: CMD: ...) to errs (NULL: nowhere) and returns -1; "--help" returns 1.
  */
-int opts_parse(const char *prog, const char *cmd, int argc, char **argv, const struct opt *opts,
-               const struct opt *common, int *npos);
+int opts_parse(FILE *errs, const char *prog, const char *cmd, int argc, char **argv,
+               const struct opt *opts, const struct opt *common, int *npos);
+
+/*
+ * How many arguments the option at argv[i] takes up if table t has it (1, or 2 with its
+ * value as the next argument), 0 if t does not know it, -1 if its value is missing. For options given before the
+ * command, which main moves behind it.
+ */
+int opts_span(const struct opt *t, int argc, char **argv, int i);
 
 /* Copy table a then table b (each ended by OPT_END) into out, which holds cap entries. */
 void opts_concat(struct opt *out, size_t cap, const struct opt *a, const struct opt *b);

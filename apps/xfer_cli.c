@@ -109,7 +109,9 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)
 {
     struct s3dlio_progress_line *line = ud;
-    if (st->bytes_expected > line->total) /* sizes learned on the way (HEAD) */
+    if (st->streams_reading) /* standard input: its length is known only at its end */
+        line->total = 0;
+    else if (st->bytes_expected > line->total) /* sizes learned on the way (HEAD) */
         line->total = st->bytes_expected;
     s3dlio_progress_line_show(line, st->bytes);
 }
@@ -123,7 +125,7 @@ static uint64_t known_bytes(const struct s3dlio_plan *plan)
     return total;
 }
 
-static void summary(const char *verb, const struct s3dlio_plan_counts *counts,
+static void summary(const char *verb, size_t listed, const struct s3dlio_plan_counts *counts,
                     const struct s3dlio_xfer_stats *st)
 {
     double secs = (double)(st->t_end_ns - st->t_start_ns) / 1e9;
@@ -138,12 +140,20 @@ static void summary(const char *verb, const struct s3dlio_plan_counts *counts,
         ADD(", %" PRIu64 " verified, %" PRIu64 " not verifiable", st->verified, st->not_verifiable);
     if (counts && counts->markers)
         ADD(", %zu folder markers skipped", counts->markers);
+    if (counts && counts->skipped)
+        ADD(", %zu entries skipped (not regular files; see the warnings)", counts->skipped);
     if (st->limit_decreases)
         ADD(", throttled: in-flight limit down to %" PRIu32, st->limit_min);
 #undef ADD
-    fprintf(stderr, "%s: %" PRIu64 " objects, %" PRIu64 " bytes in %.2f s, %.1f MB/s, %" PRIu64
-                    " retries%s%s\n",
-            verb, st->objects, st->bytes, secs, secs > 0 ? (double)st->bytes / 1e6 / secs : 0.0,
+    /* what was asked, what was done, what failed: a count of successes alone hides the rest */
+    char objects[96];
+    if (st->objects == listed)
+        snprintf(objects, sizeof(objects), "%" PRIu64 " objects", st->objects);
+    else
+        snprintf(objects, sizeof(objects), "%" PRIu64 " of %zu objects done (%" PRIu64 " failed)",
+                 st->objects, listed, st->failures);
+    fprintf(stderr, "%s: %s, %" PRIu64 " bytes in %.2f s, %.1f MB/s, %" PRIu64 " retries%s%s\n",
+            verb, objects, st->bytes, secs, secs > 0 ? (double)st->bytes / 1e6 / secs : 0.0,
             st->retries, extra, st->failures ? ", FAILED" : "");
 }
 
@@ -180,7 +190,7 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
         return 128 + xfer_cli_signal();
     }
     if (!app->flags.quiet && !c->single)
-        summary(verb, counts, st);
+        summary(verb, plan->n, counts, st);
     size_t shown = 0, failed = 0;
     for (size_t i = 0; i < plan->n; i++) {
         if (!plan->jobs[i].rc)

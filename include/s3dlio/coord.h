@@ -37,6 +37,7 @@ struct s3dlio_stage_opts {
     const char *command;            /* for the report: "stage", "get", "put" */
     const char *uri;
     const char *local_dir;          /* PUT_DIR: absolute path, the same on every rank */
+    bool follow_symlinks;           /* PUT_DIR: enter symbolic links to directories */
     const struct s3dlio_gen *gen;   /* PUT_GEN */
     uint64_t gen_count, gen_min, gen_max;
     const struct s3dlio_gen *verify_gen; /* GET to null: check the generator's pattern */
@@ -73,7 +74,9 @@ void s3dlio_shard_release(struct s3dlio_shard *s);
 
 struct s3dlio_stage_result {
     struct s3dlio_shard shard;      /* MEM only */
-    uint64_t objects, failures;     /* over all ranks (every rank gets them) */
+    uint64_t listed;                /* objects in the job's table (every rank gets it) */
+    uint64_t objects, failures;     /* over all ranks (every rank gets them); listed minus
+                                       both were not done (interrupted, or left by --steal) */
     bool interrupted;               /* some rank was stopped by opts->xfer.cancel */
     char report_file[1024];         /* rank 0: where the JSON went */
 };
@@ -82,6 +85,9 @@ struct s3dlio_stage_result {
  * Stage opts->uri onto every rank of comm (or, by opts->kind, upload a directory or a
  * generated dataset from every rank). Collective: every rank calls it with the same
  * options. Rank 0 prints the report table to `out` (NULL: none) and writes the JSON.
+ * opts->run_id must be a plain name (not empty, no '/', not "." or "..", no control
+ * characters, under 64 bytes): otherwise S3DLIO_E_USAGE on every rank before anything is
+ * listed or written.
  * Returns S3DLIO_OK on every rank when every object arrived; a per-object failure gives
  * S3DLIO_E_S3 (or the failure's rc) on every rank after the report; a failure that stops
  * the job (listing, memory cap, destination) returns its rc on every rank with err set

@@ -28,7 +28,12 @@ enum s3dlio_rc {
     S3DLIO_E_INTERNAL,    /* unexpected library failure (curl setup, OpenSSL) */
     S3DLIO_E_ABORTED,     /* cancelled by the caller */
     S3DLIO_E_CHANGED,     /* the object changed between listing and transfer (ETag or size) */
+    S3DLIO_E_MISMATCH,    /* the data is not what the caller said it would be (a generated
+                             pattern): asking again returns the same bytes, so never retried */
 };
+
+/* Room for a URI with a key of S3's maximum length (1024 bytes) and its bucket. */
+#define S3DLIO_ERROR_TARGET_MAX 1280
 
 /*
  * Detail of a failure, filled by the callee that detected it and passed up untouched.
@@ -42,7 +47,7 @@ struct s3dlio_error {
     int no_connection;   /* 1: no connection could be made (refused, DNS, TLS handshake), so
                             nothing reached the server; overload may be the cause */
     char op[24];         /* "get", "put", "list", "stat", "delete", "create-bucket", ... */
-    char target[1024];   /* URI or key the operation was about */
+    char target[S3DLIO_ERROR_TARGET_MAX]; /* URI or key the operation was about */
     char s3_code[64];    /* S3 <Code>, e.g. "NoSuchKey" */
     char request_id[128];/* x-amz-request-id or <RequestId> */
     char message[512];   /* human detail: S3 <Message>, strerror, curl error text */

@@ -37,6 +37,7 @@ struct s3dlio_plan_counts {
     size_t markers;   /* keys ending in '/' (folder markers of consoles and Hadoop): skipped */
     size_t unsafe;    /* keys that cannot be a safe file name: refused (failed jobs) */
     size_t conflicts; /* keys that are also a prefix of other keys: refused (failed jobs) */
+    size_t skipped;   /* put --recursive: local entries that are not regular files, left out */
 };
 
 /*

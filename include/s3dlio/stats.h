@@ -58,8 +58,7 @@ struct s3dlio_rank_stats {
     uint32_t nlimit_samples;
     struct s3dlio_limit_sample limit_samples[S3DLIO_LIMIT_SAMPLES];
     bool interrupted;                /* SIGINT/SIGTERM stopped this rank's transfers */
-    uint64_t t_start_ns, t_end_ns;   /* CLOCK_MONOTONIC of this rank's transfer phase */
-    double wall_s;                   /* t_end - t_start */
+    double wall_s;                   /* this rank's own elapsed time over its transfer phase */
     double cpu_user_s, cpu_sys_s;    /* getrusage over the transfer phase */
     uint64_t max_inflight;           /* requests in flight at most */
     int concurrency;                 /* configured requests in flight */
@@ -69,12 +68,23 @@ struct s3dlio_rank_stats {
     struct s3dlio_hist total;        /* total time per request */
 };
 
-/* One failed object, for the report. */
+/* One failed object, for the report: key and error whole (S3 keys reach 1024 bytes). */
 struct s3dlio_failed_key {
-    char key[512];
-    char error[512]; /* the one-line error (s3dlio_error_format) */
+    char *key;       /* heap */
+    char *error;     /* heap: the one-line error (s3dlio_error_format) */
     int rank;
 };
+/* Free the strings of keys[0..n) and the array itself (NULL allowed). */
+void s3dlio_failed_keys_free(struct s3dlio_failed_key *keys, size_t n);
+
+/*
+ * Rates need enough measurement behind them: getrusage counts CPU time in coarse steps and a
+ * run of a few milliseconds is mostly start-up, so a rate over less than S3DLIO_RATE_MIN_WALL_S
+ * of wall time (or, per byte, over less than S3DLIO_RATE_MIN_BYTES) is not a number: the
+ * report holds NAN for it, the table prints "n/a" or "-", the JSON null.
+ */
+#define S3DLIO_RATE_MIN_WALL_S 0.1
+#define S3DLIO_RATE_MIN_BYTES  1048576
 
 /* The whole run as rank 0 reports it. */
 struct s3dlio_report {
@@ -84,8 +94,14 @@ struct s3dlio_report {
     char destination[512];   /* "mem", "dir:PATH", "null", URI */
     char partition[32];      /* "size", "count", "contiguous", "steal" */
     int nranks;
+    uint64_t listed;         /* objects in the job's table (set by the caller) */
     double list_s;           /* rank 0's listing time, paid once */
-    double wall_s;           /* latest end - earliest start over ranks */
+    /*
+     * The slowest rank's own elapsed time. Ranks leave a barrier together right before the
+     * transfers, so this is the job's transfer time; their clocks are never compared, as
+     * MPI_Wtime / CLOCK_MONOTONIC of different nodes have unrelated origins.
+     */
+    double wall_s;
     uint64_t objects, failures, bytes, requests, retries, throttled, server_errors;
     uint64_t changed, restarted, verified, not_verifiable, aborted_uploads;
     uint64_t folder_markers; /* keys ending in '/' skipped (set by the caller) */
@@ -93,15 +109,15 @@ struct s3dlio_report {
     uint32_t limit_min;      /* lowest effective in-flight limit of any rank */
     uint64_t limit_decreases;/* times throttling halved a rank's limit, over ranks */
     bool interrupted;        /* some rank was stopped by a signal */
-    double throughput_MBps;  /* bytes / wall_s / 1e6 */
-    double rank_MBps_min, rank_MBps_median, rank_MBps_max;
+    double throughput_MBps;  /* bytes / wall_s / 1e6; NAN: wall_s under S3DLIO_RATE_MIN_WALL_S */
+    double rank_MBps_min, rank_MBps_median, rank_MBps_max; /* over ranks with a rate; NAN: none */
     double imbalance_bytes;  /* max / mean bytes per rank */
     double imbalance_time;   /* max / min wall per rank */
     double cpu_s;            /* user + sys over ranks */
-    double cpu_s_per_GiB;
+    double cpu_s_per_GiB;    /* NAN: wall_s or bytes under the S3DLIO_RATE_MIN_* */
     struct s3dlio_hist ttfb, total; /* merged */
     struct s3dlio_rank_stats *ranks; /* nranks entries (borrowed from the caller) */
-    struct s3dlio_failed_key *failed; /* borrowed */
+    struct s3dlio_failed_key *failed; /* borrowed; in rank order */
     size_t nfailed;
     int stragglers[8];       /* ranks named as stragglers, -1 terminated */
     char verdict[512];       /* one line: what limited the run, with the numbers */
@@ -110,7 +126,8 @@ struct s3dlio_report {
 /*
  * Fill the derived fields of r (totals, throughput, per-rank spread, imbalance, merged
  * histograms, stragglers, verdict) from r->ranks[0..nranks). The caller set the identity
- * fields, ranks, failed keys and list_s.
+ * fields, ranks, failed keys, listed and list_s. Failed objects lead the verdict; ranks that
+ * made no request are never blamed (no CPU verdict, not a straggler or the slowest rank).
  */
 void s3dlio_report_build(struct s3dlio_report *r);
 

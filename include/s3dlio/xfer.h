@@ -95,6 +95,20 @@ enum s3dlio_xfer_local {
     S3DLIO_LOCAL_STREAM,    /* `fd`, in order (a pipe, stdout): GET writes, PUT reads; no ranges */
 };
 
+/*
+ * PUT from a STREAM (size S3DLIO_SIZE_UNKNOWN): the input is read as it arrives, never
+ * blocking the loop, into buffers of part_size. Input that ends within multipart_threshold
+ * (at most 5 GiB) goes as one PUT; longer input as a multipart upload whose parts go as they
+ * fill, at most put_concurrency at once, so memory stays about
+ *   max(put_concurrency + 1, multipart_threshold / part_size + 1) x part_size
+ * whatever its length (input that ends within the threshold, over several buffers, is also
+ * copied once into one for its PUT). A buffer is released only when its part succeeded: a
+ * retry resends it. Input longer than 10,000 parts fails (S3DLIO_E_LIMIT, naming
+ * --part-size) and the upload is aborted, as on any other failure; a backend without
+ * multipart uploads takes only input within the threshold. While a stream is read, later
+ * jobs wait. Its fd is borrowed: read, never closed.
+ */
+
 /* How --verify judged an object. */
 enum s3dlio_verify_result {
     S3DLIO_VERIFY_NONE = 0,     /* not asked, or the object failed before */
@@ -118,7 +132,7 @@ struct s3dlio_xfer_job {
     size_t path_root;              /* FILE GET: path[0..path_root) is the destination root the
                                       user named; below it no symbolic link is followed (0: the
                                       whole directory part is the user's) */
-    int fd;                        /* STREAM */
+    int fd;                        /* STREAM (borrowed) */
     const struct s3dlio_gen *gen;
     /* results (zero them before the run) */
     enum s3dlio_rc rc;
@@ -137,7 +151,8 @@ struct s3dlio_xfer_stats {
     uint64_t restarted;    /* objects transferred again after a change (--on-change restart) */
     uint64_t verified, not_verifiable;
     uint64_t bytes;
-    uint64_t bytes_expected; /* sizes of the objects started so far, as known (progress) */
+    uint64_t bytes_expected; /* sizes of the objects started so far, as known (progress); a
+                                stream's counts what was read of it so far */
     uint64_t requests;     /* requests started (data and control), retries included */
     uint64_t retries;
     uint64_t throttled;    /* 503 SlowDown and 429 answers */
@@ -152,6 +167,7 @@ struct s3dlio_xfer_stats {
     struct s3dlio_limit_sample limit_samples[S3DLIO_LIMIT_SAMPLES];
     bool interrupted;      /* the run was cancelled (opts->cancel) */
     uint64_t aborted_uploads; /* multipart uploads aborted on the server */
+    uint64_t streams_reading; /* streams still being read: their total length is unknown */
 };
 
 /*

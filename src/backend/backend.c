@@ -196,7 +196,7 @@ enum s3dlio_rc s3dlio_list_pager_next(struct s3dlio_backend *be, struct s3dlio_l
     }
     /* a server that hands out a token again would have us list the same pages forever */
     if (!first_sight(p, page->next_token)) {
-        char target[1024];
+        char target[S3DLIO_ERROR_TARGET_MAX];
         s3dlio_list_page_release(page);
         *more = false;
         s3dlio_uri_join(&be->root, p->prefix ? p->prefix : "", target, sizeof(target));

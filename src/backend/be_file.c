@@ -70,7 +70,7 @@ bool s3dlio_file_missing(int e)
 enum s3dlio_rc s3dlio_file_fail(struct s3dlio_error *err, enum s3dlio_rc rc, const char *op,
                                 const char *key, int sys_errno, const char *fmt, ...)
 {
-    char target[1024];
+    char target[S3DLIO_ERROR_TARGET_MAX];
     snprintf(target, sizeof(target), "file:///%s", key);
     s3dlio_error_set(err, rc, op, target, NULL);
     if (!err)

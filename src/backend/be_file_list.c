@@ -28,11 +28,6 @@ enum kind {
     KIND_DIR
 };
 
-static bool is_tmp_name(const char *name)
-{
-    return name[0] == '.' && strstr(name, S3DLIO_TMP_TAG);
-}
-
 static bool is_dot(const char *name)
 {
     return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
@@ -150,7 +145,7 @@ static void add_entry(const struct s3dlio_file_cursor *cur, struct level *lv, in
                       const char *leaf)
 {
     const char *name = de->d_name;
-    if (is_dot(name) || is_tmp_name(name) || strncmp(name, leaf, strlen(leaf)))
+    if (is_dot(name) || s3dlio_is_tmp_name(name) || strncmp(name, leaf, strlen(leaf)))
         return;
     enum kind k = entry_kind(dfd, de);
     if (k == KIND_SKIP)
@@ -280,7 +275,7 @@ static bool has_objects(int parent, const char *name)
     bool found = false;
     struct dirent *de;
     while (!found && (de = readdir(d))) {
-        if (is_dot(de->d_name) || is_tmp_name(de->d_name))
+        if (is_dot(de->d_name) || s3dlio_is_tmp_name(de->d_name))
             continue;
         enum kind k = entry_kind(fd, de);
         found = k == KIND_FILE || (k == KIND_DIR && has_objects(fd, de->d_name));

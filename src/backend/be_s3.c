@@ -102,7 +102,7 @@ static enum s3dlio_rc changed(struct s3dlio_s3_call *call, const char *fmt, ...)
 
 static enum s3dlio_rc changed(struct s3dlio_s3_call *call, const char *fmt, ...)
 {
-    char target[1024], msg[512];
+    char target[S3DLIO_ERROR_TARGET_MAX], msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -188,7 +188,7 @@ static enum s3dlio_rc finish_get(struct s3dlio_req *req, struct s3dlio_s3_call *
     if (req->bytes == want)
         return S3DLIO_OK;
     /* a connection closed early can look like success to HTTP/1.1 without a length */
-    char target[1024];
+    char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_s3_target(call->bucket, call->key, target, sizeof(target));
     return s3dlio_error_set(&call->err, S3DLIO_E_INTEGRITY, "get", target,
                             "got %" PRIu64 " bytes, expected %" PRIu64, req->bytes, want);

@@ -6,22 +6,37 @@
  * report on rank 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "backend/file_tree.h"
 #include "coord/coord_int.h"
 #include "s3dlio/plan.h"
 #include "util/alloc.h"
 #include "util/atomic_file.h"
 #include "util/log.h"
+#include "util/printable.h"
 #include "util/retry.h"
 #include "xfer/datagen.h"
 
 #define MAX_FAILED_PER_RANK 100
+
+/*
+ * Room for any one-line error: every string field of struct s3dlio_error once, plus the
+ * words, numbers and result-code name (under 40 bytes) s3dlio_error_format puts around them.
+ * Sized from the struct, so a field that grows grows this too.
+ */
+#define ERR_FIELD(f) sizeof(((struct s3dlio_error *)0)->f)
+#define ERROR_TEXT_MAX                                                                             \
+    (ERR_FIELD(op) + ERR_FIELD(target) + ERR_FIELD(s3_code) + ERR_FIELD(request_id) +              \
+     ERR_FIELD(message) + 128)
+#define RUN_ID_MAX sizeof(((struct s3dlio_report *)0)->run_id)
 
 enum s3dlio_rc s3dlio_dest_parse(const char *s, enum s3dlio_dest_kind *kind, const char **path)
 {
@@ -73,27 +88,19 @@ uint64_t s3dlio_shard_add_block(struct s3dlio_shard *sh, struct s3dlio_xfer_job 
 
 /* ---- rank 0: list and partition ----------------------------------------------------------- */
 
-/* put --recursive: the local tree through the file backend, keys relative to the root */
-static enum s3dlio_rc list_local(const char *dir, struct s3dlio_objlist *list,
+/* put --recursive: the regular files below the root, keys relative to it; every entry left
+ * out is said once, here on rank 0, with why */
+static enum s3dlio_rc list_local(const struct s3dlio_stage_opts *o, struct s3dlio_objlist *list,
                                  struct s3dlio_error *err)
 {
-    struct s3dlio_uri root = {0};
-    struct s3dlio_backend *be = NULL;
-    struct s3dlio_objlist files = {0};
-    char text[1100];
-    snprintf(text, sizeof(text), "file://%s/", dir);
-    enum s3dlio_rc rc = s3dlio_uri_parse(&root, text, err);
-    if (!rc)
-        rc = s3dlio_backend_new(&root, NULL, &be, err);
-    if (!rc)
-        rc = s3dlio_backend_list_all(be, root.key, NULL, 1000, &files, err);
-    size_t strip = strlen(root.key ? root.key : "");
-    for (size_t i = 0; !rc && i < files.n; i++)
-        s3dlio_objlist_add(list, files.items[i].key + strip, files.items[i].size, -1, NULL);
-    s3dlio_objlist_release(&files);
-    s3dlio_backend_free(be);
-    s3dlio_uri_release(&root);
-    return rc;
+    struct s3dlio_tree tree;
+    enum s3dlio_rc rc = s3dlio_tree_list(o->local_dir, o->follow_symlinks, &tree, err);
+    if (rc)
+        return rc;
+    s3dlio_tree_warn_skipped(&tree, o->local_dir);
+    s3dlio_objlist_splice(list, &tree.files);
+    s3dlio_tree_release(&tree);
+    return S3DLIO_OK;
 }
 
 /* put --generate: the names and sizes a single process would use, so both agree */
@@ -132,7 +139,7 @@ static enum s3dlio_rc list_source(const struct s3dlio_config *cfg, const struct 
     double t0 = MPI_Wtime();
     enum s3dlio_rc rc = S3DLIO_OK;
     if (o->kind == S3DLIO_JOB_PUT_DIR) {
-        rc = list_local(o->local_dir, list, err);
+        rc = list_local(o, list, err);
     } else if (o->kind == S3DLIO_JOB_PUT_GEN) {
         list_generated(o, uri, list);
     } else {
@@ -337,6 +344,8 @@ static enum s3dlio_rc run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
     s3dlio_progress_init(&prog, comm, t->total_bytes, mode);
     double c_user0, c_sys0, c_user1, c_sys1;
     s3dlio_cpu_times(&c_user0, &c_sys0);
+    /* all ranks start together, so the slowest rank's own elapsed time is the job's wall time
+     * and no rank's clock has to be compared with another's (they differ across nodes) */
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
     rc = run_jobs(comm, be, w, o, &xo, &st, err);
@@ -345,8 +354,6 @@ static enum s3dlio_rc run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
     add_stats(rs, &st);
     s3dlio_progress_update(&prog, st.bytes);
     s3dlio_progress_finish(&prog);
-    rs->t_start_ns = (uint64_t)(t0 * 1e9);
-    rs->t_end_ns = (uint64_t)(t1 * 1e9);
     rs->wall_s = t1 - t0;
     rs->cpu_user_s = c_user1 - c_user0;
     rs->cpu_sys_s = c_sys1 - c_sys0;
@@ -356,50 +363,102 @@ static enum s3dlio_rc run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
 
 /* ---- gathering ---------------------------------------------------------------------------- */
 
-static void collect_failed(const struct rank_work *w, int rank, struct s3dlio_failed_key *out,
-                           int *n)
+/*
+ * This rank's failed objects as "key\0error\0" pairs, whole however long: at most
+ * MAX_FAILED_PER_RANK pairs and budget bytes (whole pairs only), so rank 0's int
+ * displacements cannot overflow. Returns the heap buffer (NULL when empty) and its length.
+ */
+static char *pack_failed(const struct rank_work *w, size_t budget, int *len)
 {
-    *n = 0;
-    for (size_t i = 0; i < w->plan.n && *n < MAX_FAILED_PER_RANK; i++) {
+    char *buf = NULL, error[ERROR_TEXT_MAX];
+    size_t used = 0, count = 0;
+    for (size_t i = 0; i < w->plan.n && count < MAX_FAILED_PER_RANK; i++) {
         const struct s3dlio_xfer_job *j = &w->plan.jobs[i];
         if (!j->rc)
             continue;
-        struct s3dlio_failed_key *f = &out[(*n)++];
-        snprintf(f->key, sizeof(f->key), "%s", j->key);
-        s3dlio_error_format(&j->err, f->error, sizeof(f->error));
-        f->rank = rank;
+        s3dlio_error_format(&j->err, error, sizeof(error));
+        size_t klen = strlen(j->key) + 1, elen = strlen(error) + 1;
+        if (used + klen + elen > budget)
+            break;
+        buf = s3dlio_xrealloc(buf, used + klen + elen);
+        memcpy(buf + used, j->key, klen);
+        memcpy(buf + used + klen, error, elen);
+        used += klen + elen;
+        count++;
     }
+    *len = (int)used;
+    return buf;
+}
+
+/*
+ * Rank 0: all[0..total) holds each rank's pairs, rank i's at displs[i] for lens[i] bytes;
+ * they become r->failed entries of rank i.
+ */
+static void unpack_failed(const char *all, size_t total, const int *lens, const int *displs,
+                          int nranks, struct s3dlio_report *r)
+{
+    size_t nuls = 0;
+    for (size_t i = 0; i < total; i++)
+        nuls += all[i] == '\0';
+    r->failed = s3dlio_xcalloc(nuls / 2 + 1, sizeof(*r->failed));
+    r->nfailed = 0;
+    for (int rank = 0; rank < nranks; rank++) {
+        const char *p = all + displs[rank], *end = p + lens[rank];
+        while (p < end) {
+            const char *key_end = memchr(p, '\0', (size_t)(end - p));
+            const char *error = key_end ? key_end + 1 : end;
+            const char *error_end = error < end ? memchr(error, '\0', (size_t)(end - error)) : NULL;
+            if (!error_end) /* packed by pack_failed, so never; but never read past a segment */
+                break;
+            struct s3dlio_failed_key *f = &r->failed[r->nfailed++];
+            f->key = s3dlio_xstrdup(p);
+            f->error = s3dlio_xstrdup(error);
+            f->rank = rank;
+            p = error_end + 1;
+        }
+    }
+}
+
+/* Every rank's failed keys to rank 0, in rank order. Collective. */
+static void gather_failed(MPI_Comm comm, const struct rank_work *w, struct s3dlio_report *r)
+{
+    int rank, nranks, len = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    char *mine = pack_failed(w, (size_t)INT_MAX / (size_t)nranks, &len), *all = NULL;
+    int *lens = NULL, *displs = NULL;
+    if (rank == 0) {
+        lens = s3dlio_xcalloc((size_t)nranks, sizeof(*lens));
+        displs = s3dlio_xcalloc((size_t)nranks, sizeof(*displs));
+    }
+    MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, comm);
+    size_t total = 0;
+    for (int i = 0; rank == 0 && i < nranks; i++) {
+        displs[i] = (int)total;
+        total += (size_t)lens[i];
+    }
+    if (rank == 0)
+        all = s3dlio_xmalloc(total ? total : 1);
+    MPI_Gatherv(mine, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, comm);
+    if (rank == 0)
+        unpack_failed(all, total, lens, displs, nranks, r);
+    free(mine);
+    free(all);
+    free(lens);
+    free(displs);
 }
 
 static void gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
                           const struct rank_work *w, struct s3dlio_report *r)
 {
-    int rank, nranks, nf = 0;
+    int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    struct s3dlio_failed_key *myf = s3dlio_xcalloc(MAX_FAILED_PER_RANK, sizeof(*myf));
-    collect_failed(w, rank, myf, &nf);
-    int *counts = NULL, *displs = NULL, bytes = nf * (int)sizeof(*myf);
-    if (rank == 0) {
-        r->ranks = s3dlio_xcalloc((size_t)nranks, sizeof(*r->ranks));
-        counts = s3dlio_xcalloc((size_t)nranks, sizeof(int));
-        displs = s3dlio_xcalloc((size_t)nranks, sizeof(int));
-    }
-    MPI_Gather(mine, (int)sizeof(*mine), MPI_BYTE, r->ranks, (int)sizeof(*mine), MPI_BYTE, 0, comm);
-    MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
-    int total = 0;
-    for (int i = 0; rank == 0 && i < nranks; i++) {
-        displs[i] = total;
-        total += counts[i];
-    }
     if (rank == 0)
-        r->failed = s3dlio_xcalloc((size_t)total / sizeof(*myf) + 1, sizeof(*myf));
-    MPI_Gatherv(myf, bytes, MPI_BYTE, r->failed, counts, displs, MPI_BYTE, 0, comm);
-    r->nfailed = rank == 0 ? (size_t)total / sizeof(*myf) : 0;
+        r->ranks = s3dlio_xcalloc((size_t)nranks, sizeof(*r->ranks));
+    MPI_Gather(mine, (int)sizeof(*mine), MPI_BYTE, r->ranks, (int)sizeof(*mine), MPI_BYTE, 0, comm);
+    gather_failed(comm, w, r);
     r->nranks = nranks;
-    free(myf);
-    free(counts);
-    free(displs);
 }
 
 /* ---- the report file ---------------------------------------------------------------------- */
@@ -409,6 +468,23 @@ static void gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
  * an unwritable destination fails the job before it moves a byte, and a job that dies
  * leaves no half-written report.
  */
+/*
+ * --report /dev/null (or a FIFO a reader waits on) is written in place: a rename over it
+ * would replace the device with a file. A FIFO nobody reads fails at once instead of
+ * hanging the job. No temporary name: commit only closes it.
+ */
+static enum s3dlio_rc open_in_place(struct s3dlio_atomic_file *f, const char *path, const char *op,
+                                    struct s3dlio_error *err)
+{
+    *f = (struct s3dlio_atomic_file)S3DLIO_ATOMIC_FILE_INIT;
+    f->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (f->fd < 0)
+        return s3dlio_error_sys(err, op, path, errno, "cannot open");
+    fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
+    f->path = s3dlio_xstrdup(path);
+    return S3DLIO_OK;
+}
+
 static enum s3dlio_rc open_report(const struct s3dlio_stage_opts *o, const char *run_id,
                                   struct s3dlio_atomic_file *f, char *path, size_t pathlen,
                                   struct s3dlio_error *err)
@@ -418,8 +494,13 @@ static enum s3dlio_rc open_report(const struct s3dlio_stage_opts *o, const char 
     else
         snprintf(path, pathlen, "profiles/%s/report.json", run_id);
     const char *slash = strrchr(path, '/');
-    enum s3dlio_rc rc = s3dlio_atomic_open(f, path, slash ? (size_t)(slash - path) + 1 : 0,
-                                           o->command ? o->command : "stage", err);
+    const char *op = o->command ? o->command : "stage";
+    struct stat st;
+    enum s3dlio_rc rc;
+    if (!stat(path, &st) && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))
+        rc = open_in_place(f, path, op, err);
+    else
+        rc = s3dlio_atomic_open(f, path, slash ? (size_t)(slash - path) + 1 : 0, op, err);
     if (rc && err)
         snprintf(err->message + strlen(err->message),
                  sizeof(err->message) - strlen(err->message), " (the report; see --report)");
@@ -441,7 +522,42 @@ static enum s3dlio_rc write_report(const struct s3dlio_report *r, struct s3dlio_
         s3dlio_atomic_discard(f);
         return rc;
     }
+    if (!f->tmp) { /* written in place (a device or FIFO): nothing to rename */
+        s3dlio_atomic_discard(f);
+        return S3DLIO_OK;
+    }
     return s3dlio_atomic_commit(f, false, op, err);
+}
+
+/*
+ * A run id names a directory under profiles/: a path in it ("../x", "a/b", ".", "..") would
+ * put the report elsewhere, a control character would garble the table and the logs, and a
+ * long one would be cut. The library checks it itself rather than trust its callers.
+ */
+static enum s3dlio_rc check_run_id(const struct s3dlio_stage_opts *o, struct s3dlio_error *err)
+{
+    const char *id = o->run_id, *why = NULL;
+    char too_long[48];
+    if (!id)
+        return S3DLIO_OK;
+    snprintf(too_long, sizeof(too_long), "it is longer than %zu bytes", RUN_ID_MAX - 1);
+    if (!id[0])
+        why = "it is empty";
+    else if (strchr(id, '/'))
+        why = "it contains '/'";
+    else if (!strcmp(id, ".") || !strcmp(id, ".."))
+        why = "'.' and '..' are directories";
+    else if (strlen(id) >= RUN_ID_MAX)
+        why = too_long;
+    for (const char *p = id; !why && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            why = "it contains a control character";
+    if (!why)
+        return S3DLIO_OK;
+    char shown[256];
+    return s3dlio_error_set(err, S3DLIO_E_USAGE, o->command ? o->command : "stage", o->uri,
+                            "--run-id '%s' is not a name for profiles/<run-id>/: %s",
+                            s3dlio_printable(id, shown, sizeof(shown), true), why);
 }
 
 static void make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o, char out[64])
@@ -546,9 +662,12 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     double list_s = 0;
     uint64_t markers = 0;
     bool capped = false;
-    enum s3dlio_rc rc = plan_job(comm, cfg, o, &uri, &table, &w, &list_s, &markers, &capped, &local);
+    enum s3dlio_rc rc = s3dlio_coord_agree(comm, check_run_id(o, &local), &local);
+    if (!rc)
+        rc = plan_job(comm, cfg, o, &uri, &table, &w, &list_s, &markers, &capped, &local);
     if (rc)
         goto out;
+    res->listed = table.n;
     make_run_id(comm, o, report.run_id);
     if (rank == 0)
         rc = open_report(o, report.run_id, &rfile, res->report_file, sizeof(res->report_file), &local);
@@ -568,6 +687,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     if (rank == 0) {
         fill_identity(&report, o, list_s);
         report.folder_markers = markers;
+        report.listed = table.n;
         s3dlio_report_build(&report);
         if (out)
             s3dlio_report_print_table(&report, out);
@@ -593,7 +713,7 @@ out:
     if (rc && err)
         *err = local;
     free(report.ranks);
-    free(report.failed);
+    s3dlio_failed_keys_free(report.failed, report.nfailed);
     free(rs);
     free(w.taken);
     s3dlio_plan_release(&w.plan);

@@ -574,7 +574,7 @@ enum s3dlio_rc s3dlio_s3_call_start(struct s3dlio_s3_client *c, struct s3dlio_s3
     p->client = c;
     struct s3dlio_buf host = S3DLIO_BUF_INIT(1024), path = S3DLIO_BUF_INIT(8192),
                       url = S3DLIO_BUF_INIT(64 * 1024);
-    char target[1024];
+    char target[S3DLIO_ERROR_TARGET_MAX];
     call->priv = p;
     call->rc = S3DLIO_OK;
     call->status = 0;
@@ -669,6 +669,9 @@ static void explain(struct s3dlio_error *e)
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (!strcmp(e->s3_code, known[i].code))
             snprintf(e->message, sizeof(e->message), "%s", known[i].text);
+    if (!e->s3_code[0] && e->http_status == 403) /* a HEAD: the answer has no body to say why */
+        snprintf(e->message, sizeof(e->message), "forbidden: access denied, or the credentials "
+                 "were not accepted (unknown access key, wrong secret key)");
 }
 
 static enum s3dlio_rc http_error(struct s3dlio_s3_call *call, const char *target)
@@ -692,7 +695,7 @@ static enum s3dlio_rc http_error(struct s3dlio_s3_call *call, const char *target
 static void finish(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call, CURLcode cc)
 {
     struct call_priv *p = call->priv;
-    char target[1024];
+    char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
                      sizeof(target));
     curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &call->status);
@@ -726,7 +729,7 @@ void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c)
         struct call_priv *p = c->calls;
         struct s3dlio_s3_call *call = NULL;
         curl_easy_getinfo(p->easy, CURLINFO_PRIVATE, (char **)&call);
-        char target[1024];
+        char target[S3DLIO_ERROR_TARGET_MAX];
         s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
                          sizeof(target));
         curl_multi_remove_handle(c->multi, p->easy);
@@ -802,12 +805,12 @@ enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_
         pol.base_ms = (uint64_t)cfg->retry_base_ms;
     if (cfg->retry_cap_ms > 0)
         pol.cap_ms = (uint64_t)cfg->retry_cap_ms;
-    uint64_t first_fail = 0;
+    uint64_t first_fail = 0, attempt_start = now_ns();
     enum s3dlio_rc rc = perform_once(c, call);
     for (int attempt = 1; rc && !call->source; attempt++) {
         uint64_t now = now_ns();
         if (!first_fail)
-            first_fail = now;
+            first_fail = s3dlio_retry_budget_start(&call->err, attempt_start, now);
         if (!s3dlio_retry_allowed(&pol, &call->err, attempt, (now - first_fail) / 1000000u))
             break;
         uint64_t ms = s3dlio_retry_backoff_ms(&c->rng, attempt, pol.base_ms, pol.cap_ms);
@@ -815,6 +818,7 @@ enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_
                    call->op, ms, call->err.message);
         struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+        attempt_start = now_ns();
         rc = perform_once(c, call);
     }
     if (rc && err)

@@ -33,7 +33,7 @@ static void init_call(struct s3dlio_s3_call *call, const char *op, const char *m
 static enum s3dlio_rc parse_failed(struct s3dlio_error *err, enum s3dlio_rc rc,
                                    const struct s3dlio_s3_call *call)
 {
-    char target[1024];
+    char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
                      sizeof(target));
     if (err) {
@@ -83,6 +83,28 @@ void s3dlio_s3_prepare_head(struct s3dlio_s3_call *call, const char *bucket, con
         add_query(call, "partNumber", part_number);
 }
 
+/*
+ * A HEAD refused with 403 has no body, so no reason: an unknown access key, a wrong secret
+ * and a missing permission all look alike. A one-byte GET of the same key is checked the
+ * same way and its answer names the cause (InvalidAccessKeyId, SignatureDoesNotMatch,
+ * AccessDenied); the HEAD's error takes that code, message and request id.
+ */
+static void name_forbidden(struct s3dlio_s3_client *c, const char *bucket, const char *key,
+                           struct s3dlio_error *err)
+{
+    struct s3dlio_s3_call probe;
+    struct s3dlio_error perr = {0};
+    init_call(&probe, "stat", "GET", bucket, key);
+    add_header(&probe, "Range", "bytes=0-0");
+    if (s3dlio_s3_call_perform(c, &probe, &perr) && perr.s3_code[0]) {
+        snprintf(err->s3_code, sizeof(err->s3_code), "%s", perr.s3_code);
+        snprintf(err->message, sizeof(err->message), "%s", perr.message);
+        snprintf(err->request_id, sizeof(err->request_id), "%s", perr.request_id);
+        err->rc = perr.rc;
+    }
+    s3dlio_s3_call_release(&probe);
+}
+
 enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *bucket, const char *key,
                                      struct s3dlio_object *out, struct s3dlio_error *err)
 {
@@ -94,6 +116,8 @@ enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *buc
         struct s3dlio_error berr = {0};
         s3dlio_error_name_missing(err, s3dlio_s3_bucket_head(c, bucket, &berr) == S3DLIO_E_NOT_FOUND);
     }
+    if (rc && err && err->http_status == 403 && !err->s3_code[0])
+        name_forbidden(c, bucket, key, err);
     if (!rc) {
         memset(out, 0, sizeof(*out));
         out->key = s3dlio_xstrdup(key);
@@ -125,7 +149,7 @@ static void record_failures(const char *bucket, const char *const *keys, size_t 
             if (strcmp(keys[k], f[i].key) || (errs && errs[k].rc))
                 continue;
             if (errs) {
-                char target[1024];
+                char target[S3DLIO_ERROR_TARGET_MAX];
                 s3dlio_s3_target(bucket, keys[k], target, sizeof(target));
                 s3dlio_error_set(&errs[k], S3DLIO_E_S3, "delete", target, "%s", f[i].message);
                 snprintf(errs[k].s3_code, sizeof(errs[k].s3_code), "%s", f[i].code);

@@ -44,7 +44,12 @@ static void print(struct s3dlio_progress_line *p, uint64_t done, double now, boo
     double secs = now - p->t0, rate = secs > 0 ? (double)done / secs : 0;
     double frac = p->total ? (double)done / (double)p->total : 1.0;
     double eta = rate > 0 && p->total > done ? (double)(p->total - done) / rate : 0;
-    if (p->mode == S3DLIO_PROGRESS_BAR) {
+    if (!p->total) { /* a stream of unknown length: what moved, not a fraction of what */
+        fprintf(p->out, p->mode == S3DLIO_PROGRESS_BAR ? "\r%.1f MiB so far, %.1f MB/s%s"
+                                                       : "progress: %.1f MiB so far, %.1f MB/s%s\n",
+                (double)done / 1048576, rate / 1e6,
+                p->mode == S3DLIO_PROGRESS_BAR && final ? "\n" : "");
+    } else if (p->mode == S3DLIO_PROGRESS_BAR) {
         char bar[31];
         int fill = frac > 1 ? 30 : (int)(frac * 30);
         for (int i = 0; i < 30; i++)

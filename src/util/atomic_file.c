@@ -121,6 +121,24 @@ static enum s3dlio_rc check_name(int dirfd, const char *name, const char *op, co
     return S3DLIO_OK;
 }
 
+/*
+ * A rename replaces whatever has the name: over /dev/null or a FIFO it would put a regular
+ * file where a device was (as root, for every user of the machine). Only regular files,
+ * links and names not there yet may be replaced; the rename refuses directories itself.
+ */
+static enum s3dlio_rc check_replaceable(int dirfd, const char *name, const char *op,
+                                        const char *full, struct s3dlio_error *err)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
+        return S3DLIO_OK;
+    if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+        return S3DLIO_OK;
+    return s3dlio_error_set(err, S3DLIO_E_USAGE, op, full, "is a %s: refusing to replace it with "
+                            "a file", S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode)
+                            ? "socket" : "device");
+}
+
 static enum s3dlio_rc create_tmp(struct s3dlio_atomic_file *f, const char *op,
                                  struct s3dlio_error *err)
 {
@@ -172,6 +190,8 @@ enum s3dlio_rc s3dlio_atomic_open(struct s3dlio_atomic_file *f, const char *path
         rc = walk(&f->dirfd, f->path, root_len, op, err);
     if (!rc)
         rc = check_name(f->dirfd, f->name, op, path, err);
+    if (!rc)
+        rc = check_replaceable(f->dirfd, f->name, op, path, err);
     if (!rc)
         rc = create_tmp(f, op, err);
     if (rc)

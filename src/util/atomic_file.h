@@ -10,10 +10,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include "s3dlio/error.h"
 
 /* Infix of temporary names: ".<name, cut>.s3dlio-tmp.<pid>.<counter>". */
 #define S3DLIO_TMP_TAG ".s3dlio-tmp."
+/* Whether a directory entry is one of our temporary files (a write in progress, not data). */
+static inline bool s3dlio_is_tmp_name(const char *name)
+{
+    return name[0] == '.' && strstr(name, S3DLIO_TMP_TAG) != NULL;
+}
 
 struct s3dlio_atomic_file {
     int dirfd;      /* the final file's directory; -1 when closed */

@@ -25,6 +25,7 @@ static const char *const names[] = {
     [S3DLIO_E_INTERNAL] = "internal error",
     [S3DLIO_E_ABORTED] = "aborted",
     [S3DLIO_E_CHANGED] = "changed during transfer",
+    [S3DLIO_E_MISMATCH] = "data mismatch",
 };
 
 const char *s3dlio_rc_str(enum s3dlio_rc rc)

@@ -47,6 +47,13 @@ bool s3dlio_retry_allowed(const struct s3dlio_retry_policy *p, const struct s3dl
     return attempt <= p->retries;
 }
 
+uint64_t s3dlio_retry_budget_start(const struct s3dlio_error *err, uint64_t attempt_start_ns,
+                                   uint64_t now_ns)
+{
+    bool unanswered = s3dlio_retry_is_connection(err) && err->http_status == 0;
+    return unanswered && attempt_start_ns && attempt_start_ns < now_ns ? attempt_start_ns : now_ns;
+}
+
 static uint64_t next(uint64_t *s)
 {
     uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;

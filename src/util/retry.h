@@ -46,6 +46,16 @@ bool s3dlio_retry_allowed(const struct s3dlio_retry_policy *p, const struct s3dl
                           int attempt, uint64_t elapsed_ms);
 
 /*
+ * When the time budget of a request's failures starts (ns, the caller's clock): an attempt
+ * that got no answer at all (refused, or connected and never answered until the stall
+ * timeout) started it when the attempt began, so a dead endpoint fails within
+ * max(--retry-time, --stall-timeout), not after a whole stall plus --retry-time more.
+ * Any other failure starts it now.
+ */
+uint64_t s3dlio_retry_budget_start(const struct s3dlio_error *err, uint64_t attempt_start_ns,
+                                   uint64_t now_ns);
+
+/*
  * Backoff before attempt `attempt` (1 = first retry) with full jitter: uniform in
  * [0, min(cap_ms, base_ms * 2^(attempt-1))], from the caller's RNG state (xorshift64*).
  */

@@ -32,6 +32,9 @@
 
 /* After a cancel, how long aborts of multipart uploads may still run. */
 #define CANCEL_GRACE_NS (10ull * 1000000000ull)
+/* While a stream waits for input, the requests in flight are driven at least this often
+ * (the backend's wait cannot also watch the stream) */
+#define INPUT_POLL_MS 1
 
 uint64_t xfer_now_ns(void)
 {
@@ -207,7 +210,7 @@ bool xfer_retry(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
     struct s3dlio_xfer_job *job = r->o->job;
     uint64_t now = xfer_now_ns();
     if (!r->first_fail_ns)
-        r->first_fail_ns = now;
+        r->first_fail_ns = s3dlio_retry_budget_start(err, r->started_ns, now);
     if (r->fatal || (r->o->failed && r->step == STEP_DATA))
         return false;
     /* once cancelled, only aborts of uploads are worth another try, until the grace ends */
@@ -299,7 +302,8 @@ static struct xreq *next_req(struct xfer *x, uint64_t now)
         r->next = NULL;
         return r;
     }
-    while (!x->ready.head && !x->cancelling && more_jobs(x))
+    /* a stream is read once, in order: what comes after it waits until it has ended */
+    while (!x->ready.head && !x->cancelling && !x->stream && more_jobs(x))
         xobj_start(x, &x->jobs[x->next_job++]);
     return pop(&x->ready);
 }
@@ -443,11 +447,14 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
     uint64_t next_tick = 0;
     while (work_left(&x)) {
         check_cancel(&x);
+        xstream_pump(&x);
         fill(&x);
         int ms = wait_ms(&x);
+        struct s3dlio_local *input = xstream_input(&x);
         if (x.inflight) {
             size_t left = 0;
-            enum s3dlio_rc rc = s3dlio_backend_progress(be, ms, &left);
+            /* a stream waiting for input is polled below: its data must not wait on curl */
+            enum s3dlio_rc rc = s3dlio_backend_progress(be, input ? 0 : ms, &left);
             if (rc && !be->ops->cancel_all) {
                 /* requests in flight cannot be taken back from such a backend: stop here */
                 x.first_rc = rc;
@@ -457,9 +464,11 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
                 begin_cancel(&x, rc);
                 x.cancel_deadline_ns = 0;
             }
-        } else if (!x.completed.head && ms > 0) {
+        } else if (!x.completed.head && ms > 0 && !input) {
             sleep_ms(ms); /* waiting for a backoff or the rate limit: nothing to drive */
         }
+        if (input && !x.completed.head)
+            s3dlio_local_wait_input(input, x.inflight && ms > INPUT_POLL_MS ? INPUT_POLL_MS : ms);
         for (struct xreq *r; (r = pop(&x.completed));) {
             x.inflight--;
             xobj_completed(&x, r);

@@ -2,7 +2,8 @@
 /*
  * Internals of the transfer engine, shared by its files: engine.c (the loop: queues,
  * concurrency, retries, cancellation), xobj.c (one object's life: HEAD, parts, multipart
- * control, change handling, finishing) and verify.c (--verify of GETs).
+ * control, change handling, finishing), xstream.c (PUT from a stream: parts made as the
+ * input arrives) and verify.c (--verify of GETs).
  * Everything here runs on the loop's thread only.
  */
 #ifndef S3DLIO_XFER_ENGINE_INT_H
@@ -46,6 +47,7 @@ struct xreq {
     bool whole;              /* the whole object in one request */
     bool complete;           /* DATA: finished successfully */
     bool fatal;              /* failed in a way a retry cannot fix (local I/O, bad data) */
+    bool held;               /* a stream's part, full, waiting for the upload to exist */
     enum s3dlio_rc rc;       /* of the last completion */
     struct s3dlio_req req;
     struct s3dlio_error sink_err;
@@ -83,6 +85,13 @@ struct xobj {
     struct s3dlio_error change_err;
     char *upload_id;
     struct s3dlio_part *mpu_parts; /* COMPLETE's part list */
+    size_t mpu_n, mpu_alloc;
+    /* PUT from a stream (stdin): parts are the slots of `parts`, filled as input arrives */
+    bool reading;            /* the input has not ended, nor has the object failed */
+    bool multi;              /* more than the multipart threshold came: an upload is made */
+    struct xreq *filling;    /* the slot being read into */
+    uint64_t slot_size;      /* its parts' size */
+    int made;                /* part numbers handed out */
     /* --verify of a GET (verify.c) */
     enum vmode vmode;
     int layout_n;            /* V_PARTS: parts in the ETag ("-N") */
@@ -114,11 +123,13 @@ struct xfer {
     double cwnd;             /* in-flight limit: halved on overload, +1 per success */
     uint64_t last_decrease_ns;
     enum s3dlio_rc first_rc;
+    struct xobj *stream;     /* the object reading a stream: objects after it wait their turn */
     bool cancelling;
     int cancel_seen;         /* value of *opts->cancel acted on */
     uint64_t cancel_deadline_ns;
     unsigned char *scratch;  /* verify: reading back parts that landed out of order */
-    unsigned char **free_bufs; /* bounded buffer pool: at most one buffer per request in flight */
+    unsigned char **free_bufs; /* bounded buffer pool: at most one buffer per request in flight,
+                                  and a stream's slots */
     size_t *free_caps, nfree, free_alloc;
 };
 
@@ -146,6 +157,24 @@ void xobj_completed(struct xfer *x, struct xreq *r);
 void xobj_abandon(struct xfer *x, struct xreq *r, bool interrupted);
 /* Mark o failed with err (the first failure is kept). */
 void xobj_fail(struct xfer *x, struct xobj *o, const struct s3dlio_error *err);
+/* Queue o's next control call (ahead of new work). */
+void xobj_ctl_start(struct xfer *x, struct xobj *o, enum xstep step);
+/* Every request of o is retired: its next step (Complete, Abort) or its end. */
+void xobj_settled(struct xfer *x, struct xobj *o);
+
+/* ---- xstream.c: PUT from a stream of unknown length ---- */
+/* o's input is read as it comes into part buffers (o->parts are their slots). */
+void xstream_start(struct xfer *x, struct xobj *o);
+/* Read what the stream being uploaded has ready, without waiting; parts that fill are queued. */
+void xstream_pump(struct xfer *x);
+/* o's input ended, or will not be read further (o failed, the run stops). */
+void xstream_reading_done(struct xfer *x, struct xobj *o);
+/* The local side of the stream waiting for input (with room for it), or NULL. */
+struct s3dlio_local *xstream_input(struct xfer *x);
+/* The multipart upload exists (CreateMultipartUpload answered): the parts held go. */
+void xstream_created(struct xfer *x, struct xobj *o);
+/* Part r succeeded: Complete's list keeps its ETag, as its slot is reused. */
+void xstream_part_done(struct xobj *o, const struct xreq *r);
 
 /* ---- verify.c ---- */
 /* Decide how o can be verified (after its ETag, and a HEAD if one was made, are known). */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,10 @@ enum s3dlio_rc s3dlio_local_open(struct s3dlio_local *l, const struct s3dlio_xfe
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "xfer", job->key, "no generator given");
     if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_DISCARD)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key, "nothing to upload from");
-    if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_STREAM)
-        return s3dlio_error_set(err, S3DLIO_E_UNSUPPORTED, "put", job->key,
-                                "uploading from a stream of unknown length is not supported");
-    if (job->dir == S3DLIO_XFER_PUT && job->size == S3DLIO_SIZE_UNKNOWN)
+    if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_STREAM && job->fd < 0)
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key, "no stream given");
+    if (job->dir == S3DLIO_XFER_PUT && job->size == S3DLIO_SIZE_UNKNOWN &&
+        job->local != S3DLIO_LOCAL_STREAM)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key, "size not given");
     return S3DLIO_OK;
 }
@@ -108,8 +109,9 @@ enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const
     case S3DLIO_LOCAL_GENERATOR:
         if (s3dlio_gen_verify(job->gen, job->key, offset, data, len, &bad))
             return S3DLIO_OK;
-        return s3dlio_error_set(err, S3DLIO_E_INTEGRITY, "get", job->key,
-                                "data differs from the generated pattern at offset %" PRIu64, bad);
+        return s3dlio_error_set(err, S3DLIO_E_MISMATCH, "get", job->key,
+                                "data differs from the generated pattern at offset %" PRIu64
+                                " (written with another --seed or factors?)", bad);
     case S3DLIO_LOCAL_DISCARD:
         break;
     }
@@ -151,6 +153,32 @@ enum s3dlio_rc s3dlio_local_read(struct s3dlio_local *l, uint64_t offset, void *
         break;
     }
     return S3DLIO_E_USAGE;
+}
+
+enum s3dlio_rc s3dlio_local_pull(struct s3dlio_local *l, void *buf, size_t len, size_t *got,
+                                 bool *eof, struct s3dlio_error *err)
+{
+    struct pollfd p = {.fd = l->job->fd, .events = POLLIN};
+    *got = 0;
+    *eof = false;
+    /* the loop must go on driving the requests in flight while the input is slow */
+    if (poll(&p, 1, 0) <= 0)
+        return S3DLIO_OK; /* nothing yet, or EINTR: the loop looks again */
+    ssize_t r = read(l->job->fd, buf, len);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return S3DLIO_OK;
+    if (r < 0)
+        return s3dlio_error_sys(err, "put", l->job->key, errno, "reading the input failed");
+    *got = (size_t)r;
+    *eof = r == 0;
+    l->streamed += (uint64_t)r;
+    return S3DLIO_OK;
+}
+
+void s3dlio_local_wait_input(const struct s3dlio_local *l, int timeout_ms)
+{
+    struct pollfd p = {.fd = l->job->fd, .events = POLLIN};
+    poll(&p, 1, timeout_ms); /* readable, ended, an error or a signal: the caller reads */
 }
 
 bool s3dlio_local_can_reread(const struct s3dlio_local *l)

@@ -17,7 +17,7 @@ struct s3dlio_local {
     const struct s3dlio_xfer_job *job;
     int fd;                        /* PUT from a file; -1 when none */
     struct s3dlio_atomic_file out; /* GET to a file */
-    uint64_t streamed;             /* STREAM: bytes written so far (GETs arrive in order) */
+    uint64_t streamed;             /* STREAM: bytes written (GET) or read (PUT) so far */
 };
 
 /* A local side with nothing open yet (local_close on it is a no-op). */
@@ -37,6 +37,17 @@ enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const
 /* PUT bytes from an object offset; *got may be short only at the end of the data. */
 enum s3dlio_rc s3dlio_local_read(struct s3dlio_local *l, uint64_t offset, void *buf, size_t len,
                                  size_t *got, struct s3dlio_error *err);
+
+/*
+ * PUT from a stream: read at most len bytes the stream has ready, without waiting for more
+ * (*got 0 when none are). *eof is set when the input has ended. A signal makes it return
+ * with nothing rather than fail.
+ */
+enum s3dlio_rc s3dlio_local_pull(struct s3dlio_local *l, void *buf, size_t len, size_t *got,
+                                 bool *eof, struct s3dlio_error *err);
+
+/* Wait at most timeout_ms for a PUT stream to have input (or its end, or an error). */
+void s3dlio_local_wait_input(const struct s3dlio_local *l, int timeout_ms);
 
 /* Can GET bytes already written be read back (memory, file, generator)? */
 bool s3dlio_local_can_reread(const struct s3dlio_local *l);

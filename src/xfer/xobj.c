@@ -5,7 +5,8 @@
  * pinned to the version listed; when one of them finds the object changed, the others
  * drain, a HEAD tells what is there now, and the object fails as changed (or, with
  * --on-change restart, is fetched whole again, once). A PUT: single, or CreateMultipartUpload,
- * parts in parallel, CompleteMultipartUpload, and an abort when anything failed.
+ * parts in parallel, CompleteMultipartUpload, and an abort when anything failed; from a stream
+ * of unknown length, the same with parts made as the input arrives.
  * Nothing half-done is ever left looking complete: files are renamed into place only when
  * whole and checked, uploads are completed only when every part arrived.
  */
@@ -74,7 +75,7 @@ static void note_attempts(const struct xreq *r, struct s3dlio_error *err)
                  n ? " " : "", r->attempt + 1);
 }
 
-static void ctl_start(struct xfer *x, struct xobj *o, enum xstep step)
+void xobj_ctl_start(struct xfer *x, struct xobj *o, enum xstep step)
 {
     struct xreq *r = &o->ctl;
     memset(r, 0, sizeof(*r));
@@ -251,11 +252,12 @@ static void setup_complete(struct xobj *o, struct s3dlio_req *q)
             o->mpu_parts[i].number = o->parts[i].number;
             memcpy(o->mpu_parts[i].etag, o->parts[i].req.etag, sizeof(o->mpu_parts[i].etag));
         }
-    }
+        o->mpu_n = o->nparts;
+    } /* else a stream's: its parts were recorded as they succeeded */
     q->op = S3DLIO_REQ_MPU_COMPLETE;
     q->upload_id = o->upload_id;
     q->parts = o->mpu_parts;
-    q->nparts = o->nparts;
+    q->nparts = o->mpu_n;
 }
 
 enum s3dlio_rc xobj_setup(struct xfer *x, struct xreq *r)
@@ -283,7 +285,8 @@ enum s3dlio_rc xobj_setup(struct xfer *x, struct xreq *r)
         return S3DLIO_OK;
     case STEP_CREATE:
         q->op = S3DLIO_REQ_MPU_CREATE;
-        q->meta_part_size = s3dlio_xfer_part_size(x->o->part_size, o->size);
+        q->meta_part_size =
+            o->slot_size ? o->slot_size : s3dlio_xfer_part_size(x->o->part_size, o->size);
         return S3DLIO_OK;
     case STEP_COMPLETE:
         setup_complete(o, q);
@@ -303,7 +306,7 @@ static void plan_get(struct xfer *x, struct xobj *o, const struct s3dlio_req *he
 {
     xverify_plan(x, o, head);
     if (xverify_needs_layout(x, o))
-        ctl_start(x, o, STEP_LAYOUT);
+        xobj_ctl_start(x, o, STEP_LAYOUT);
     else
         split_get(x, o);
 }
@@ -315,7 +318,8 @@ static enum s3dlio_rc check_job(const struct xobj *o, struct s3dlio_error *err)
         job->size == S3DLIO_SIZE_UNKNOWN)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "get", job->key,
                                 "a memory destination needs the object's size");
-    if (job->dir == S3DLIO_XFER_PUT && o->size > S3DLIO_MAX_OBJECT_SIZE)
+    if (job->dir == S3DLIO_XFER_PUT && o->size != S3DLIO_SIZE_UNKNOWN &&
+        o->size > S3DLIO_MAX_OBJECT_SIZE)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
                                 "%" PRIu64 " bytes exceed S3's object size limit of 5 TiB", o->size);
     return S3DLIO_OK;
@@ -348,15 +352,19 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
         finish_object(x, o); /* nothing was queued: removes what local_open created */
         return;
     }
+    if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_STREAM) {
+        xstream_start(x, o);
+        return;
+    }
     if (o->size != S3DLIO_SIZE_UNKNOWN)
         x->st->bytes_expected += o->size;
     if (job->dir == S3DLIO_XFER_GET) {
         if (o->size == S3DLIO_SIZE_UNKNOWN && job->local != S3DLIO_LOCAL_STREAM)
-            ctl_start(x, o, STEP_HEAD);
+            xobj_ctl_start(x, o, STEP_HEAD);
         else
             plan_get(x, o, NULL);
     } else if (o->size > x->o->multipart_threshold && s3dlio_backend_has_multipart(x->be)) {
-        ctl_start(x, o, STEP_CREATE);
+        xobj_ctl_start(x, o, STEP_CREATE);
     } else {
         make_parts(x, o, false, 0);
     }
@@ -368,6 +376,8 @@ static void finish_object(struct xfer *x, struct xobj *o)
 {
     struct s3dlio_xfer_job *job = o->job;
     struct s3dlio_error err = {0};
+    if (o->reading) /* failed while its input was read (CreateMultipartUpload refused) */
+        xstream_reading_done(x, o);
     if (!o->failed && job->dir == S3DLIO_XFER_GET && xverify_finish(x, o, &err))
         xobj_fail(x, o, &err);
     if (s3dlio_local_close(&o->local, !o->failed, x->o->fsync, &err))
@@ -387,16 +397,15 @@ static void finish_object(struct xfer *x, struct xobj *o)
     x->active--;
 }
 
-/* Every part of o is retired: the object's next step. */
-static void settled(struct xfer *x, struct xobj *o)
+void xobj_settled(struct xfer *x, struct xobj *o)
 {
     if (o->job->dir == S3DLIO_XFER_GET) {
         if (o->changed)
-            ctl_start(x, o, STEP_RECHECK);
+            xobj_ctl_start(x, o, STEP_RECHECK);
         else
             finish_object(x, o);
     } else if (o->upload_id) {
-        ctl_start(x, o, o->failed ? STEP_ABORT : STEP_COMPLETE);
+        xobj_ctl_start(x, o, o->failed ? STEP_ABORT : STEP_COMPLETE);
     } else {
         finish_object(x, o);
     }
@@ -406,8 +415,8 @@ static void retire(struct xfer *x, struct xreq *r)
 {
     struct xobj *o = r->o;
     xfer_pool_put(x, r);
-    if (--o->outstanding == 0)
-        settled(x, o);
+    if (--o->outstanding == 0 && !o->reading) /* a stream settles when its input has ended */
+        xobj_settled(x, o);
 }
 
 static void note_change(struct xobj *o, const struct s3dlio_error *err)
@@ -536,6 +545,8 @@ static void data_done(struct xfer *x, struct xreq *r)
         return;
     }
     xfer_limit_success(x);
+    if (o->slot_size && r->number)
+        xstream_part_done(o, r);
     uint64_t moved = get ? r->done : r->len;
     x->st->bytes += moved;
     o->job->bytes += moved;
@@ -562,7 +573,7 @@ static bool upload_landed(const struct xobj *o, const struct s3dlio_req *head)
     struct s3dlio_md5 md5;
     bool ok = o->mpu_parts != NULL;
     s3dlio_md5_init(&md5);
-    for (size_t i = 0; i < o->nparts && ok; i++) {
+    for (size_t i = 0; i < o->mpu_n && ok; i++) {
         const char *e = o->mpu_parts[i].etag;
         unsigned char b[16];
         ok = strlen(e) == 32 && s3dlio_hex_decode(e, b, 16);
@@ -571,11 +582,11 @@ static bool upload_landed(const struct xobj *o, const struct s3dlio_req *head)
     }
     if (!ok) { /* part ETags that are not MD5s: the part count and size must do */
         s3dlio_md5_release(&md5);
-        snprintf(want, sizeof(want), "-%zu", o->nparts);
+        snprintf(want, sizeof(want), "-%zu", o->mpu_n);
         size_t n = strlen(head->etag), w = strlen(want);
         return head->object_size == o->size && n > w && !strcmp(head->etag + n - w, want);
     }
-    s3dlio_md5_final_composite(&md5, o->nparts, want);
+    s3dlio_md5_final_composite(&md5, o->mpu_n, want);
     return want[0] && !strcmp(head->etag, want) && head->object_size == o->size;
 }
 
@@ -609,7 +620,7 @@ static void ctl_failed(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
     switch (r->step) {
     case STEP_COMPLETE:
         xobj_fail(x, o, err);
-        ctl_start(x, o, STEP_ABORT);
+        xobj_ctl_start(x, o, STEP_ABORT);
         return;
     case STEP_ABORT:
         abort_failed(o, err);
@@ -652,7 +663,10 @@ static void ctl_succeeded(struct xfer *x, struct xreq *r)
         return;
     case STEP_CREATE:
         o->upload_id = q->upload_id_out;
-        make_parts(x, o, true, s3dlio_xfer_part_size(x->o->part_size, o->size));
+        if (o->slot_size)
+            xstream_created(x, o);
+        else
+            make_parts(x, o, true, s3dlio_xfer_part_size(x->o->part_size, o->size));
         return;
     case STEP_CONFIRM:
         if (!upload_landed(o, q)) {
@@ -688,12 +702,12 @@ static void ctl_done(struct xfer *x, struct xreq *r)
     xfer_limit_failure(x, r, &err);
     if (r->step == STEP_COMPLETE && r->attempt > 0 && no_such_upload(&err)) {
         o->change_err = err; /* kept for the message if the upload did not land */
-        ctl_start(x, o, STEP_CONFIRM);
+        xobj_ctl_start(x, o, STEP_CONFIRM);
         return;
     }
     if ((r->step == STEP_HEAD || r->step == STEP_LAYOUT) && err.rc == S3DLIO_E_CHANGED) {
         note_change(o, &err);
-        ctl_start(x, o, STEP_RECHECK);
+        xobj_ctl_start(x, o, STEP_RECHECK);
         return;
     }
     if (xfer_retry(x, r, &err))

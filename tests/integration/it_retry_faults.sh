@@ -55,7 +55,7 @@ rc=$?
 [ "$rc" = 1 ] && ok || bad "permanent failure exit code $rc"
 grep -Eq "get 's3://$B/set/obj-[0-9]+\.bin': SlowDown \(HTTP 503, request id [^)]+\).*\(after 3 attempts\)" \
   "$WORK/forever.out" && ok || bad "failure names key, status, code, request id: $(head -3 "$WORK/forever.out")"
-grep -q "get: 0 objects" "$WORK/forever.out" && ok || bad "summary says nothing completed"
+grep -q "get: 0 of 24 objects done (24 failed)" "$WORK/forever.out" && ok || bad "summary says nothing completed"
 
 # a listing that meets transient 503s is retried too
 with_proxy listfaults --status-every 2 --status 503 --only GET --only-path-regex 'list-type' -- \

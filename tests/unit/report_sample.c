@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_sample OUT.json - build a report from synthetic ranks (a slow rank, some throttling,
- * two failed keys, spread-out latencies), write its JSON to OUT.json and its table to stdout.
+ * two failed keys, one of them S3's longest, spread-out latencies, an idle rank whose rates
+ * are not measured), write its JSON to OUT.json and its table to stdout.
  * The input of the schema test: CTest runs this, then check-report-schema.py on OUT.json.
  * Exit: 0 written, 1 write failed, 2 usage.
  */
@@ -10,8 +11,9 @@
 #include <string.h>
 #include "s3dlio/stats.h"
 
-#define NRANKS 6
-#define MS     1000000ull
+#define NRANKS   7 /* the last has no work: more ranks than objects */
+#define MS       1000000ull
+#define LONG_KEY 1024
 
 /* Latencies spread over 2..200 ms with a tail, deterministic (no clock, no seed). */
 static void fill_latency(struct s3dlio_rank_stats *rs, int slow)
@@ -23,6 +25,18 @@ static void fill_latency(struct s3dlio_rank_stats *rs, int slow)
         s3dlio_hist_add(&rs->ttfb, total / 4);
         s3dlio_hist_add(&rs->total, total);
     }
+}
+
+/* A rank with nothing to do: a few microseconds, so its MB/s and CPU% are null. */
+static void fill_idle(struct s3dlio_rank_stats *rs, int rank)
+{
+    memset(rs, 0, sizeof(*rs));
+    rs->rank = rank;
+    snprintf(rs->host, sizeof(rs->host), "node%02d", rank / 2);
+    rs->wall_s = 2e-6;
+    rs->cpu_sys_s = 0.0028;
+    rs->concurrency = 16;
+    rs->peak_rss_kib = 20 * 1024;
 }
 
 static void fill_rank(struct s3dlio_rank_stats *rs, int rank)
@@ -38,9 +52,7 @@ static void fill_rank(struct s3dlio_rank_stats *rs, int rank)
     rs->throttled = rank == 1 ? 8 : 0;
     rs->server_errors = rank == 1 ? 2 : 0;
     rs->failures = rank == 1 ? 2 : 0;
-    rs->t_start_ns = 1000 * MS + (uint64_t)rank * MS; /* aligned by coord */
     rs->wall_s = 6.0 * slow + 0.1 * rank;
-    rs->t_end_ns = rs->t_start_ns + (uint64_t)(rs->wall_s * 1e9);
     rs->cpu_user_s = 1.2;
     rs->cpu_sys_s = 0.6;
     rs->max_inflight = 16;
@@ -52,11 +64,9 @@ static void fill_rank(struct s3dlio_rank_stats *rs, int rank)
 int main(int argc, char **argv)
 {
     static struct s3dlio_rank_stats ranks[NRANKS];
+    static char long_key[LONG_KEY + 1], long_error[LONG_KEY + 200];
     static struct s3dlio_failed_key failed[2] = {
-        { "train/shard-00017.tar",
-          "get 's3://imagenet/train/shard-00017.tar': NoSuchKey (HTTP 404, "
-          "request id 4B2A9F): The specified key does not exist",
-          1 },
+        { NULL, NULL, 1 }, /* S3's longest key, filled below */
         { "train/shard-00342.tar",
           "get 's3://imagenet/train/shard-00342.tar': transfer stalled "
           "for 30 s (timeout)",
@@ -68,14 +78,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: report_sample OUT.json\n");
         return 2;
     }
-    for (int i = 0; i < NRANKS; i++)
+    memset(long_key, 'k', LONG_KEY);
+    memcpy(long_key, "train/", 6);
+    snprintf(long_error, sizeof(long_error),
+             "get 's3://imagenet/%s': NoSuchKey (HTTP 404, "
+             "request id 4B2A9F): The specified key does not exist",
+             long_key);
+    failed[0].key = long_key;
+    failed[0].error = long_error;
+    for (int i = 0; i < NRANKS - 1; i++)
         fill_rank(&ranks[i], i);
+    fill_idle(&ranks[NRANKS - 1], NRANKS - 1);
     snprintf(r.run_id, sizeof(r.run_id), "sample-0001");
     snprintf(r.command, sizeof(r.command), "stage");
     snprintf(r.source, sizeof(r.source), "s3://imagenet/train/");
     snprintf(r.destination, sizeof(r.destination), "dir:/local/scratch/imagenet");
     snprintf(r.partition, sizeof(r.partition), "size");
     r.list_s = 0.84;
+    r.listed = 3010; /* 3000 done, 2 failed, 8 not done */
     r.nranks = NRANKS;
     r.ranks = ranks;
     r.failed = failed;

@@ -105,12 +105,32 @@ static void test_refusals(void)
     CHECK(check_no_tmp_files(at("d")), "no temporary file left");
 }
 
+/* A rename over /dev/null (as root) once put a regular file where the device was. */
+static void test_not_over_special(void)
+{
+    struct s3dlio_atomic_file f;
+    struct s3dlio_error err = {0};
+    struct stat st;
+    mkdir(at("sp"), 0777);
+    CHECK(mkfifo(at("sp/fifo"), 0644) == 0, "make a FIFO");
+    CHECK_INT(s3dlio_atomic_open(&f, at("sp/fifo"), strlen(at("sp")), "get", &err), S3DLIO_E_USAGE,
+              "a FIFO is not replaced");
+    CHECK(strstr(err.message, "is a FIFO: refusing to replace it") != NULL, "... saying why");
+    CHECK(!stat(at("sp/fifo"), &st) && S_ISFIFO(st.st_mode), "the FIFO is still there");
+    CHECK(check_no_tmp_files(at("sp")), "no temporary file left");
+    CHECK_INT(s3dlio_atomic_open(&f, "/dev/null", 0, "get", &err), S3DLIO_E_USAGE,
+              "a device is not replaced");
+    CHECK(strstr(err.message, "is a device") != NULL, "... saying why");
+    CHECK(!stat("/dev/null", &st) && S_ISCHR(st.st_mode), "/dev/null is still a device");
+}
+
 int main(void)
 {
     if (!check_tmpdir(root, sizeof(root), "atomic"))
         return 1;
     test_commit_and_discard();
     test_refusals();
+    test_not_over_special();
     check_rmtree(root);
     TEST_DONE();
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * src/stats: histogram bucket layout, quantile error bounds and merging; the report's derived
- * figures, stragglers and every verdict branch on crafted ranks; the table and the JSON
- * (parsed back with json-c); the CPU and RSS probes.
+ * figures, stragglers and every verdict branch on crafted ranks (failures first, idle and
+ * too-short ranks never blamed); wall time from per-rank times only; rates too short to
+ * measure shown as "n/a"/"-"/null; listed, done and failed objects; whole failed keys; the
+ * table and the JSON (parsed back with json-c); the CPU and RSS probes.
  */
 #include <json-c/json.h>
 #include <math.h>
@@ -208,13 +210,14 @@ static void test_hist_merge(void)
 
 /*
  * `count` ranks alike; a case lists up to four such groups, in rank order. Initialised in
- * field order: { count, wall_s, gib, cpu_s, lat_ms, throttled, server_errors, capped }.
+ * field order: { count, wall_s, gib, cpu_s, lat_ms, throttled, server_errors, capped, idle }.
+ * An idle rank made no request (more ranks than objects).
  */
 struct rank_group {
     int count;
     double wall_s, gib, cpu_s, lat_ms;
     uint64_t throttled, server_errors;
-    bool capped;
+    bool capped, idle;
 };
 
 static const struct report_case {
@@ -228,7 +231,7 @@ static const struct report_case {
 } report_cases[] = {
     {
         .name = "bandwidth-bound: L near configured",
-        .groups = { { 4, 10, 1, 2, 75, 0, 0, false } },
+        .groups = { { 4, 10, 1, 2, 75, 0, 0, false, false } },
         .verdict = "bandwidth-bound: Little's law gives L = lambda*W = 30.0 in flight, near the 32 "
                    "configured (400.0 req/s x 75.00 ms); the server or network is the limit at "
                    "429.5 MB/s",
@@ -237,7 +240,7 @@ static const struct report_case {
     },
     {
         .name = "concurrency-bound: L well below configured",
-        .groups = { { 4, 10, 1, 2, 10, 0, 0, false } },
+        .groups = { { 4, 10, 1, 2, 10, 0, 0, false, false } },
         .verdict = "concurrency-bound: Little's law gives L = lambda*W = 4.0 in flight of 32 "
                    "configured (400.0 req/s x 10.00 ms); more requests in flight or lower "
                    "latency would raise throughput",
@@ -246,7 +249,7 @@ static const struct report_case {
     },
     {
         .name = IMBALANCED,
-        .groups = { { 3, 10, 1, 2, 75, 0, 0, false }, { 1, 20, 1, 2, 75, 0, 0, false } },
+        .groups = { { 3, 10, 1, 2, 75, 0, 0, false, false }, { 1, 20, 1, 2, 75, 0, 0, false, false } },
         .verdict = "imbalance: slowest rank 3 (node3) took 20.00 s vs median 10.00 s; bytes "
                    "max/mean 1.00",
         .imbalance = { 2.0, 1.0 },
@@ -254,14 +257,14 @@ static const struct report_case {
     },
     {
         .name = "imbalance 1.25 exactly is not imbalance",
-        .groups = { { 3, 10, 1, 2, 75, 0, 0, false }, { 1, 12.5, 1, 2, 75, 0, 0, false } },
+        .groups = { { 3, 10, 1, 2, 75, 0, 0, false, false }, { 1, 12.5, 1, 2, 75, 0, 0, false, false } },
         .prefix = "bandwidth-bound",
         .imbalance = { 1.25, 1.0 },
         .stragglers = { 3, -1 },
     },
     {
         .name = "server throttling above 1%",
-        .groups = { { 4, 10, 1, 2, 75, 10, 3, false } },
+        .groups = { { 4, 10, 1, 2, 75, 10, 3, false, false } },
         .verdict = "server throttling: 40 503/429 and 12 5xx answers out of 4000 requests (1.3%, "
                    "0 retries)",
         .imbalance = { 1.0, 1.0 },
@@ -269,25 +272,25 @@ static const struct report_case {
     },
     {
         .name = "1% exactly is not throttling",
-        .groups = { { 4, 10, 1, 2, 75, 7, 3, false } },
+        .groups = { { 4, 10, 1, 2, 75, 7, 3, false, false } },
         .prefix = "bandwidth-bound",
         .imbalance = { 1.0, 1.0 },
         .stragglers = { -1 },
     },
     {
         .name = "rank CPU saturated",
-        .groups = { { 1, 10, 1, 2, 75, 0, 0, false },
-                    { 1, 10, 1, 9, 75, 0, 0, false },
-                    { 2, 10, 1, 2, 75, 0, 0, false } },
+        .groups = { { 1, 10, 1, 2, 75, 0, 0, false, false },
+                    { 1, 10, 1, 9, 75, 0, 0, false, false },
+                    { 2, 10, 1, 2, 75, 0, 0, false, false } },
         .prefix = "rank CPU saturated: rank 1 used 90% of a core",
         .imbalance = { 1.0, 1.0 },
         .stragglers = { -1 },
     },
     {
         .name = "memory cap first, imbalance also",
-        .groups = { { 2, 10, 1, 2, 75, 0, 0, false },
-                    { 1, 0.5, 0, 0, 75, 0, 0, true },
-                    { 1, 20, 1, 2, 75, 0, 0, false } },
+        .groups = { { 2, 10, 1, 2, 75, 0, 0, false, false },
+                    { 1, 0.5, 0, 0, 75, 0, 0, true, false },
+                    { 1, 20, 1, 2, 75, 0, 0, false, false } },
         .prefix = "memory cap: rank 2's shard does not fit --max-memory",
         .has = "; also imbalance: slowest rank 3 (node3) took 20.00 s",
         .imbalance = { 2.0, 4.0 / 3 },
@@ -295,7 +298,7 @@ static const struct report_case {
     },
     {
         .name = "throttling first, CPU also",
-        .groups = { { 3, 10, 1, 2, 75, 20, 0, false }, { 1, 10, 1, 9.5, 75, 20, 0, false } },
+        .groups = { { 3, 10, 1, 2, 75, 20, 0, false, false }, { 1, 10, 1, 9.5, 75, 20, 0, false, false } },
         .prefix = "server throttling: 80 503/429",
         .has = "; also rank CPU saturated: rank 3 used 95%",
         .imbalance = { 1.0, 1.0 },
@@ -303,49 +306,74 @@ static const struct report_case {
     },
     {
         .name = "idle rank ignored for balance",
-        .groups = { { 3, 10, 1, 2, 75, 0, 0, false }, { 1, 0.1, 0, 0, 75, 0, 0, false } },
+        .groups = { { 3, 10, 1, 2, 75, 0, 0, false, false }, { 1, 0.1, 0, 0, 75, 0, 0, false, false } },
         .prefix = "bandwidth-bound",
         .imbalance = { 1.0, 4.0 / 3 },
         .stragglers = { -1 },
     },
     {
         .name = "straggler needs 20% and 0.5 s",
-        .groups = { { 6, 1, 1, 0.1, 75, 0, 0, false },
-                    { 1, 1.45, 1, 0.1, 75, 0, 0, false },
-                    { 1, 1.55, 1, 0.1, 75, 0, 0, false } },
+        .groups = { { 6, 1, 1, 0.1, 75, 0, 0, false, false },
+                    { 1, 1.45, 1, 0.1, 75, 0, 0, false, false },
+                    { 1, 1.55, 1, 0.1, 75, 0, 0, false, false } },
         .prefix = "imbalance: slowest rank 7 (node7) took 1.55 s vs median 1.00 s",
         .imbalance = { 1.55, 1.0 },
         .stragglers = { 7, -1 },
     },
     {
         .name = "straggler under 20% is not one",
-        .groups = { { 7, 10, 1, 2, 75, 0, 0, false }, { 1, 11.9, 1, 2, 75, 0, 0, false } },
+        .groups = { { 7, 10, 1, 2, 75, 0, 0, false, false }, { 1, 11.9, 1, 2, 75, 0, 0, false, false } },
         .prefix = "bandwidth-bound",
         .imbalance = { 1.19, 1.0 },
         .stragglers = { -1 },
     },
     {
         .name = "at most 7 stragglers, slowest first",
-        .groups = { { 10, 1, 1, 0.1, 75, 0, 0, false },
-                    { 5, 3, 1, 0.1, 75, 0, 0, false },
-                    { 5, 5, 1, 0.1, 75, 0, 0, false } },
+        .groups = { { 10, 1, 1, 0.1, 75, 0, 0, false, false },
+                    { 5, 3, 1, 0.1, 75, 0, 0, false, false },
+                    { 5, 5, 1, 0.1, 75, 0, 0, false, false } },
         .prefix = "imbalance: slowest rank 15 (node15) took 5.00 s vs median 2.00 s",
         .imbalance = { 5.0, 1.0 },
         .stragglers = { 15, 16, 17, 18, 19, 10, 11, -1 },
     },
     {
         .name = "idle ranks make no stragglers",
-        .groups = { { 2, 10, 1, 2, 75, 0, 0, false }, { 3, 0.1, 0, 0, 75, 0, 0, false } },
+        .groups = { { 2, 10, 1, 2, 75, 0, 0, false, false }, { 3, 0.1, 0, 0, 75, 0, 0, false, false } },
         .prefix = "bandwidth-bound",
         .imbalance = { 1.0, 2.5 },
         .stragglers = { -1 },
     },
     {
         .name = "no bytes anywhere: median over all ranks",
-        .groups = { { 3, 1, 0, 0.1, 75, 0, 0, false }, { 1, 5, 0, 0.1, 75, 0, 0, false } },
+        .groups = { { 3, 1, 0, 0.1, 75, 0, 0, false, false }, { 1, 5, 0, 0.1, 75, 0, 0, false, false } },
         .prefix = "bandwidth-bound",
         .imbalance = { 1.0, 1.0 },
         .stragglers = { 3, -1 },
+    },
+    {
+        /* 2.8 ms of CPU in 0.2 ms of wall: 1400% of a core, from rusage rounding alone */
+        .name = "idle ranks are not blamed for CPU",
+        .groups = { { 1, 10, 1, 2, 75, 0, 0, false, false },
+                    { 3, 2e-4, 0, 0.0028, 0, 0, 0, false, true } },
+        .prefix = "bandwidth-bound: Little's law gives L = lambda*W = 7.5 in flight, near the 8 "
+                  "configured",
+        .imbalance = { 1.0, 4.0 },
+        .stragglers = { -1 },
+    },
+    {
+        .name = "a rank under 0.1 s has no CPU share",
+        .groups = { { 3, 10, 1, 2, 75, 0, 0, false, false },
+                    { 1, 0.05, 1.0 / 1024, 0.2, 75, 0, 0, false, false } },
+        .prefix = "bandwidth-bound",
+        .imbalance = { 200.0, 4096.0 / 3073 },
+        .stragglers = { -1 },
+    },
+    {
+        .name = "an idle rank that waited is no straggler and not the slowest",
+        .groups = { { 3, 1, 1, 0.1, 75, 0, 0, false, false }, { 1, 3, 0, 0, 0, 0, 0, false, true } },
+        .prefix = "bandwidth-bound",
+        .imbalance = { 1.0, 4.0 / 3 },
+        .stragglers = { -1 },
     },
     {
         .name = "no ranks",
@@ -355,7 +383,7 @@ static const struct report_case {
     },
 };
 
-/* Ranks of a case: 1000 requests each at lat_ms, 8 in flight configured, started together. */
+/* Ranks of a case: 1000 requests each at lat_ms (none when idle), 8 in flight configured. */
 static int make_ranks(const struct report_case *c, struct s3dlio_rank_stats *ranks, int max)
 {
     int n = 0;
@@ -368,18 +396,16 @@ static int make_ranks(const struct report_case *c, struct s3dlio_rank_stats *ran
             snprintf(rs->host, sizeof(rs->host), "node%d", n);
             rs->bytes = (uint64_t)(rg->gib * GIB);
             rs->objects = rs->bytes ? 100 : 0;
-            rs->requests = 1000;
+            rs->requests = rg->idle ? 0 : 1000;
             rs->throttled = rg->throttled;
             rs->server_errors = rg->server_errors;
-            rs->t_start_ns = 5 * SEC; /* aligned by coord: comparable across ranks */
-            rs->t_end_ns = rs->t_start_ns + (uint64_t)(rg->wall_s * 1e9);
             rs->wall_s = rg->wall_s;
             rs->cpu_user_s = rg->cpu_s * 0.8;
             rs->cpu_sys_s = rg->cpu_s * 0.2;
             rs->concurrency = 8;
             rs->memory_capped = rg->capped;
             rs->peak_rss_kib = 1024 * 1024;
-            for (int i = 0; i < 1000; i++) {
+            for (uint64_t i = 0; i < rs->requests; i++) {
                 s3dlio_hist_add(&rs->ttfb, (uint64_t)(rg->lat_ms * MS / 3));
                 s3dlio_hist_add(&rs->total, (uint64_t)(rg->lat_ms * MS));
             }
@@ -437,7 +463,7 @@ static void test_report_figures(void)
     r.ranks = ranks;
     ranks[1].retries = 5;
     s3dlio_report_build(&r);
-    CHECK(near(r.wall_s, 20.0, 1e-9), "wall: earliest start to latest end");
+    CHECK(near(r.wall_s, 20.0, 1e-9), "wall: the slowest rank's own time");
     CHECK_INT(r.bytes, 4 * (uint64_t)GIB, "bytes summed");
     CHECK_INT(r.objects, 400, "objects summed");
     CHECK_INT(r.requests, 4000, "requests summed");
@@ -455,9 +481,50 @@ static void test_report_figures(void)
     CHECK_INT(r.total.n, 4000, "build is idempotent for histograms");
 }
 
+/*
+ * Wall time comes from each rank's own elapsed time only: ranks on different nodes have
+ * unrelated clocks (here, as if rank 1's node booted a week before the others), so the
+ * job's wall is the slowest rank's time, whatever each rank's clock read.
+ */
+static void test_report_wall(void)
+{
+    static const double walls[] = { 3.0, 7.0, 5.0 };
+    struct s3dlio_rank_stats ranks[3];
+    struct s3dlio_report r = { 0 };
+    memset(ranks, 0, sizeof(ranks));
+    for (int i = 0; i < 3; i++) {
+        ranks[i].rank = i;
+        ranks[i].bytes = (uint64_t)GIB;
+        ranks[i].requests = 100;
+        ranks[i].wall_s = walls[i];
+    }
+    r.nranks = 3;
+    r.ranks = ranks;
+    s3dlio_report_build(&r);
+    CHECK(near(r.wall_s, 7.0, 1e-12), "wall is the slowest rank's own time");
+    CHECK(near(r.throughput_MBps, 3 * GIB / 7.0 / 1e6, 1e-12), "throughput = bytes / that wall");
+}
+
 /* ---- printers -------------------------------------------------------------------------- */
 
-static struct s3dlio_failed_key failed_keys[25];
+#define NFAILED_MAX 25
+static struct s3dlio_failed_key *failed_keys;
+
+/* n failed keys (heap, as coord gathers them), replacing the previous ones. */
+static struct s3dlio_failed_key *make_failed(size_t n)
+{
+    char text[128];
+    s3dlio_failed_keys_free(failed_keys, NFAILED_MAX);
+    failed_keys = calloc(NFAILED_MAX, sizeof(*failed_keys));
+    for (size_t i = 0; i < n && i < NFAILED_MAX; i++) {
+        snprintf(text, sizeof(text), "train/%04zu.npz", i);
+        failed_keys[i].key = strdup(text);
+        snprintf(text, sizeof(text), "get 's3://bucket/train/%04zu.npz': NoSuchKey (HTTP 404)", i);
+        failed_keys[i].error = strdup(text);
+        failed_keys[i].rank = (int)(i % 4);
+    }
+    return failed_keys;
+}
 
 /* A report on the case's ranks, with identity, listing time and n failed keys. */
 static void sample_report(struct s3dlio_report *r, struct s3dlio_rank_stats *ranks, int max,
@@ -472,14 +539,10 @@ static void sample_report(struct s3dlio_report *r, struct s3dlio_rank_stats *ran
     r->list_s = 0.25;
     r->nranks = make_ranks(c, ranks, max);
     r->ranks = ranks;
-    for (size_t i = 0; i < nfailed; i++) {
-        snprintf(failed_keys[i].key, sizeof(failed_keys[i].key), "train/%04zu.npz", i);
-        snprintf(failed_keys[i].error, sizeof(failed_keys[i].error),
-                 "get 's3://bucket/train/%04zu.npz': NoSuchKey (HTTP 404)", i);
-        failed_keys[i].rank = (int)(i % 4);
-    }
-    r->failed = failed_keys;
+    r->failed = make_failed(nfailed);
     r->nfailed = nfailed;
+    for (int i = 0; i < r->nranks; i++)
+        r->listed += ranks[i].objects;
     s3dlio_report_build(r);
 }
 
@@ -532,7 +595,7 @@ static void test_table(void)
     free(t);
 }
 
-/* No null anywhere: a null is a NaN or an allocation that failed. */
+/* Nulls in the JSON: a rate not measured, a NaN, or an allocation that failed. */
 static int count_nulls(struct json_object *o)
 {
     int n = 0;
@@ -562,22 +625,35 @@ static struct json_object *jget(struct json_object *o, const char *path)
     return o;
 }
 
+/* Whether the member `key` of the object at `path` ("" the top) is there and null. */
+static bool is_null_at(struct json_object *o, const char *path, const char *key)
+{
+    struct json_object *parent = path[0] ? jget(o, path) : o, *v = NULL;
+    return parent && json_object_object_get_ex(parent, key, &v) && v == NULL;
+}
+
+/* The report's JSON parsed back (caller puts it), or NULL after a failed check. */
+static struct json_object *json_of(const struct s3dlio_report *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK_INT(s3dlio_report_write_json(r, f), S3DLIO_OK, "json written");
+    fclose(f);
+    struct json_object *o = json_tokener_parse(text);
+    CHECK(o != NULL, "json parses");
+    free(text);
+    return o;
+}
+
 static void test_json(void)
 {
     static struct s3dlio_rank_stats ranks[4];
     struct s3dlio_report r;
     sample_report(&r, ranks, 4, find_case(IMBALANCED), 2);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    CHECK_INT(s3dlio_report_write_json(&r, f), S3DLIO_OK, "json written");
-    fclose(f);
-    struct json_object *o = json_tokener_parse(text);
-    CHECK(o != NULL, "json parses");
-    if (!o) {
-        free(text);
+    struct json_object *o = json_of(&r);
+    if (!o)
         return;
-    }
     CHECK_STR(json_object_get_string(jget(o, "schema")), "s3dlio-mpi/report", "json schema");
     CHECK_INT(json_object_get_int(jget(o, "version")), 1, "json version");
     CHECK_STR(json_object_get_string(jget(o, "source")), "s3://bucket/train/\"quoted\"/",
@@ -600,15 +676,227 @@ static void test_json(void)
               json_object_get_int(json_object_array_get_idx(st, 0)) == 3,
           "json stragglers");
     CHECK_STR(json_object_get_string(jget(o, "verdict")), r.verdict, "json verdict");
-    CHECK_INT(count_nulls(o), 0, "json has no null");
+    CHECK_INT(json_object_get_uint64(jget(o, "totals.listed")), 400, "json totals.listed");
+    CHECK_INT(count_nulls(o), 0, "json has no null when every rate was measured");
     json_object_put(o);
-    free(text);
 
     FILE *ro = fopen("/dev/null", "r"); /* a stream that refuses writes */
     if (ro) {
         CHECK_INT(s3dlio_report_write_json(&r, ro), S3DLIO_E_IO, "json write error is S3DLIO_E_IO");
         fclose(ro);
     }
+}
+
+/* ---- rates that were not measured ------------------------------------------------------- */
+
+/* Two ranks as a run of one 4 MB object leaves them: rank 0 worked 9 ms, rank 1 had nothing. */
+static void tiny_run(struct s3dlio_report *r, struct s3dlio_rank_stats *ranks)
+{
+    memset(r, 0, sizeof(*r));
+    memset(ranks, 0, 2 * sizeof(*ranks));
+    ranks[0] = (struct s3dlio_rank_stats){ .rank = 0,
+                                           .objects = 1,
+                                           .bytes = 4000000,
+                                           .requests = 1,
+                                           .wall_s = 0.009,
+                                           .cpu_user_s = 0.002,
+                                           .concurrency = 8 };
+    s3dlio_hist_add(&ranks[0].total, 9 * MS);
+    /* 2.8 ms of CPU in 0.2 ms: "1400% of a core", rusage rounding and nothing else */
+    ranks[1] = (struct s3dlio_rank_stats){
+        .rank = 1, .wall_s = 2e-4, .cpu_sys_s = 0.0028, .concurrency = 8
+    };
+    r->nranks = 2;
+    r->ranks = ranks;
+    r->listed = 1;
+    s3dlio_report_build(r);
+}
+
+static void test_rates_unmeasured(void)
+{
+    struct s3dlio_rank_stats ranks[2];
+    struct s3dlio_report r;
+    tiny_run(&r, ranks);
+    CHECK(isnan(r.throughput_MBps), "aggregate MB/s over 9 ms: not measured");
+    CHECK(isnan(r.cpu_s_per_GiB), "CPU s/GiB over 9 ms: not measured");
+    CHECK(isnan(r.rank_MBps_median), "no rank ran 0.1 s: no rank spread");
+    CHECK_STR(r.verdict,
+              "too short to judge: 1 requests completed in 0.009 s (rates need 0.1 s or "
+              "more)",
+              "tiny run: the verdict says it is too short");
+    char *t = table_text(&r);
+    CHECK(strstr(t, "  throughput    n/a (run under 0.1 s)\n") != NULL, "table: throughput n/a");
+    CHECK(strstr(t, "  rank MB/s     n/a (no rank ran 0.1 s)\n") != NULL, "table: rank MB/s n/a");
+    CHECK(strstr(t, "s/GiB n/a (run under 0.1 s)\n") != NULL, "table: CPU s/GiB n/a");
+    CHECK(strstr(t, "1400") == NULL, "table: no 1400% CPU");
+    const char *row1 = strstr(t, "\n      1 "), *end1 = row1 ? strchr(row1 + 1, '\n') : NULL;
+    const char *dashes = row1 ? strstr(row1, "         -      -        0\n") : NULL;
+    CHECK(dashes && dashes < end1, "table: rank 1's MB/s and CPU% are '-'");
+    free(t);
+    struct json_object *o = json_of(&r);
+    if (o) {
+        CHECK(is_null_at(o, "throughput", "aggregate_MBps"), "json: aggregate_MBps null");
+        CHECK(is_null_at(o, "throughput.rank_MBps", "median"), "json: rank_MBps.median null");
+        CHECK(is_null_at(o, "cpu", "cpu_s_per_GiB"), "json: cpu_s_per_GiB null");
+        struct json_object *r1 = json_object_array_get_idx(jget(o, "per_rank"), 1);
+        CHECK(is_null_at(r1, "", "cpu_pct"), "json: idle rank's cpu_pct null");
+        CHECK(is_null_at(r1, "", "MBps"), "json: idle rank's MBps null");
+        CHECK(!is_null_at(o, "", "wall_s") && !is_null_at(o, "cpu", "cpu_s"),
+              "json: times themselves are numbers");
+        json_object_put(o);
+    }
+
+    /* long enough, but a few KB: the time is measured, CPU per GiB of 1000 bytes is not */
+    ranks[0].wall_s = 10;
+    ranks[0].bytes = 1000;
+    ranks[0].cpu_user_s = 4;
+    s3dlio_report_build(&r);
+    CHECK(!isnan(r.throughput_MBps), "10 s run: throughput measured");
+    CHECK(isnan(r.cpu_s_per_GiB), "1000 bytes: CPU s/GiB not measured");
+    t = table_text(&r);
+    CHECK(strstr(t, "s/GiB n/a (under 1 MiB moved)\n") != NULL, "table: CPU s/GiB n/a by bytes");
+    free(t);
+}
+
+/* ---- objects listed, done, failed; failures first in the verdict --------------------------- */
+
+static void test_objects_listed(void)
+{
+    static struct s3dlio_rank_stats ranks[4];
+    struct s3dlio_report r;
+    sample_report(&r, ranks, 4, find_case("bandwidth-bound: L near configured"), 1);
+    r.listed = 420;
+    ranks[1].failures = 7;
+    s3dlio_report_build(&r);
+    char *t = table_text(&r);
+    CHECK(strstr(t, "  objects       420 listed, 400 done, 7 failed, 13 not done\n") != NULL,
+          "table: listed, done, failed, not done");
+    free(t);
+    r.listed = 407;
+    t = table_text(&r);
+    CHECK(strstr(t, "  objects       407 listed, 400 done, 7 failed\n") != NULL,
+          "table: no 'not done' when all settled");
+    free(t);
+    struct json_object *o = json_of(&r);
+    if (o) {
+        CHECK_INT(json_object_get_uint64(jget(o, "totals.listed")), 407, "json: totals.listed");
+        CHECK_INT(json_object_get_uint64(jget(o, "totals.objects")), 400, "json: totals.objects");
+        CHECK_INT(json_object_get_uint64(jget(o, "totals.failures")), 7, "json: totals.failures");
+        json_object_put(o);
+    }
+}
+
+/* Bytes that follow a UTF-8 lead byte; -1 when it cannot lead. */
+static int utf8_continuations(unsigned char lead)
+{
+    if (lead < 0x80)
+        return 0;
+    if ((lead & 0xE0) == 0xC0)
+        return 1;
+    if ((lead & 0xF0) == 0xE0)
+        return 2;
+    if ((lead & 0xF8) == 0xF0)
+        return 3;
+    return -1;
+}
+
+/* Whether s is well-formed UTF-8 (a shortened text must not split a character). */
+static bool utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        int more = utf8_continuations(*s);
+        if (more < 0)
+            return false;
+        for (s++; more > 0; more--, s++)
+            if ((*s & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void test_verdict_failures(void)
+{
+    static struct s3dlio_rank_stats ranks[4];
+    struct s3dlio_report r;
+    /* a total outage: 78 of 78 failed; the rest of the figures read "concurrency-bound" */
+    sample_report(&r, ranks, 4, find_case("concurrency-bound: L well below configured"), 1);
+    for (int i = 0; i < 4; i++) {
+        ranks[i].objects = 0;
+        ranks[i].bytes = 0;
+        ranks[i].failures = i < 2 ? 20 : 19;
+    }
+    r.listed = 78;
+    free(failed_keys[0].error);
+    failed_keys[0].error = strdup("get 's3://bucket/train/0000.npz': ServiceUnavailable (HTTP 503)"
+                                  ": Service Unavailable");
+    s3dlio_report_build(&r);
+    CHECK_STR(r.verdict,
+              "failures: 78 of 78 objects failed (first: get "
+              "'s3://bucket/train/0000.npz': ServiceUnavailable (HTTP 503): Service "
+              "Unavailable)",
+              "outage: failures first, not concurrency-bound");
+
+    /* some failed while throttled: failures lead, throttling follows */
+    sample_report(&r, ranks, 4, find_case("server throttling above 1%"), 1);
+    ranks[2].failures = 3;
+    r.listed = 403;
+    s3dlio_report_build(&r);
+    CHECK(starts_with(r.verdict, "failures: 3 of 403 objects failed (first: get 's3://bucket/"),
+          "failures before throttling");
+    CHECK(strstr(r.verdict, "; also server throttling: 40 503/429") != NULL,
+          "throttling named after the failures");
+
+    /* a first error longer than the verdict: shortened in the middle, whole characters */
+    char *long_error = malloc(1400);
+    int n = snprintf(long_error, 1400, "get 's3://bucket/");
+    for (int i = 0; i < 600; i++)
+        n += snprintf(long_error + n, (size_t)(1400 - n), "\xc3\xa9"); /* é */
+    snprintf(long_error + n, (size_t)(1400 - n), "': AccessDenied (HTTP 403): Access Denied");
+    free(failed_keys[0].error);
+    failed_keys[0].error = long_error;
+    s3dlio_report_build(&r);
+    CHECK(strlen(r.verdict) < sizeof(r.verdict) - 1, "long error: the verdict is not cut");
+    CHECK(strstr(r.verdict, "(first: get 's3://bucket/\xc3\xa9") != NULL, "long error: head kept");
+    CHECK(strstr(r.verdict, "...") != NULL, "long error: shortened in the middle");
+    CHECK(strstr(r.verdict, "AccessDenied (HTTP 403): Access Denied); also server throttling") !=
+              NULL,
+          "long error: its tail and the next cause kept");
+    CHECK(utf8_ok((const unsigned char *)r.verdict), "long error: no character split");
+}
+
+/* ---- failed keys whole -------------------------------------------------------------------- */
+
+static void test_failed_whole(void)
+{
+    static struct s3dlio_rank_stats ranks[4];
+    struct s3dlio_report r;
+    sample_report(&r, ranks, 4, find_case(IMBALANCED), 1);
+    char *key = malloc(1025), *error = malloc(2000);
+    memset(key, 'k', 1024); /* S3's longest key */
+    key[1024] = '\0';
+    snprintf(error, 2000, "get 's3://bucket/%s': AccessDenied (HTTP 403, request id %s): %s", key,
+             "tx000000000000000000001-0000000001-1001-default", "Access Denied");
+    free(failed_keys[0].key);
+    free(failed_keys[0].error);
+    failed_keys[0].key = key;
+    failed_keys[0].error = error;
+    struct json_object *o = json_of(&r);
+    if (o) {
+        struct json_object *f0 = json_object_array_get_idx(jget(o, "failed"), 0);
+        CHECK_STR(json_object_get_string(jget(f0, "key")), key, "json: 1024-byte key whole");
+        CHECK_STR(json_object_get_string(jget(f0, "error")), error, "json: its error whole");
+        json_object_put(o);
+    }
+    char *t = table_text(&r);
+    const char *line = strstr(t, "    rank 0 'kkkk");
+    CHECK(line != NULL && strchr(line, '\n') - line < 700, "table: the key line is shortened");
+    CHECK(line != NULL && strstr(line, "Access Denied\n") != NULL, "table: the error's end kept");
+    free(t);
 }
 
 /* ---- CPU and memory probes ------------------------------------------------------------- */
@@ -638,8 +926,14 @@ int main(int argc, char **argv)
     test_hist_merge();
     test_report_cases();
     test_report_figures();
+    test_report_wall();
     test_table();
     test_json();
+    test_rates_unmeasured();
+    test_objects_listed();
+    test_verdict_failures();
+    test_failed_whole();
     test_cpu();
+    s3dlio_failed_keys_free(failed_keys, NFAILED_MAX);
     TEST_DONE();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "check.h"
 #include "s3/s3_client.h"
+#include "util/printable.h"
 #include "s3dlio/error.h"
 #include "s3dlio/uri.h"
 #include "util/buf.h"
@@ -137,8 +138,24 @@ static void test_redaction(void)
     CHECK_STR(out, "Host: 127.0.0.1:9000", "plain header kept");
 }
 
+/* Keys with escape sequences must not reach a terminal raw, and must stay one line. */
+static void test_printable(void)
+{
+    char out[64];
+    CHECK_STR(s3dlio_printable("a\033[31mred\nb", out, sizeof(out), true), "a\\x1b[31mred\\x0ab",
+              "ESC and newline escaped");
+    CHECK_STR(s3dlio_printable("dir\\file\x7f", out, sizeof(out), true), "dir\\\\file\\x7f",
+              "backslash doubled, DEL escaped");
+    CHECK_STR(s3dlio_printable("dir\\file", out, sizeof(out), false), "dir\\file",
+              "backslash kept in error lines");
+    CHECK_STR(s3dlio_printable("caf\xc3\xa9 ok", out, sizeof(out), true), "caf\xc3\xa9 ok",
+              "UTF-8 untouched");
+    CHECK_STR(s3dlio_printable("ab\x01", out, 6, true), "ab", "a cut never splits an escape");
+}
+
 int main(void)
 {
+    test_printable();
     test_buf();
     test_uri();
     test_units();

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
+#include "xfer_fixture.h"
 #include "s3dlio/s3dlio.h"
 #include "s3dlio/xfer.h"
 #include "util/digest.h"
@@ -221,15 +222,8 @@ static void compute_etags(bool multipart)
 
 static struct s3dlio_backend *open_backend(struct s3dlio_backend_ops *ops)
 {
-    struct s3dlio_uri u;
-    struct s3dlio_backend *be = NULL;
-    struct s3dlio_error e = {0};
-    char text[300];
-    snprintf(text, sizeof(text), "file://%s/", root);
-    if (s3dlio_uri_parse(&u, text, &e) || s3dlio_backend_new(&u, NULL, &be, &e))
-        fprintf(stderr, "cannot open file backend: %s\n", e.message);
-    s3dlio_uri_release(&u);
-    if (ops) {
+    struct s3dlio_backend *be = xfer_fixture_backend(root);
+    if (ops && be) {
         *ops = s3dlio_backend_file;
         ops->submit = emu_submit;
         ops->progress = emu_progress;

@@ -3,6 +3,7 @@
  * The transfer engine alone, without a server: on the file:// backend, and on a
  * fault-injecting backend kept here that wraps it (refused requests, bodies cut mid-way,
  * 503 SlowDown, permanent 403), plus the retry policy and the planner's path safety.
+ * Uploads from a stream: test_xfer_stream.c.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
@@ -17,7 +19,9 @@
 #include "s3dlio/s3dlio.h"
 #include "s3dlio/xfer.h"
 #include "xfer/datagen.h"
+#include "util/digest.h"
 #include "util/retry.h"
+#include "xfer_fixture.h"
 
 /* ---- retry policy -------------------------------------------------------------------------- */
 
@@ -291,36 +295,12 @@ static char root[256];
 static char keys[NOBJ][300];
 static uint64_t sizes[NOBJ];
 
-static struct s3dlio_backend *open_file_backend(void)
-{
-    struct s3dlio_uri u;
-    struct s3dlio_backend *be = NULL;
-    struct s3dlio_error e = {0};
-    char text[300];
-    snprintf(text, sizeof(text), "file://%s/", root);
-    if (s3dlio_uri_parse(&u, text, &e) || s3dlio_backend_new(&u, NULL, &be, &e))
-        fprintf(stderr, "cannot open file backend: %s\n", e.message);
-    s3dlio_uri_release(&u);
-    return be;
-}
-
-static void opts(struct s3dlio_xfer_opts *o)
-{
-    s3dlio_xfer_opts_default(o);
-    o->range_threshold = 1u << 20;
-    o->part_size = 1u << 20; /* several ranged parts per object */
-    o->retry_base_ms = 1;
-    o->retry_cap_ms = 4;
-    o->ramp_ms = 0;
-    o->get_concurrency = 8;
-}
-
 static void put_dataset(struct s3dlio_backend *be, const struct s3dlio_gen *gen)
 {
     struct s3dlio_xfer_job jobs[NOBJ];
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
-    opts(&o);
+    xfer_fixture_opts(&o);
     for (int i = 0; i < NOBJ; i++) {
         snprintf(keys[i], sizeof(keys[i]), "%s/set/obj-%02d", root + 1, i);
         sizes[i] = s3dlio_gen_object_size(gen->seed, (uint64_t)i, 0, 3u << 20);
@@ -336,7 +316,7 @@ static enum s3dlio_rc get_all(struct s3dlio_backend *be, const struct s3dlio_gen
                               struct s3dlio_xfer_stats *st, struct s3dlio_xfer_job *jobs, int retries)
 {
     struct s3dlio_xfer_opts o;
-    opts(&o);
+    xfer_fixture_opts(&o);
     o.retries = retries;
     unsigned char *mem[NOBJ];
     for (int i = 0; i < NOBJ; i++) {
@@ -360,7 +340,7 @@ static void test_engine_faults(void)
     struct s3dlio_gen gen = {.seed = 99};
     struct s3dlio_xfer_job jobs[NOBJ];
     struct s3dlio_xfer_stats st;
-    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend *be = xfer_fixture_backend(root);
     put_dataset(be, &gen);
 
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_OK, "clean GET");
@@ -446,11 +426,11 @@ static void test_engine_pacing(void)
     struct s3dlio_xfer_job jobs[NOBJ];
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
-    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend *be = xfer_fixture_backend(root);
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = timing_submit;
     be->ops = &ops;
-    opts(&o);
+    xfer_fixture_opts(&o);
     o.range_threshold = 64u << 20; /* one request per object */
     o.max_request_rate = 50;       /* one every 20 ms */
     for (int i = 0; i < NOBJ; i++)
@@ -484,11 +464,11 @@ static void test_engine_pacing(void)
 /* GET to files: a failed object leaves no file, complete ones are renamed into place. */
 static void test_engine_files(void)
 {
-    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend *be = xfer_fixture_backend(root);
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     char paths[2][400];
-    opts(&o);
+    xfer_fixture_opts(&o);
     snprintf(paths[0], sizeof(paths[0]), "%s/out/a/one", root);
     snprintf(paths[1], sizeof(paths[1]), "%s/out/b/two", root);
     struct s3dlio_xfer_job jobs[2] = {
@@ -563,7 +543,7 @@ static void aborting_cancel_all(struct s3dlio_backend *be)
 
 static void test_engine_broken_loop(void)
 {
-    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend *be = xfer_fixture_backend(root);
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = holding_submit;
     ops.progress = breaking_progress;
@@ -573,7 +553,7 @@ static void test_engine_broken_loop(void)
     struct s3dlio_xfer_stats st;
     struct s3dlio_xfer_job jobs[6];
     char paths[6][400];
-    opts(&o);
+    xfer_fixture_opts(&o);
     o.range_threshold = 64u << 20; /* one request per object */
     for (int i = 0; i < 6; i++) {
         snprintf(paths[i], sizeof(paths[i]), "%s/broken/%d", root, i);
@@ -616,7 +596,7 @@ static size_t next_chunk(void *ud, struct s3dlio_xfer_job **jobs)
 
 static void test_engine_refill(void)
 {
-    struct s3dlio_backend *be = open_file_backend();
+    struct s3dlio_backend *be = xfer_fixture_backend(root);
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = holding_submit;
     ops.progress = trickle_progress; /* requests stay in flight a while */
@@ -625,7 +605,7 @@ static void test_engine_refill(void)
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     struct s3dlio_xfer_job jobs[NOBJ];
-    opts(&o);
+    xfer_fixture_opts(&o);
     o.range_threshold = 64u << 20; /* one request per object */
     o.refill = next_chunk;
     for (int i = 0; i < NOBJ; i++)
