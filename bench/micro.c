@@ -3,7 +3,7 @@
  * s3dlio-bench-micro: single-core costs of the work around a transfer, so a run's CPU
  * profile can be read against them: buffer fill (the memory ceiling), data generation and
  * verification, SigV4 signing, SHA-256/MD5 (what --payload-signing full and --verify
- * cost) and ListObjectsV2 parsing. Each figure is the median of --runs runs of about
+ * cost), CRC-32C (checkpoint part checksums) and ListObjectsV2 parsing. Each figure is the median of --runs runs of about
  * --seconds each. A benchmark, not a test: nothing here asserts a timing.
  *
  *   s3dlio-bench-micro [--json] [--runs N] [--seconds S] [--only SUBSTRING]
@@ -20,6 +20,7 @@
 #include "s3/xml.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/crc32c.h"
 #include "xfer/datagen.h"
 
 #define BUF_BYTES  (64u << 20)
@@ -154,6 +155,18 @@ static double b_md5(struct state *s)
     return BUF_BYTES;
 }
 
+static double b_crc32c(struct state *s)
+{
+    s->sink += s3dlio_crc32c(0, s->src, BUF_BYTES);
+    return BUF_BYTES;
+}
+
+static double b_crc32c_sw(struct state *s)
+{
+    s->sink += s3dlio_crc32c_sw(0, s->src, BUF_BYTES);
+    return BUF_BYTES;
+}
+
 static double b_list_parse(struct state *s)
 {
     struct s3dlio_list_page page = { 0 };
@@ -174,6 +187,8 @@ static const struct bench benches[] = {
     { "sigv4 GET signature", "sig/s", b_sigv4 },
     { "sha256 64 MiB", "GB/s", b_sha256 },
     { "md5 64 MiB", "GB/s", b_md5 },
+    { "crc32c 64 MiB", "GB/s", b_crc32c },
+    { "crc32c 64 MiB, tables only", "GB/s", b_crc32c_sw },
     { "ListObjectsV2 parse (1000 keys)", "keys/s", b_list_parse },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * CRC-32C (Castagnoli, the iSCSI / S3 x-amz-checksum-crc32c polynomial): the fast checksum
+ * of checkpoint parts. The SSE4.2 instruction where the CPU has it (chosen once, at the first
+ * call), slicing-by-8 tables elsewhere; both give the same values.
+ */
+#ifndef S3DLIO_UTIL_CRC32C_H
+#define S3DLIO_UTIL_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The CRC-32C of data, continuing from crc: start with 0, and pass the previous result to
+ * checksum a stream in pieces (the result equals one call over the whole).
+ */
+uint32_t s3dlio_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* The portable form alone (tests compare it with the one the CPU runs). */
+uint32_t s3dlio_crc32c_sw(uint32_t crc, const void *data, size_t len);
+
+#endif
