@@ -13,17 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "s3/xml.h"
+#include "require.h"
 
 #define MAX_KEYS 8
 
-/* An invariant failed: say which and crash, so libFuzzer keeps the input. */
-#define REQUIRE(cond)                                                                    \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
