@@ -59,14 +59,16 @@ static char *dest_path(const char *dest, const char *key, struct s3dlio_error *e
 
 /*
  * DEST that is a device or a FIFO (/dev/null, a named pipe) is written in place, in order,
- * as stdout is: renaming a finished file over it would replace the device. -1: not one.
+ * as stdout is: renaming a finished file over it would replace the device. -1: not one;
+ * -2: one that cannot be opened (errno set).
  */
 static int open_device(const char *dest)
 {
     struct stat sb;
     if (stat(dest, &sb) || !(S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)))
         return -1;
-    return open(dest, O_WRONLY | O_CLOEXEC);
+    int fd = open(dest, O_WRONLY | O_CLOEXEC);
+    return fd < 0 ? -2 : fd;
 }
 
 /* One object through the engine: pinned, ranged, retried, verified like the rest. */
@@ -84,6 +86,10 @@ static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
     }
     bool to_stdout = !strcmp(dest, "-");
     int fd = to_stdout ? STDOUT_FILENO : open_device(dest);
+    if (fd == -2) {
+        s3dlio_error_sys(&err, "get", dest, errno, "cannot open");
+        return app_fail(app, &err);
+    }
     if (fd < 0 && !(path = dest_path(dest, uri->key, &err)))
         return app_fail(app, &err);
     struct s3dlio_xfer_job job = {.dir = S3DLIO_XFER_GET, .key = uri->key,

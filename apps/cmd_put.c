@@ -112,17 +112,7 @@ static int plan_dir(struct app *app, const char *dir, const char *prefix, bool f
         return app_fail(app, &err);
     s3dlio_tree_warn_skipped(&tree, abs);
     *skipped = tree.nskipped;
-    /* the planner takes file-backend keys: absolute paths without the leading '/' */
-    struct s3dlio_objlist files = {0};
-    for (size_t i = 0; i < tree.files.n; i++) {
-        char *key = NULL;
-        if (asprintf(&key, "%s/%s", abs + 1, tree.files.items[i].key) < 0)
-            continue;
-        s3dlio_objlist_add(&files, key, tree.files.items[i].size, -1, NULL);
-        free(key);
-    }
-    s3dlio_plan_put_files(plan, &files, abs, prefix);
-    s3dlio_objlist_release(&files);
+    s3dlio_plan_put_files(plan, &tree.files, abs, prefix);
     s3dlio_tree_release(&tree);
     return EXIT_OK;
 }

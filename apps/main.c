@@ -102,8 +102,6 @@ static int run_command(const struct cmd *c, struct app *app, int argc, char **ar
     if (app->mpi) {
         MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
         MPI_Comm_rank(MPI_COMM_WORLD, &app->rank);
-        /* every rank parses the same argv: one of them is enough to say what is wrong */
-        app->usage_silent = app->rank != 0;
     }
     char **args = command_args(argc, argv, at);
     int rc;
@@ -136,7 +134,8 @@ int main(int argc, char **argv)
      * configuration says. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     app_init(&app, prog);
-    FILE *out = another_rank() ? NULL : stdout, *errs = another_rank() ? NULL : stderr;
+    app.usage_silent = another_rank();
+    FILE *out = app.usage_silent ? NULL : stdout, *errs = app.usage_silent ? NULL : stderr;
     int at = 1;
     for (; at < argc && argv[at][0] == '-'; at++) {
         const char *a = argv[at];

@@ -6,7 +6,6 @@
  * report on rank 0.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -199,20 +198,10 @@ struct rank_work {
 static void plan_put(const struct s3dlio_objlist *mine, const struct s3dlio_stage_opts *o,
                      const struct s3dlio_uri *uri, struct s3dlio_plan *plan)
 {
-    if (o->kind == S3DLIO_JOB_PUT_DIR) {
-        /* the planner takes file-backend keys (absolute paths without the leading '/') */
-        struct s3dlio_objlist abs = {0};
-        const char *root = o->local_dir[0] == '/' ? o->local_dir + 1 : o->local_dir;
-        char path[4096];
-        for (size_t i = 0; i < mine->n; i++) {
-            snprintf(path, sizeof(path), "%s/%s", root, mine->items[i].key);
-            s3dlio_objlist_add(&abs, path, mine->items[i].size, -1, NULL);
-        }
-        s3dlio_plan_put_files(plan, &abs, o->local_dir, uri->key);
-        s3dlio_objlist_release(&abs);
-        return;
-    }
-    s3dlio_plan_put_generated(plan, mine, o->gen);
+    if (o->kind == S3DLIO_JOB_PUT_DIR)
+        s3dlio_plan_put_files(plan, mine, o->local_dir, uri->key);
+    else
+        s3dlio_plan_put_generated(plan, mine, o->gen);
 }
 
 static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_opts *o,
@@ -391,8 +380,8 @@ static char *pack_failed(const struct rank_work *w, size_t budget, int *len)
 }
 
 /*
- * Rank 0: all[0..total) holds each rank's pairs, rank i's at displs[i] for lens[i] bytes;
- * they become r->failed entries of rank i.
+ * Rank 0: all[0..total) holds each rank's "key\0error\0" pairs (pack_failed), rank i's at
+ * displs[i] for lens[i] bytes; they become r->failed entries of rank i.
  */
 static void unpack_failed(const char *all, size_t total, const int *lens, const int *displs,
                           int nranks, struct s3dlio_report *r)
@@ -403,18 +392,13 @@ static void unpack_failed(const char *all, size_t total, const int *lens, const 
     r->failed = s3dlio_xcalloc(nuls / 2 + 1, sizeof(*r->failed));
     r->nfailed = 0;
     for (int rank = 0; rank < nranks; rank++) {
-        const char *p = all + displs[rank], *end = p + lens[rank];
-        while (p < end) {
-            const char *key_end = memchr(p, '\0', (size_t)(end - p));
-            const char *error = key_end ? key_end + 1 : end;
-            const char *error_end = error < end ? memchr(error, '\0', (size_t)(end - error)) : NULL;
-            if (!error_end) /* packed by pack_failed, so never; but never read past a segment */
-                break;
+        for (const char *p = all + displs[rank], *end = p + lens[rank]; p < end;) {
             struct s3dlio_failed_key *f = &r->failed[r->nfailed++];
-            f->key = s3dlio_xstrdup(p);
-            f->error = s3dlio_xstrdup(error);
             f->rank = rank;
-            p = error_end + 1;
+            f->key = s3dlio_xstrdup(p);
+            p += strlen(p) + 1;
+            f->error = s3dlio_xstrdup(p);
+            p += strlen(p) + 1;
         }
     }
 }
@@ -468,23 +452,6 @@ static void gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
  * an unwritable destination fails the job before it moves a byte, and a job that dies
  * leaves no half-written report.
  */
-/*
- * --report /dev/null (or a FIFO a reader waits on) is written in place: a rename over it
- * would replace the device with a file. A FIFO nobody reads fails at once instead of
- * hanging the job. No temporary name: commit only closes it.
- */
-static enum s3dlio_rc open_in_place(struct s3dlio_atomic_file *f, const char *path, const char *op,
-                                    struct s3dlio_error *err)
-{
-    *f = (struct s3dlio_atomic_file)S3DLIO_ATOMIC_FILE_INIT;
-    f->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (f->fd < 0)
-        return s3dlio_error_sys(err, op, path, errno, "cannot open");
-    fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
-    f->path = s3dlio_xstrdup(path);
-    return S3DLIO_OK;
-}
-
 static enum s3dlio_rc open_report(const struct s3dlio_stage_opts *o, const char *run_id,
                                   struct s3dlio_atomic_file *f, char *path, size_t pathlen,
                                   struct s3dlio_error *err)
@@ -494,13 +461,8 @@ static enum s3dlio_rc open_report(const struct s3dlio_stage_opts *o, const char 
     else
         snprintf(path, pathlen, "profiles/%s/report.json", run_id);
     const char *slash = strrchr(path, '/');
-    const char *op = o->command ? o->command : "stage";
-    struct stat st;
-    enum s3dlio_rc rc;
-    if (!stat(path, &st) && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))
-        rc = open_in_place(f, path, op, err);
-    else
-        rc = s3dlio_atomic_open(f, path, slash ? (size_t)(slash - path) + 1 : 0, op, err);
+    enum s3dlio_rc rc = s3dlio_atomic_open_or_device(f, path, slash ? (size_t)(slash - path) + 1 : 0,
+                                                     o->command ? o->command : "stage", err);
     if (rc && err)
         snprintf(err->message + strlen(err->message),
                  sizeof(err->message) - strlen(err->message), " (the report; see --report)");
@@ -521,10 +483,6 @@ static enum s3dlio_rc write_report(const struct s3dlio_report *r, struct s3dlio_
         s3dlio_error_set(err, rc, op, f->path, "writing the report failed: %s", strerror(errno));
         s3dlio_atomic_discard(f);
         return rc;
-    }
-    if (!f->tmp) { /* written in place (a device or FIFO): nothing to rename */
-        s3dlio_atomic_discard(f);
-        return S3DLIO_OK;
     }
     return s3dlio_atomic_commit(f, false, op, err);
 }
@@ -560,21 +518,21 @@ static enum s3dlio_rc check_run_id(const struct s3dlio_stage_opts *o, struct s3d
                             s3dlio_printable(id, shown, sizeof(shown), true), why);
 }
 
-static void make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o, char out[64])
+static void make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o, char out[RUN_ID_MAX])
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
     if (o->run_id) {
-        snprintf(out, 64, "%s", o->run_id);
+        snprintf(out, RUN_ID_MAX, "%s", o->run_id);
     } else if (rank == 0) {
         time_t t = time(NULL);
         struct tm tm;
         gmtime_r(&t, &tm);
-        strftime(out, 64, "stage-%Y%m%dT%H%M%SZ", &tm);
+        strftime(out, RUN_ID_MAX, "stage-%Y%m%dT%H%M%SZ", &tm);
         size_t n = strlen(out);
-        snprintf(out + n, 64 - n, "-%ld", (long)getpid());
+        snprintf(out + n, RUN_ID_MAX - n, "-%ld", (long)getpid());
     }
-    MPI_Bcast(out, 64, MPI_CHAR, 0, comm);
+    MPI_Bcast(out, (int)RUN_ID_MAX, MPI_CHAR, 0, comm);
 }
 
 /* ---- the collective ----------------------------------------------------------------------- */

@@ -7,15 +7,12 @@
  */
 #include "s3dlio/stats.h"
 
-#include <json-c/json.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stats/report_int.h"
 #include "util/alloc.h"
 
-#define GIB                1073741824.0
 #define STRAGGLER_RATIO    1.20 /* slower than the median by more than 20%... */
 #define STRAGGLER_MIN_S    0.5  /* ...and by more than half a second */
 #define THROTTLE_FRACTION  0.01 /* 503/429 + 5xx above 1% of requests */
@@ -195,7 +192,7 @@ static void job_rates(struct s3dlio_report *r)
         return;
     r->throughput_MBps = (double)r->bytes / r->wall_s / 1e6;
     if (r->bytes >= S3DLIO_RATE_MIN_BYTES)
-        r->cpu_s_per_GiB = r->cpu_s / ((double)r->bytes / GIB);
+        r->cpu_s_per_GiB = r->cpu_s / ((double)r->bytes / S3DLIO_REP_GIB);
 }
 
 /* Rank rates over the ranks that have one (too short a rank has none). */
@@ -207,8 +204,9 @@ static void spread_ranks(struct s3dlio_report *r)
     for (int i = 0; i < r->nranks; i++) {
         const struct s3dlio_rank_stats *rs = &r->ranks[i];
         double wall = s3dlio_rep_rank_wall(rs);
-        if (!isnan(s3dlio_rep_rank_MBps(rs)))
-            rate[nrated++] = s3dlio_rep_rank_MBps(rs);
+        double mbps = s3dlio_rep_rank_MBps(rs);
+        if (!isnan(mbps))
+            rate[nrated++] = mbps;
         if ((double)rs->bytes > max_bytes)
             max_bytes = (double)rs->bytes;
         /* a rank with nothing to do finishes at once, or waits (--steal): either way it says
@@ -332,13 +330,14 @@ static bool cause_imbalance(const struct s3dlio_report *r, char *out, size_t len
     if (r->imbalance_time <= IMBALANCE_LIMIT || slowest < 0)
         return false;
     const struct s3dlio_rank_stats *slow = &r->ranks[slowest];
+    double median = s3dlio_rep_median_wall(r);
     /* a quarter second of start-up jitter is no imbalance worth a user's attention */
-    if (s3dlio_rep_rank_wall(slow) - s3dlio_rep_median_wall(r) < IMBALANCE_MIN_S)
+    if (s3dlio_rep_rank_wall(slow) - median < IMBALANCE_MIN_S)
         return false;
     snprintf(out, len,
              "imbalance: slowest rank %d (%.*s) took %.2f s vs median %.2f s; "
              "bytes max/mean %.2f",
-             slow->rank, (int)sizeof(slow->host), slow->host, s3dlio_rep_rank_wall(slow), s3dlio_rep_median_wall(r),
+             slow->rank, (int)sizeof(slow->host), slow->host, s3dlio_rep_rank_wall(slow), median,
              r->imbalance_bytes);
     return true;
 }

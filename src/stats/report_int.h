@@ -9,6 +9,8 @@
 #include "s3dlio/stats.h"
 
 #define S3DLIO_REP_MAX_STRAGGLERS 7 /* stragglers[8] keeps room for the -1 terminator */
+#define S3DLIO_REP_GIB 1073741824.0
+#define S3DLIO_REP_MIB 1048576.0
 
 /* A rank's wall time from the common barrier to its own end. */
 double s3dlio_rep_rank_wall(const struct s3dlio_rank_stats *rs);

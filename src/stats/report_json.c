@@ -18,9 +18,9 @@ static struct json_object *jstr(const char *s, size_t size)
 
 /*
  * A number with a fixed count of decimals, instead of json-c's 17 significant digits.
- * NaN and infinity have no JSON form: they become null, which the schema rejects outside the
- * rates (jrate), so a division that went wrong shows up in the schema test rather than in a
- * consumer.
+ * NaN and infinity have no JSON form: they become null. Rates too short to measure are NAN on
+ * purpose, and the schema allows null on those fields only, so a division that went wrong
+ * anywhere else shows up in the schema test rather than in a consumer.
  */
 static struct json_object *jnum(double d, int decimals)
 {
@@ -29,12 +29,6 @@ static struct json_object *jnum(double d, int decimals)
         return NULL;
     snprintf(text, sizeof(text), "%.*f", decimals, d);
     return json_object_new_double_s(d, text);
-}
-
-/* A rate: null when it was not measurable (NAN); the schema allows null on rates only. */
-static struct json_object *jrate(double d, int decimals)
-{
-    return isnan(d) ? NULL : jnum(d, decimals);
 }
 
 static struct json_object *jlatency(const struct s3dlio_hist *h)
@@ -90,10 +84,10 @@ static struct json_object *jlimit(const struct s3dlio_rank_stats *rs)
 static struct json_object *jthroughput(const struct s3dlio_report *r)
 {
     struct json_object *o = json_object_new_object(), *rank = json_object_new_object();
-    json_object_object_add(rank, "min", jrate(r->rank_MBps_min, 3));
-    json_object_object_add(rank, "median", jrate(r->rank_MBps_median, 3));
-    json_object_object_add(rank, "max", jrate(r->rank_MBps_max, 3));
-    json_object_object_add(o, "aggregate_MBps", jrate(r->throughput_MBps, 3));
+    json_object_object_add(rank, "min", jnum(r->rank_MBps_min, 3));
+    json_object_object_add(rank, "median", jnum(r->rank_MBps_median, 3));
+    json_object_object_add(rank, "max", jnum(r->rank_MBps_max, 3));
+    json_object_object_add(o, "aggregate_MBps", jnum(r->throughput_MBps, 3));
     json_object_object_add(o, "rank_MBps", rank);
     return o;
 }
@@ -111,10 +105,10 @@ static struct json_object *jrank(const struct s3dlio_rank_stats *rs)
     json_object_object_add(o, "throttled", json_object_new_uint64(rs->throttled));
     json_object_object_add(o, "server_errors", json_object_new_uint64(rs->server_errors));
     json_object_object_add(o, "wall_s", jnum(s3dlio_rep_rank_wall(rs), 6));
-    json_object_object_add(o, "MBps", jrate(s3dlio_rep_rank_MBps(rs), 3));
+    json_object_object_add(o, "MBps", jnum(s3dlio_rep_rank_MBps(rs), 3));
     json_object_object_add(o, "cpu_user_s", jnum(rs->cpu_user_s, 6));
     json_object_object_add(o, "cpu_sys_s", jnum(rs->cpu_sys_s, 6));
-    json_object_object_add(o, "cpu_pct", jrate(100 * s3dlio_rep_rank_cpu_share(rs), 1));
+    json_object_object_add(o, "cpu_pct", jnum(100 * s3dlio_rep_rank_cpu_share(rs), 1));
     json_object_object_add(o, "max_inflight", json_object_new_uint64(rs->max_inflight));
     json_object_object_add(o, "concurrency", json_object_new_int(rs->concurrency));
     json_object_object_add(o, "peak_rss_kib", json_object_new_uint64(rs->peak_rss_kib));
@@ -174,7 +168,7 @@ static struct json_object *jreport(const struct s3dlio_report *r)
     json_object_object_add(lat, "total", jlatency(&r->total));
     json_object_object_add(o, "latency_ms", lat);
     json_object_object_add(cpu, "cpu_s", jnum(r->cpu_s, 6));
-    json_object_object_add(cpu, "cpu_s_per_GiB", jrate(r->cpu_s_per_GiB, 6));
+    json_object_object_add(cpu, "cpu_s_per_GiB", jnum(r->cpu_s_per_GiB, 6));
     json_object_object_add(o, "cpu", cpu);
     json_object_object_add(o, "list_s", jnum(r->list_s, 6));
     json_object_object_add(o, "wall_s", jnum(r->wall_s, 6));

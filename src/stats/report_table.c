@@ -7,8 +7,6 @@
 #include "s3dlio/stats.h"
 #include "stats/report_int.h"
 
-#define GIB                1073741824.0
-#define MIB                1048576.0
 #define TABLE_FAILED_MAX   20   /* failed keys listed in the table (JSON lists all) */
 #define TABLE_PER_RANK_MAX 16   /* per-rank table only for small jobs */
 #define TABLE_TEXT_MAX     300  /* a failed key or error in the table (JSON has them whole) */
@@ -103,13 +101,13 @@ static void table_cpu(const struct s3dlio_report *r, FILE *out)
             S3DLIO_RATE_MIN_WALL_S);
     else
         row(out, "cpu", "%.2f s user+sys, s/GiB n/a (under %d MiB moved)", r->cpu_s,
-            S3DLIO_RATE_MIN_BYTES / 1048576);
+            (int)(S3DLIO_RATE_MIN_BYTES / S3DLIO_REP_MIB));
 }
 
 static void table_totals(const struct s3dlio_report *r, FILE *out)
 {
     table_objects(r, out);
-    row(out, "bytes", "%.2f GiB (%llu B)", (double)r->bytes / GIB, (unsigned long long)r->bytes);
+    row(out, "bytes", "%.2f GiB (%llu B)", (double)r->bytes / S3DLIO_REP_GIB, (unsigned long long)r->bytes);
     row(out, "wall", "%.3f s", r->wall_s);
     table_rates(r, out);
     row(out, "imbalance", "time %.2f (max/min wall), bytes %.2f (max/mean)", r->imbalance_time,
@@ -145,8 +143,11 @@ static void table_failed(const struct s3dlio_report *r, FILE *out)
 {
     if (r->nfailed == 0)
         return;
-    row(out, "failed keys", "%zu%s", r->nfailed,
-        r->nfailed > TABLE_FAILED_MAX ? " (first 20; all in the JSON report)" : "");
+    if (r->nfailed > TABLE_FAILED_MAX)
+        row(out, "failed keys", "%zu (first %d; all in the JSON report)", r->nfailed,
+            TABLE_FAILED_MAX);
+    else
+        row(out, "failed keys", "%zu", r->nfailed);
     for (size_t i = 0; i < r->nfailed && i < TABLE_FAILED_MAX; i++) {
         const struct s3dlio_failed_key *f = &r->failed[i];
         char key[TABLE_TEXT_MAX + 1], error[TABLE_TEXT_MAX + 1];
@@ -189,7 +190,7 @@ static void table_per_rank(const struct s3dlio_report *r, FILE *out)
         char mbps[32], cpu[32];
         fprintf(out, "  %5d %-20.*s %9llu %11.1f %9.3f %9s %6s %8llu\n", rs->rank,
                 (int)sizeof(rs->host), rs->host, (unsigned long long)rs->objects,
-                (double)rs->bytes / MIB, s3dlio_rep_rank_wall(rs),
+                (double)rs->bytes / S3DLIO_REP_MIB, s3dlio_rep_rank_wall(rs),
                 rate_text(s3dlio_rep_rank_MBps(rs), 1, mbps, sizeof(mbps)),
                 rate_text(100 * s3dlio_rep_rank_cpu_share(rs), 1, cpu, sizeof(cpu)),
                 (unsigned long long)rs->retries);

@@ -199,18 +199,37 @@ enum s3dlio_rc s3dlio_atomic_open(struct s3dlio_atomic_file *f, const char *path
     return rc;
 }
 
+enum s3dlio_rc s3dlio_atomic_open_or_device(struct s3dlio_atomic_file *f, const char *path,
+                                            size_t root_len, const char *op,
+                                            struct s3dlio_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))
+        return s3dlio_atomic_open(f, path, root_len, op, err);
+    *f = (struct s3dlio_atomic_file)S3DLIO_ATOMIC_FILE_INIT;
+    f->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    int flags = f->fd < 0 ? -1 : fcntl(f->fd, F_GETFL);
+    if (flags < 0 || fcntl(f->fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        enum s3dlio_rc rc = s3dlio_error_sys(err, op, path, errno, "cannot open");
+        release(f);
+        return rc;
+    }
+    f->path = s3dlio_xstrdup(path);
+    return S3DLIO_OK;
+}
+
 enum s3dlio_rc s3dlio_atomic_commit(struct s3dlio_atomic_file *f, bool sync, const char *op,
                                     struct s3dlio_error *err)
 {
     enum s3dlio_rc rc = S3DLIO_OK;
-    if (sync && fsync(f->fd))
+    if (sync && f->tmp && fsync(f->fd)) /* a device in place: nothing to make durable */
         rc = s3dlio_error_sys(err, op, f->path, errno, "fsync failed");
     /* close reports delayed write errors (NFS, quotas): only then is the data known written */
     int r = close(f->fd);
     f->fd = -1;
     if (!rc && r)
         rc = s3dlio_error_sys(err, op, f->path, errno, "close failed");
-    if (!rc && renameat(f->dirfd, f->tmp, f->dirfd, f->name)) {
+    if (!rc && f->tmp && renameat(f->dirfd, f->tmp, f->dirfd, f->name)) {
         int e = errno;
         if (e == EISDIR || e == ENOTEMPTY || e == EEXIST)
             rc = s3dlio_error_set(err, S3DLIO_E_IO, op, f->path, "'%s' is a directory (another "
@@ -218,7 +237,7 @@ enum s3dlio_rc s3dlio_atomic_commit(struct s3dlio_atomic_file *f, bool sync, con
         else
             rc = s3dlio_error_sys(err, op, f->path, e, "rename failed");
     }
-    if (!rc) {
+    if (!rc && f->tmp) {
         free(f->tmp);
         f->tmp = NULL;
         /* the new name is durable only once its directory is */

@@ -26,7 +26,8 @@ struct s3dlio_atomic_file {
     int fd;         /* the temporary file, open for writing; -1 when closed */
     char *path;     /* the final path, for messages (heap) */
     char *name;     /* the final name inside dirfd (heap) */
-    char *tmp;      /* the temporary name inside dirfd (heap); NULL once renamed or removed */
+    char *tmp;      /* the temporary name inside dirfd (heap); NULL once renamed or removed,
+                       and for a device written in place */
 };
 #define S3DLIO_ATOMIC_FILE_INIT {-1, -1, NULL, NULL, NULL}
 
@@ -39,6 +40,16 @@ struct s3dlio_atomic_file {
  */
 enum s3dlio_rc s3dlio_atomic_open(struct s3dlio_atomic_file *f, const char *path, size_t root_len,
                                   const char *op, struct s3dlio_error *err);
+
+/*
+ * As s3dlio_atomic_open, except that a device or FIFO already at path (--report /dev/null, a
+ * pipe a reader waits on) is opened and written in place: a rename over it would replace
+ * the device with a file. A FIFO nobody reads fails at once rather than hang. Commit then
+ * only closes it. For files the user names whole; a key below a root must not reach one.
+ */
+enum s3dlio_rc s3dlio_atomic_open_or_device(struct s3dlio_atomic_file *f, const char *path,
+                                            size_t root_len, const char *op,
+                                            struct s3dlio_error *err);
 
 /*
  * Finish: optionally fsync the data (and the directory after the rename), close, and rename

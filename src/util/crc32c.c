@@ -158,8 +158,6 @@ static bool have_sse42(void)
 
 uint32_t s3dlio_crc32c(uint32_t crc, const void *data, size_t len)
 {
-    static int hw = -1; /* a benign race: every thread computes the same answer */
-    if (hw < 0)
-        hw = have_sse42();
-    return hw ? crc_hw(crc, data, len) : s3dlio_crc32c_sw(crc, data, len);
+    /* __builtin_cpu_supports reads what libgcc found at start-up: a load, no state here */
+    return have_sse42() ? crc_hw(crc, data, len) : s3dlio_crc32c_sw(crc, data, len);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * CRC-32C (Castagnoli, the iSCSI / S3 x-amz-checksum-crc32c polynomial): the fast checksum
- * of checkpoint parts. The SSE4.2 instruction where the CPU has it (chosen once, at the first
- * call), slicing-by-8 tables elsewhere; both give the same values.
+ * of checkpoint parts. The SSE4.2 instruction where the CPU has it, slicing-by-8 tables
+ * elsewhere; both give the same values.
  */
 #ifndef S3DLIO_UTIL_CRC32C_H
 #define S3DLIO_UTIL_CRC32C_H

@@ -178,21 +178,13 @@ void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list
 void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist *files,
                            const char *local_root, const char *prefix)
 {
-    size_t rootlen = strlen(local_root);
     for (size_t i = 0; i < files->n; i++) {
         const struct s3dlio_object *f = &files->items[i];
-        /* file listings are keyed by absolute path without its leading '/' */
         const char *rel = f->key;
-        const char *root = local_root[0] == '/' ? local_root + 1 : local_root;
-        size_t rl = rootlen - (local_root[0] == '/');
-        if (!strncmp(rel, root, rl))
-            rel += rl;
-        while (*rel == '/')
-            rel++;
-        size_t kn = strlen(prefix) + strlen(rel) + 1, pn = strlen(f->key) + 2;
+        size_t kn = strlen(prefix) + strlen(rel) + 1, pn = strlen(local_root) + strlen(rel) + 2;
         char *key = s3dlio_xmalloc(kn), *path = s3dlio_xmalloc(pn);
         snprintf(key, kn, "%s%s", prefix, rel);
-        snprintf(path, pn, "/%s", f->key);
+        snprintf(path, pn, "%s/%s", local_root, rel);
         struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_PUT, key, f->size);
         free(key);
         j->local = S3DLIO_LOCAL_FILE;

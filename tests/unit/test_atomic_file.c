@@ -122,6 +122,21 @@ static void test_not_over_special(void)
               "a device is not replaced");
     CHECK(strstr(err.message, "is a device") != NULL, "... saying why");
     CHECK(!stat("/dev/null", &st) && S_ISCHR(st.st_mode), "/dev/null is still a device");
+
+    /* a file the user names whole (--report) may be a device: written in place, kept */
+    CHECK_INT(s3dlio_atomic_open_or_device(&f, "/dev/null", 0, "stage", &err), S3DLIO_OK,
+              "a device opened in place");
+    CHECK(f.fd >= 0 && !f.tmp && write(f.fd, "x", 1) == 1, "written in place");
+    CHECK_INT(s3dlio_atomic_commit(&f, true, "stage", &err), S3DLIO_OK, "commit only closes it");
+    CHECK(!stat("/dev/null", &st) && S_ISCHR(st.st_mode), "/dev/null is still a device");
+    CHECK(s3dlio_atomic_open_or_device(&f, at("sp/fifo"), strlen(at("sp")), "stage", &err) ==
+              S3DLIO_E_IO && strstr(err.message, "No such device"), "a FIFO nobody reads fails at once");
+    CHECK(f.fd < 0 && !f.path, "nothing left open");
+    CHECK_INT(s3dlio_atomic_open_or_device(&f, at("sp/plain"), strlen(at("sp")), "stage", &err),
+              S3DLIO_OK, "anything else: a temporary file");
+    CHECK(f.tmp != NULL, "... beside the name");
+    CHECK_INT(s3dlio_atomic_commit(&f, false, "stage", &err), S3DLIO_OK, "renamed");
+    CHECK(!stat(at("sp/plain"), &st) && S_ISREG(st.st_mode), "the file is there");
 }
 
 int main(void)
