@@ -34,6 +34,22 @@ static bool another_rank(void)
     return false;
 }
 
+/*
+ * A usage error found before the command: under mpirun, rank 0 says it and the others are
+ * silent, but a silent rank that exits non-zero at once makes mpirun kill the job before rank 0
+ * has written a word. MPI_Finalize waits for every rank (Open MPI fences in it), so rank 0's
+ * message is out before anyone leaves, the same as for errors found inside a command.
+ */
+static int early_failure(int rc)
+{
+    if (launched_by_mpi()) {
+        fflush(stderr);
+        MPI_Init(NULL, NULL);
+        MPI_Finalize();
+    }
+    return rc;
+}
+
 struct cmd {
     const char *name;
     int (*fn)(int argc, char **argv, struct app *app);
@@ -153,13 +169,13 @@ int main(int argc, char **argv)
             if (errs)
                 fprintf(errs, "%s: %s '%s' before the command (see '%s --help')\n", prog,
                         span ? "no value for option" : "unknown option", a, prog);
-            return EXIT_USAGE;
+            return early_failure(EXIT_USAGE);
         }
         at += span - 1;
     }
     if (at >= argc) {
         usage(errs, prog);
-        return EXIT_USAGE;
+        return early_failure(EXIT_USAGE);
     }
     if (!strcmp(argv[at], "help")) {
         usage(out, prog);
@@ -169,7 +185,7 @@ int main(int argc, char **argv)
     if (!c) {
         if (errs)
             fprintf(errs, "%s: '%s' is not a command (see '%s --help')\n", prog, argv[at], prog);
-        return EXIT_USAGE;
+        return early_failure(EXIT_USAGE);
     }
     return run_command(c, &app, argc, argv, at);
 }
