@@ -93,6 +93,26 @@ enum s3dlio_xfer_local {
     S3DLIO_LOCAL_FILE,      /* `path`: GETs go to a temp file renamed when complete */
     S3DLIO_LOCAL_GENERATOR, /* PUT: data from `gen`; GET: verified against `gen`, dropped */
     S3DLIO_LOCAL_STREAM,    /* `fd`, in order (a pipe, stdout): GET writes, PUT reads; no ranges */
+    S3DLIO_LOCAL_SINK,      /* GET: `sink` gets the bytes (a shared file, an HDF5 dataset) */
+};
+
+struct s3dlio_xfer_job;
+
+/*
+ * Where the GET bytes of an S3DLIO_LOCAL_SINK job go. Ranges of one object arrive in any
+ * order, each byte once (again only after the object restarted, at the same offsets); all
+ * calls come from the loop's thread.
+ */
+struct s3dlio_xfer_sink {
+    enum s3dlio_rc (*write)(void *ud, const struct s3dlio_xfer_job *job, uint64_t offset,
+                            const void *data, size_t len, struct s3dlio_error *err);
+    /* optional: the object is finished, `complete` when every byte arrived; an error fails
+     * it (a part whose checksum does not match, a flush that failed) */
+    enum s3dlio_rc (*close)(void *ud, const struct s3dlio_xfer_job *job, bool complete,
+                            struct s3dlio_error *err);
+    /* optional: bytes already written, read back (--verify of parts out of order) */
+    enum s3dlio_rc (*reread)(void *ud, const struct s3dlio_xfer_job *job, uint64_t offset,
+                             void *buf, size_t len, struct s3dlio_error *err);
 };
 
 /*
@@ -134,6 +154,21 @@ struct s3dlio_xfer_job {
                                       whole directory part is the user's) */
     int fd;                        /* STREAM (borrowed) */
     const struct s3dlio_gen *gen;
+    const struct s3dlio_xfer_sink *sink; /* SINK */
+    void *sink_ud;
+    /* GET: only bytes [range_off, range_off + range_len) of the object (its size must be
+     * known); PUT with upload_id: the bytes of the source its parts cover. 0: all. */
+    uint64_t range_off, range_len;
+    /* PUT: parts of a multipart upload created, completed and aborted by someone else (the
+     * ranks of a distributed upload): [range_off, range_off + range_len) goes as parts of
+     * upload_part_size bytes (the last may be shorter) numbered from part_first; a failed
+     * part leaves the upload to its owner */
+    const char *upload_id;
+    int part_first;
+    uint64_t upload_part_size;
+    uint32_t *part_crc32c;         /* PUT, optional: CRC-32C of each part sent (with upload_id:
+                                      of its parts; else of the single PUT or of each part of
+                                      the engine's own multipart upload) */
     /* results (zero them before the run) */
     enum s3dlio_rc rc;
     struct s3dlio_error err;       /* the final failure: key, status, S3 code, request id */
@@ -142,6 +177,9 @@ struct s3dlio_xfer_job {
     int retries;
     enum s3dlio_verify_result verified;
     char verify_note[96];          /* why an object is not verifiable */
+    struct s3dlio_part *parts_out; /* PUT with upload_id, optional: number and ETag per part */
+    char etag_out[80];             /* PUT: the ETag the server gave the new object ("" unknown;
+                                      none with upload_id) */
 };
 
 struct s3dlio_xfer_stats {

@@ -5,8 +5,11 @@
 
 #include <mpi.h>
 #include "s3dlio/backend.h"
+#include "s3dlio/plan.h"
 #include "s3dlio/coord.h"
 #include "s3dlio/stats.h"
+#include "s3dlio/uri.h"
+#include "util/atomic_file.h"
 
 /* The listing as every rank sees it after the broadcast. */
 struct s3dlio_table {
@@ -77,5 +80,53 @@ void s3dlio_progress_init(struct s3dlio_progress *p, MPI_Comm comm, uint64_t tot
 /* Add this rank's bytes (absolute, monotonic) and, on rank 0, print. */
 void s3dlio_progress_update(struct s3dlio_progress *p, uint64_t bytes_done);
 void s3dlio_progress_finish(struct s3dlio_progress *p);
+
+/* ---- run.c: running a planned job and reporting on it ---- */
+
+#define RUN_ID_MAX sizeof(((struct s3dlio_report *)0)->run_id)
+
+/* One rank's part of a job. */
+struct s3dlio_rank_work {
+    struct s3dlio_plan plan;       /* jobs and the strings they point to */
+    struct s3dlio_shard *shard;
+    bool *taken;                   /* plan.n flags: jobs this rank ran */
+    bool mem_full;                 /* --steal: this rank reached --max-memory */
+};
+
+/*
+ * Run this rank's jobs (w->plan; with o->steal, chunks of all of them) with progress over
+ * total_bytes, timed from a barrier all ranks leave together; rs gets the statistics.
+ * Collective.
+ */
+enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                      const struct s3dlio_stage_opts *o, const struct s3dlio_uri *uri,
+                                      struct s3dlio_rank_work *w, struct s3dlio_rank_stats *rs,
+                                      uint64_t total_bytes, struct s3dlio_error *err);
+
+/* Every rank's statistics and failed keys (whole, in rank order) to rank 0. Collective. */
+void s3dlio_coord_gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
+                                const struct s3dlio_rank_work *w, struct s3dlio_report *r);
+
+/* Counts every rank needs (objects, failures, interrupted), summed over comm. Collective. */
+void s3dlio_coord_sum_outcome(MPI_Comm comm, const struct s3dlio_rank_stats *rs,
+                              struct s3dlio_stage_result *res);
+
+/*
+ * Rank 0, before any transfer: the report (o->report_path, or profiles/<run_id>/report.json)
+ * opened as a temporary file beside its final name, so an unwritable destination fails the
+ * job before it moves a byte and a job that dies leaves no half-written report.
+ */
+enum s3dlio_rc s3dlio_coord_open_report(const struct s3dlio_stage_opts *o, const char *run_id,
+                                        struct s3dlio_atomic_file *f, char *path, size_t pathlen,
+                                        struct s3dlio_error *err);
+/* Write r as JSON into f and publish it under its final name. */
+enum s3dlio_rc s3dlio_coord_write_report(const struct s3dlio_report *r, struct s3dlio_atomic_file *f,
+                                         const char *op, struct s3dlio_error *err);
+
+/* o->run_id is a plain name (see s3dlio_coord_stage), or NULL. */
+enum s3dlio_rc s3dlio_coord_check_run_id(const struct s3dlio_stage_opts *o, struct s3dlio_error *err);
+/* o->run_id, or "<command>-<UTC time>-<pid>" made on rank 0, on every rank. Collective. */
+void s3dlio_coord_make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o,
+                              char out[RUN_ID_MAX]);
 
 #endif

@@ -48,6 +48,9 @@ enum s3dlio_rc s3dlio_local_open(struct s3dlio_local *l, const struct s3dlio_xfe
                    : open_put_file(l, job->path, size, err);
     if (job->local == S3DLIO_LOCAL_MEMORY && (!job->mem && job->size))
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "xfer", job->key, "no memory region given");
+    if (job->local == S3DLIO_LOCAL_SINK && (job->dir != S3DLIO_XFER_GET || !job->sink ||
+                                             !job->sink->write))
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "xfer", job->key, "no sink given for a GET");
     if (job->local == S3DLIO_LOCAL_GENERATOR && !job->gen)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "xfer", job->key, "no generator given");
     if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_DISCARD)
@@ -106,6 +109,8 @@ enum s3dlio_rc s3dlio_local_write(struct s3dlio_local *l, uint64_t offset, const
         return write_at(l->out.fd, offset, data, len, true, job->path, err);
     case S3DLIO_LOCAL_STREAM:
         return write_stream(l, offset, data, len, err);
+    case S3DLIO_LOCAL_SINK:
+        return job->sink->write(job->sink_ud, job, offset, data, len, err);
     case S3DLIO_LOCAL_GENERATOR:
         if (s3dlio_gen_verify(job->gen, job->key, offset, data, len, &bad))
             return S3DLIO_OK;
@@ -150,6 +155,7 @@ enum s3dlio_rc s3dlio_local_read(struct s3dlio_local *l, uint64_t offset, void *
         return pread_full(l->fd, offset, buf, len, got, "put", job->path, err);
     case S3DLIO_LOCAL_STREAM:
     case S3DLIO_LOCAL_DISCARD:
+    case S3DLIO_LOCAL_SINK:
         break;
     }
     return S3DLIO_E_USAGE;
@@ -184,7 +190,8 @@ void s3dlio_local_wait_input(const struct s3dlio_local *l, int timeout_ms)
 bool s3dlio_local_can_reread(const struct s3dlio_local *l)
 {
     enum s3dlio_xfer_local k = l->job->local;
-    return k == S3DLIO_LOCAL_MEMORY || k == S3DLIO_LOCAL_FILE || k == S3DLIO_LOCAL_GENERATOR;
+    return k == S3DLIO_LOCAL_MEMORY || k == S3DLIO_LOCAL_FILE || k == S3DLIO_LOCAL_GENERATOR ||
+           (k == S3DLIO_LOCAL_SINK && l->job->sink->reread);
 }
 
 enum s3dlio_rc s3dlio_local_reread(struct s3dlio_local *l, uint64_t offset, void *buf, size_t len,
@@ -207,6 +214,10 @@ enum s3dlio_rc s3dlio_local_reread(struct s3dlio_local *l, uint64_t offset, void
             rc = s3dlio_error_set(err, S3DLIO_E_IO, "get", job->path,
                                   "reading back %zu bytes at %" PRIu64 " gave %zu", len, offset, got);
         return rc;
+    case S3DLIO_LOCAL_SINK:
+        if (job->sink->reread)
+            return job->sink->reread(job->sink_ud, job, offset, buf, len, err);
+        /* fall through */
     default:
         return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "get", job->key, "cannot read back");
     }
@@ -226,6 +237,11 @@ enum s3dlio_rc s3dlio_local_close(struct s3dlio_local *l, bool complete, bool sy
     if (l->fd >= 0)
         close(l->fd);
     l->fd = -1;
+    if (l->job && l->job->local == S3DLIO_LOCAL_SINK && l->job->sink && l->job->sink->close &&
+        !l->sink_closed) {
+        l->sink_closed = true;
+        return l->job->sink->close(l->job->sink_ud, l->job, complete, err);
+    }
     /* a failed object must not look complete, nor linger half-written */
     if (complete && l->out.tmp)
         rc = s3dlio_atomic_commit(&l->out, sync, "get", err);

@@ -18,6 +18,7 @@ struct s3dlio_local {
     int fd;                        /* PUT from a file; -1 when none */
     struct s3dlio_atomic_file out; /* GET to a file */
     uint64_t streamed;             /* STREAM: bytes written (GET) or read (PUT) so far */
+    bool sink_closed;              /* SINK: its close was called (once per object) */
 };
 
 /* A local side with nothing open yet (local_close on it is a no-op). */

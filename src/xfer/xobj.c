@@ -16,6 +16,7 @@
 #include <string.h>
 #include "s3dlio/stats.h"
 #include "util/alloc.h"
+#include "util/crc32c.h"
 #include "util/log.h"
 #include "xfer/engine_int.h"
 
@@ -87,9 +88,27 @@ void xobj_ctl_start(struct xfer *x, struct xobj *o, enum xstep step)
 
 /* ---- parts -------------------------------------------------------------------------------- */
 
+/* The bytes of the object this job moves: a range of it, or all of it. */
+static uint64_t span_start(const struct xobj *o)
+{
+    return o->job->range_len ? o->job->range_off : 0;
+}
+
+static uint64_t span_len(const struct xobj *o)
+{
+    return o->job->range_len ? o->job->range_len : o->size;
+}
+
+/* The number of the first part: 1, or where this rank's share of a shared upload starts. */
+static int first_part(const struct xobj *o)
+{
+    return o->job->upload_id ? o->job->part_first : 1;
+}
+
 static void make_parts(struct xfer *x, struct xobj *o, bool multi, uint64_t ps)
 {
-    o->nparts = multi ? (size_t)((o->size + ps - 1) / ps) : 1;
+    uint64_t base = span_start(o), span = span_len(o);
+    o->nparts = multi ? (size_t)((span + ps - 1) / ps) : 1;
     if (!o->nparts)
         o->nparts = 1;
     o->parts = s3dlio_xcalloc(o->nparts, sizeof(*o->parts));
@@ -98,10 +117,10 @@ static void make_parts(struct xfer *x, struct xobj *o, bool multi, uint64_t ps)
         r->x = x;
         r->o = o;
         r->step = STEP_DATA;
-        r->off = multi ? i * ps : 0;
-        r->len = multi ? (o->size - r->off < ps ? o->size - r->off : ps) : o->size;
-        r->whole = !multi;
-        r->number = multi && o->job->dir == S3DLIO_XFER_PUT ? (int)i + 1 : 0;
+        r->off = base + (multi ? i * ps : 0);
+        r->len = multi ? (span - i * ps < ps ? span - i * ps : ps) : span;
+        r->whole = !multi && !o->job->range_len;
+        r->number = multi && o->job->dir == S3DLIO_XFER_PUT ? first_part(o) + (int)i : 0;
         xq_push(&x->ready, r);
     }
     o->outstanding = o->nparts;
@@ -141,8 +160,8 @@ static void split_get(struct xfer *x, struct xobj *o)
     else if (o->vmode == V_WHOLE && !s3dlio_local_can_reread(&o->local))
         make_parts(x, o, false, 0); /* one stream: the MD5 needs the bytes in order */
     else
-        make_parts(x, o, o->size > opt->range_threshold,
-                   s3dlio_xfer_part_size(opt->part_size, o->size));
+        make_parts(x, o, span_len(o) > opt->range_threshold,
+                   s3dlio_xfer_part_size(opt->part_size, span_len(o)));
 }
 
 static enum s3dlio_rc data_sink(void *ud, uint64_t offset, const void *data, size_t len)
@@ -202,6 +221,9 @@ static enum s3dlio_rc fill_buffer(struct xfer *x, struct xreq *r)
         at += got;
     }
     char hex[33];
+    if (!rc && r->o->job->part_crc32c)
+        r->o->job->part_crc32c[r->number ? r->number - first_part(r->o) : 0] =
+            s3dlio_crc32c(0, r->buf, (size_t)r->len);
     if (x->o->hash_payload)
         s3dlio_sha256_final_hex(&sha, r->sha256);
     if (x->o->verify)
@@ -237,7 +259,7 @@ static enum s3dlio_rc setup_put(struct xfer *x, struct xreq *r)
     q->source_ud = r;
     q->upload_id = r->o->upload_id;
     q->part_number = r->number;
-    if ((x->o->verify || x->o->hash_payload) && !r->buf)
+    if ((x->o->verify || x->o->hash_payload || r->o->job->part_crc32c) && !r->buf)
         rc = fill_buffer(x, r);
     q->content_md5 = x->o->verify && r->md5_b64[0] ? r->md5_b64 : NULL;
     q->payload_sha256 = x->o->hash_payload && r->sha256[0] ? r->sha256 : NULL;
@@ -318,6 +340,16 @@ static enum s3dlio_rc check_job(const struct xobj *o, struct s3dlio_error *err)
         job->size == S3DLIO_SIZE_UNKNOWN)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "get", job->key,
                                 "a memory destination needs the object's size");
+    if (job->range_len && (o->size == S3DLIO_SIZE_UNKNOWN || job->range_off > o->size ||
+                           job->range_len > o->size - job->range_off))
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, op_name(o), job->key,
+                                "range %" PRIu64 "+%" PRIu64 " is not within its %" PRIu64 " bytes",
+                                job->range_off, job->range_len, o->size);
+    if (job->upload_id && (job->dir != S3DLIO_XFER_PUT || !job->range_len ||
+                           !job->upload_part_size || job->part_first < 1 ||
+                           job->local == S3DLIO_LOCAL_STREAM))
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
+                                "a share of an upload needs its range, part size and first part");
     if (job->dir == S3DLIO_XFER_PUT && o->size != S3DLIO_SIZE_UNKNOWN &&
         o->size > S3DLIO_MAX_OBJECT_SIZE)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
@@ -357,8 +389,11 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
         return;
     }
     if (o->size != S3DLIO_SIZE_UNKNOWN)
-        x->st->bytes_expected += o->size;
-    if (job->dir == S3DLIO_XFER_GET) {
+        x->st->bytes_expected += span_len(o);
+    if (job->upload_id) {
+        o->upload_id = s3dlio_xstrdup(job->upload_id);
+        make_parts(x, o, true, job->upload_part_size);
+    } else if (job->dir == S3DLIO_XFER_GET) {
         if (o->size == S3DLIO_SIZE_UNKNOWN && job->local != S3DLIO_LOCAL_STREAM)
             xobj_ctl_start(x, o, STEP_HEAD);
         else
@@ -404,7 +439,7 @@ void xobj_settled(struct xfer *x, struct xobj *o)
             xobj_ctl_start(x, o, STEP_RECHECK);
         else
             finish_object(x, o);
-    } else if (o->upload_id) {
+    } else if (o->upload_id && !o->job->upload_id) { /* a shared upload is its owner's */
         xobj_ctl_start(x, o, o->failed ? STEP_ABORT : STEP_COMPLETE);
     } else {
         finish_object(x, o);
@@ -547,6 +582,13 @@ static void data_done(struct xfer *x, struct xreq *r)
     xfer_limit_success(x);
     if (o->slot_size && r->number)
         xstream_part_done(o, r);
+    if (!get && o->job->parts_out && r->number) {
+        struct s3dlio_part *p = &o->job->parts_out[r->number - first_part(o)];
+        p->number = r->number;
+        memcpy(p->etag, q->etag, sizeof(p->etag));
+    }
+    if (!get && !r->number)
+        memcpy(o->job->etag_out, q->etag, sizeof(o->job->etag_out));
     uint64_t moved = get ? r->done : r->len;
     x->st->bytes += moved;
     o->job->bytes += moved;
@@ -677,10 +719,13 @@ static void ctl_succeeded(struct xfer *x, struct xreq *r)
         }
         finish_object(x, o);
         return;
+    case STEP_COMPLETE:
+        memcpy(o->job->etag_out, q->etag, sizeof(o->job->etag_out));
+        finish_object(x, o);
+        return;
     case STEP_ABORT:
         x->st->aborted_uploads++;
         /* fall through */
-    case STEP_COMPLETE:
     default:
         finish_object(x, o);
         return;
