@@ -59,6 +59,7 @@ struct cmd {
 
 static const struct cmd commands[] = {
     {"stage", cmd_stage, CMD_MPI, "stage a prefix onto the ranks of an MPI job, with a report"},
+    {"checkpoint", cmd_checkpoint, CMD_MPI, "save, restore, list or delete checkpoints at any world size"},
     {"ls", cmd_ls, 0, "list objects under a prefix"},
     {"stat", cmd_stat, 0, "show one object's size, ETag and time"},
     {"get", cmd_get, CMD_MPI_LAUNCHED, "download an object, or a prefix (--recursive)"},

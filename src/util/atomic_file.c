@@ -254,3 +254,19 @@ void s3dlio_atomic_discard(struct s3dlio_atomic_file *f)
         unlinkat(f->dirfd, f->tmp, 0);
     release(f);
 }
+
+char *s3dlio_atomic_keep(struct s3dlio_atomic_file *f)
+{
+    char *tmp = NULL;
+    if (f->tmp) {
+        const char *slash = strrchr(f->path, '/');
+        size_t dir = slash ? (size_t)(slash - f->path) + 1 : 0, n = dir + strlen(f->tmp) + 1;
+        tmp = malloc(n);
+        if (tmp)
+            snprintf(tmp, n, "%.*s%s", (int)dir, f->path, f->tmp);
+        free(f->tmp);
+        f->tmp = NULL; /* kept: release must not remove it */
+    }
+    release(f);
+    return tmp;
+}

@@ -59,6 +59,13 @@ enum s3dlio_rc s3dlio_atomic_open_or_device(struct s3dlio_atomic_file *f, const 
 enum s3dlio_rc s3dlio_atomic_commit(struct s3dlio_atomic_file *f, bool sync, const char *op,
                                     struct s3dlio_error *err);
 
+/*
+ * Close f but keep its temporary file for other processes to fill (the ranks of a restore
+ * write one file together; one of them renames it, by these paths, when all are done).
+ * Returns the temporary file's path (heap; NULL if there is none or memory ran out).
+ */
+char *s3dlio_atomic_keep(struct s3dlio_atomic_file *f);
+
 /* Give up: remove the temporary file and release f (idempotent; accepts an INIT struct). */
 void s3dlio_atomic_discard(struct s3dlio_atomic_file *f);
 

@@ -340,6 +340,12 @@ static enum s3dlio_rc check_job(const struct xobj *o, struct s3dlio_error *err)
         job->size == S3DLIO_SIZE_UNKNOWN)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "get", job->key,
                                 "a memory destination needs the object's size");
+    /* a file that changed since it was listed would upload other bytes than were planned */
+    if (job->dir == S3DLIO_XFER_PUT && job->local == S3DLIO_LOCAL_FILE &&
+        job->size != S3DLIO_SIZE_UNKNOWN && o->size != job->size)
+        return s3dlio_error_set(err, S3DLIO_E_CHANGED, "put", job->path,
+                                "the file has %" PRIu64 " bytes, %" PRIu64 " when it was listed "
+                                "(changed while uploading?)", o->size, job->size);
     if (job->range_len && (o->size == S3DLIO_SIZE_UNKNOWN || job->range_off > o->size ||
                            job->range_len > o->size - job->range_off))
         return s3dlio_error_set(err, S3DLIO_E_USAGE, op_name(o), job->key,

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A checkpoint's transfers run and reported the way stage runs and reports a shard. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ckpt/ckpt_int.h"
+#include "coord/coord_int.h"
+#include "util/alloc.h"
+
+void ckpt_assign(const uint64_t *bytes, size_t n, int nranks, int *owner)
+{
+    uint64_t total = 0, at = 0;
+    for (size_t i = 0; i < n; i++)
+        total += bytes[i];
+    for (size_t i = 0; i < n; i++) {
+        /* the rank whose share of the byte range holds this unit's middle */
+        long double mid = total ? ((long double)at + (long double)bytes[i] / 2) / (long double)total
+                                : ((long double)i + 0.5L) / (long double)n;
+        int r = (int)(mid * nranks);
+        owner[i] = r < 0 ? 0 : r >= nranks ? nranks - 1 : r;
+        at += bytes[i];
+    }
+}
+
+enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                   const struct s3dlio_stage_opts *o, const struct s3dlio_uri *uri,
+                                   struct s3dlio_rank_work *w, const struct ckpt_identity *id,
+                                   FILE *out, struct s3dlio_stage_result *res,
+                                   struct s3dlio_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    struct s3dlio_report report = {0};
+    struct s3dlio_atomic_file rfile = S3DLIO_ATOMIC_FILE_INIT;
+    struct s3dlio_rank_stats *rs = s3dlio_xcalloc(1, sizeof(*rs));
+    struct s3dlio_error local = {0}, run_err = {0};
+    res->listed = id->listed;
+    enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_coord_check_run_id(o, &local), &local);
+    if (rc)
+        goto out;
+    s3dlio_coord_make_run_id(comm, o, report.run_id);
+    if (rank == 0)
+        rc = s3dlio_coord_open_report(o, report.run_id, &rfile, res->report_file,
+                                      sizeof(res->report_file), &local);
+    if ((rc = s3dlio_coord_agree(comm, rc, &local)))
+        goto out;
+    rs->rank = rank;
+    gethostname(rs->host, sizeof(rs->host) - 1);
+    rs->concurrency = o->kind == S3DLIO_JOB_GET ? o->xfer.get_concurrency : o->xfer.put_concurrency;
+    enum s3dlio_rc run_rc =
+        s3dlio_coord_run_shard(comm, cfg, o, uri, w, rs, id->total_bytes, &run_err);
+    rs->peak_rss_kib = s3dlio_peak_rss_kib();
+    s3dlio_coord_gather_report(comm, rs, w, &report);
+    s3dlio_coord_sum_outcome(comm, rs, res);
+    if (rank == 0) {
+        snprintf(report.command, sizeof(report.command), "%s", id->command);
+        snprintf(report.source, sizeof(report.source), "%s", id->source);
+        snprintf(report.destination, sizeof(report.destination), "%s", id->destination);
+        snprintf(report.partition, sizeof(report.partition), "bytes");
+        report.listed = id->listed;
+        s3dlio_report_build(&report);
+        if (out)
+            s3dlio_report_print_table(&report, out);
+        rc = s3dlio_coord_write_report(&report, &rfile, id->command, &local);
+    }
+    rc = s3dlio_coord_agree(comm, rc, &local);
+    if (res->interrupted) {
+        rc = rc ? rc : S3DLIO_E_ABORTED;
+        goto out;
+    }
+    enum s3dlio_rc loop_rc =
+        s3dlio_coord_agree(comm, !rc && !res->failures ? run_rc : S3DLIO_OK, &run_err);
+    if (!rc && res->failures) {
+        rc = run_rc ? run_rc : S3DLIO_E_S3;
+        /* the first failure, so the caller can say what went wrong in one line */
+        for (size_t i = 0; i < report.nfailed && i < 1; i++)
+            s3dlio_error_set(&local, rc, id->command, report.failed[i].key, "%s",
+                             report.failed[i].error);
+    }
+    if (!rc && loop_rc) {
+        rc = loop_rc;
+        local = run_err;
+    }
+out:
+    s3dlio_atomic_discard(&rfile);
+    if (rc && err)
+        *err = local;
+    free(report.ranks);
+    s3dlio_failed_keys_free(report.failed, report.nfailed);
+    free(rs);
+    return rc;
+}
