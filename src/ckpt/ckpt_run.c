@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A checkpoint's transfers run and reported the way stage runs and reports a shard. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,12 +71,15 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
     }
     enum s3dlio_rc loop_rc =
         s3dlio_coord_agree(comm, !rc && !res->failures ? run_rc : S3DLIO_OK, &run_err);
+    /* which failure it was, whichever rank had it: a checksum is not a network error */
+    int worst = (int)run_rc, any = 0;
+    MPI_Allreduce(&worst, &any, 1, MPI_INT, MPI_MAX, comm);
     if (!rc && res->failures) {
-        rc = run_rc ? run_rc : S3DLIO_E_S3;
-        /* the first failure, so the caller can say what went wrong in one line */
-        for (size_t i = 0; i < report.nfailed && i < 1; i++)
-            s3dlio_error_set(&local, rc, id->command, report.failed[i].key, "%s",
-                             report.failed[i].error);
+        rc = any ? (enum s3dlio_rc)any : S3DLIO_E_S3;
+        if (report.nfailed) /* rank 0: the first, so the caller can say it in one line */
+            s3dlio_error_set(&local, rc, id->command, "",
+                             "%" PRIu64 " of %" PRIu64 " transfers failed; first: %s",
+                             res->failures, id->listed, report.failed[0].error);
     }
     if (!rc && loop_rc) {
         rc = loop_rc;

@@ -165,6 +165,7 @@ static enum s3dlio_rc fetch(struct s3dlio_backend *be, const struct ckpt_place *
 {
     enum s3dlio_rc rc;
     if (!wanted || !strcmp(wanted, S3DLIO_CKPT_LATEST)) {
+        *err = (struct s3dlio_error){0}; /* a missing pointer's 404 is not what went wrong */
         if ((rc = ckpt_read_latest(be, place, name, err)))
             return rc;
         if (!name[0])
@@ -455,15 +456,18 @@ static enum s3dlio_rc finish_dir(MPI_Comm comm, const struct s3dlio_ckpt_restore
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
-    enum s3dlio_rc crc = close_files(c, o->run.xfer.fsync, err);
-    rc = s3dlio_coord_agree(comm, rc ? rc : crc, err);
+    /* rc is already agreed; each later step is agreed once, so no message is prefixed twice */
+    enum s3dlio_rc closed = close_files(c, o->run.xfer.fsync, err);
+    if (!rc)
+        rc = s3dlio_coord_agree(comm, closed, err);
     if (!rc)
         rc = s3dlio_coord_agree(comm, check_hdf5(comm, c, err), err);
-    if (!rc && rank == 0)
-        rc = publish(o, c, o->run.xfer.fsync, err);
+    if (!rc)
+        rc = s3dlio_coord_agree(comm, rank == 0 ? publish(o, c, o->run.xfer.fsync, err) : S3DLIO_OK,
+                                err);
     if (rank == 0 && rc)
         remove_files(c->tmp, c->m->nfiles);
-    return s3dlio_coord_agree(comm, rc, err);
+    return rc;
 }
 
 enum s3dlio_rc s3dlio_ckpt_restore(MPI_Comm comm, const struct s3dlio_config *cfg,

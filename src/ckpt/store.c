@@ -312,6 +312,7 @@ enum s3dlio_rc ckpt_fetch_manifest(struct s3dlio_backend *be, const struct ckpt_
     bool some = !ckpt_list_objects(be, p, name, &objs, &lerr) && objs.n > 0;
     s3dlio_objlist_release(&objs);
     ckpt_uri_of(p, name, where, sizeof(where));
+    *err = (struct s3dlio_error){0}; /* not the GET's 404: what it means */
     return s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "checkpoint", where,
                             some ? "incomplete: it has no manifest.json (its save did not finish)"
                                  : "no such checkpoint (see 'checkpoint list')");
