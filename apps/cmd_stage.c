@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "app.h"
 #include "commands.h"
 #include "s3dlio/coord.h"
@@ -13,7 +14,7 @@
 #include "xfer_cli.h"
 
 static const struct cmd_help help = {
-    "[--to mem|dir:PATH|null] [--partition size|count|contiguous] [--shuffle SEED] [--steal]\n"
+    "[--to mem|dir:PATH|null|h5:PATH] [--partition size|count|contiguous] [--shuffle SEED] [--steal]\n"
     "       [--max-memory SIZE] [--report PATH] [engine options] URI",
     "Stage every object under the prefix URI onto the ranks of the MPI job: rank 0 lists and\n"
     "partitions (default: greedy by bytes), one broadcast carries the assignment, every rank\n"
@@ -21,6 +22,18 @@ static const struct cmd_help help = {
     "stdout, JSON in profiles/<run-id>/report.json or --report). Run under mpirun/srun; one\n"
     "process without them is a job of one rank.",
 };
+
+/* h5:PATH is published by a rename beside PATH: its directory must be there already */
+static bool h5_dir_exists(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    struct stat st;
+    if (!slash)
+        return true;
+    snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return !stat(dir, &st) && S_ISDIR(st.st_mode);
+}
 
 struct stage_args {
     const char *to, *partition, *run_id;
@@ -31,7 +44,9 @@ struct stage_args {
 static int parse_stage(struct app *app, struct stage_args *a, struct s3dlio_stage_opts *o)
 {
     if (s3dlio_dest_parse(a->to, &o->dest, &o->dest_path))
-        return app_usage_error(app, "--to must be mem, dir:PATH or null, not '%s'", a->to);
+        return app_usage_error(app, "--to must be mem, dir:PATH, null or h5:PATH, not '%s'", a->to);
+    if (o->dest == S3DLIO_DEST_H5 && !h5_dir_exists(o->dest_path))
+        return app_usage_error(app, "--to h5:%s: its directory does not exist", o->dest_path);
     if (s3dlio_partition_mode_parse(a->partition, &o->partition))
         return app_usage_error(app, "--partition must be size, count or contiguous, not '%s'",
                                a->partition);
@@ -53,7 +68,7 @@ int cmd_stage(int argc, char **argv, struct app *app)
     struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 12];
     int npos = 0;
     const struct opt own[] = {
-        {"to", 0, OPT_STRING, &a.to, "DEST", "mem (default), dir:PATH or null"},
+        {"to", 0, OPT_STRING, &a.to, "DEST", "mem (default), dir:PATH, null or h5:PATH (one HDF5 file)"},
         {"partition", 0, OPT_STRING, &a.partition, "MODE", "size (default), count or contiguous"},
         {"shuffle", 0, OPT_SIZE, &a.shuffle_seed, "SEED", "shuffle the listing with SEED first"},
         {"steal", 0, OPT_FLAG, &a.steal, NULL, "dynamic balancing: ranks take chunks as they go"},

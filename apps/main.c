@@ -67,6 +67,7 @@ static const struct cmd commands[] = {
     {"rm", cmd_rm, 0, "delete an object, or everything under a prefix"},
     {"mb", cmd_mb, 0, "make a bucket (or a directory for file://)"},
     {"rb", cmd_rb, 0, "remove an empty bucket (or directory)"},
+    {"h5", cmd_h5, 0, "list, read and verify a file of stage --to h5:"},
 };
 
 static void usage(FILE *out, const char *prog)

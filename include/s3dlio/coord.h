@@ -20,9 +20,10 @@ enum s3dlio_dest_kind {
     S3DLIO_DEST_MEM = 0, /* one arena per rank, objects at known offsets */
     S3DLIO_DEST_DIR,     /* files mirroring the keys under a directory */
     S3DLIO_DEST_NULL,    /* read and discard */
+    S3DLIO_DEST_H5,      /* one shared parallel HDF5 file (README "HDF5 destination and reader") */
 };
 
-/* Parse "mem", "dir:PATH", "null". */
+/* Parse "mem", "dir:PATH", "null", "h5:PATH". */
 enum s3dlio_rc s3dlio_dest_parse(const char *s, enum s3dlio_dest_kind *kind, const char **path);
 
 /* What the ranks do with the table rank 0 makes. */
@@ -42,7 +43,7 @@ struct s3dlio_stage_opts {
     uint64_t gen_count, gen_min, gen_max;
     const struct s3dlio_gen *verify_gen; /* GET to null: check the generator's pattern */
     enum s3dlio_dest_kind dest;
-    const char *dest_path;          /* DIR */
+    const char *dest_path;          /* DIR, H5 */
     enum s3dlio_partition_mode partition;
     bool shuffle;
     uint64_t shuffle_seed;

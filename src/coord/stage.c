@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "backend/file_tree.h"
 #include "coord/coord_int.h"
+#include "h5/h5_stage.h"
 #include "s3dlio/plan.h"
 #include "util/alloc.h"
 #include "util/atomic_file.h"
@@ -29,6 +30,9 @@ enum s3dlio_rc s3dlio_dest_parse(const char *s, enum s3dlio_dest_kind *kind, con
     else if (!strncmp(s, "dir:", 4) && s[4]) {
         *kind = S3DLIO_DEST_DIR;
         *path = s + 4;
+    } else if (!strncmp(s, "h5:", 3) && s[3]) {
+        *kind = S3DLIO_DEST_H5;
+        *path = s + 3;
     } else
         return S3DLIO_E_USAGE;
     return S3DLIO_OK;
@@ -246,8 +250,9 @@ static void fill_identity(struct s3dlio_report *r, const struct s3dlio_stage_opt
             snprintf(r->source, sizeof(r->source), "dir:%s", o->local_dir);
         else
             snprintf(r->source, sizeof(r->source), "generator:seed=%" PRIu64, o->gen->seed);
-    } else if (o->dest == S3DLIO_DEST_DIR)
-        snprintf(r->destination, sizeof(r->destination), "dir:%s", o->dest_path);
+    } else if (o->dest == S3DLIO_DEST_DIR || o->dest == S3DLIO_DEST_H5)
+        snprintf(r->destination, sizeof(r->destination), "%s:%s",
+                 o->dest == S3DLIO_DEST_DIR ? "dir" : "h5", o->dest_path);
     else
         snprintf(r->destination, sizeof(r->destination), "%s",
                  o->dest == S3DLIO_DEST_MEM ? "mem" : "null");
@@ -304,6 +309,8 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     struct s3dlio_report report = {0};
     struct s3dlio_error local = {0};
     struct s3dlio_atomic_file rfile = S3DLIO_ATOMIC_FILE_INIT;
+    struct s3dlio_h5_spec h5spec;
+    struct s3dlio_h5_writer *h5 = NULL;
     double list_s = 0;
     uint64_t markers = 0;
     bool capped = false;
@@ -317,6 +324,9 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     if (rank == 0)
         rc = s3dlio_coord_open_report(o, report.run_id, &rfile, res->report_file, sizeof(res->report_file), &local);
     if ((rc = s3dlio_coord_agree(comm, rc, &local)))
+        goto out;
+    if (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_H5 &&
+        (rc = s3dlio_h5_stage_open(comm, o, &table, report.run_id, &w, &h5spec, &h5, &local)))
         goto out;
     rs->rank = rank;
     gethostname(rs->host, sizeof(rs->host) - 1);
@@ -354,6 +364,8 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         local = run_err;
     }
 out:
+    /* every rank arrives here in the same state: the file is published or deleted together */
+    rc = s3dlio_h5_writer_finish(comm, h5, rc, &local);
     s3dlio_atomic_discard(&rfile);
     if (rc && err)
         *err = local;

@@ -46,20 +46,6 @@ uint32_t s3dlio_crc32c_sw(uint32_t crc, const void *data, size_t len)
     return ~crc;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <nmmintrin.h>
-
-/*
- * Three independent streams hide the instruction's 3-cycle latency (one result per cycle
- * instead of one per three). The CRC is linear: the register after A||B||C equals
- * R(C) ^ R(B) * x^(8|C|) ^ R(A) * x^(8(|B|+|C|)) mod P, with R(B), R(C) run from zero, so the
- * three registers combine by two multiplications, done by tables made once.
- */
-#define BLOCK 4096 /* bytes per stream per round */
-
-static uint32_t shift1[4][256], shift2[4][256]; /* r * x^(8 BLOCK), r * x^(16 BLOCK) mod P */
-static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
-
 /* a(x) * b(x) mod P, reflected (bit 31 is x^0) */
 static uint32_t gf_mul(uint32_t a, uint32_t b)
 {
@@ -85,6 +71,20 @@ static uint32_t x_pow_8n(uint64_t n)
     }
     return result;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+
+/*
+ * Three independent streams hide the instruction's 3-cycle latency (one result per cycle
+ * instead of one per three). The CRC is linear: the register after A||B||C equals
+ * R(C) ^ R(B) * x^(8|C|) ^ R(A) * x^(8(|B|+|C|)) mod P, with R(B), R(C) run from zero, so the
+ * three registers combine by two multiplications, done by tables made once.
+ */
+#define BLOCK 4096 /* bytes per stream per round */
+
+static uint32_t shift1[4][256], shift2[4][256]; /* r * x^(8 BLOCK), r * x^(16 BLOCK) mod P */
+static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
 
 static void make_shift(uint32_t out[4][256], uint32_t factor)
 {
@@ -160,4 +160,15 @@ uint32_t s3dlio_crc32c(uint32_t crc, const void *data, size_t len)
 {
     /* __builtin_cpu_supports reads what libgcc found at start-up: a load, no state here */
     return have_sse42() ? crc_hw(crc, data, len) : s3dlio_crc32c_sw(crc, data, len);
+}
+
+/*
+ * zlib's crc32_combine for the Castagnoli polynomial: the register after A||B is the one
+ * after A moved past |B| zero bytes (a multiplication by x^(8|B|) mod P) xor the one of B
+ * run from zero; the pre- and post-inversions cancel in that sum, so the finished CRCs
+ * combine directly. O(log len_b) multiplications.
+ */
+uint32_t s3dlio_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+    return gf_mul(x_pow_8n(len_b), crc_a) ^ crc_b;
 }

@@ -16,6 +16,12 @@
  */
 uint32_t s3dlio_crc32c(uint32_t crc, const void *data, size_t len);
 
+/*
+ * The CRC-32C of A||B from crc_a = CRC of A, crc_b = CRC of B (each started from 0) and
+ * len_b = |B|: pieces checksummed out of order combine in offset order.
+ */
+uint32_t s3dlio_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+
 /* The portable form alone (tests compare it with the one the CPU runs). */
 uint32_t s3dlio_crc32c_sw(uint32_t crc, const void *data, size_t len);
 
