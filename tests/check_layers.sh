@@ -5,8 +5,9 @@
 # this script lives in), with comments and string literals blanked out, and fails (exit 1, one
 # "file:line: rule: code" line per finding) on:
 #   - <mpi.h> / <hdf5.h> (and other MPI or HDF5 headers) outside src/coord/, src/h5/ (the HDF5
-#     stage destination and reader, coordination code of its own) and apps/; the public
-#     include/s3dlio/coord.h may include <mpi.h>, since its functions take an MPI_Comm
+#     stage destination and reader, coordination code of its own), src/ckpt/ (checkpoints, built
+#     on coord) and apps/; the public include/s3dlio/coord.h and checkpoint.h may include
+#     <mpi.h>, since their functions take an MPI_Comm
 #   - <curl/...> headers outside src/s3/ and src/backend/be_s3.c
 #   - in src/: exit( abort( (abort only in src/util/alloc.c), printf( puts( (only in
 #     src/stats/report.c and src/util/log.c), atoi( strtok( sprintf( vsprintf( strcpy(,
@@ -111,12 +112,12 @@ while IFS=$'\t' read -r kind f ln target; do
   case $target in
     [\<\"]mpi.h[\>\"] | [\<\"]mpio.h[\>\"] | [\<\"]mpi-ext.h[\>\"] | [\<\"]mpi_*.h[\>\"])
       case $f in
-        src/coord/* | src/h5/* | apps/* | include/s3dlio/coord.h) ;;
+        src/coord/* | src/h5/* | src/ckpt/* | apps/* | include/s3dlio/coord.h | include/s3dlio/checkpoint.h) ;;
         *) report "$f" "$ln" "MPI header outside src/coord/ and apps/" "#include $target" ;;
       esac ;;
     [\<\"]hdf5*.h[\>\"] | [\<\"]H5*.h[\>\"])
       case $f in
-        src/coord/* | src/h5/* | apps/*) ;;
+        src/coord/* | src/h5/* | src/ckpt/* | apps/*) ;;
         *) report "$f" "$ln" "HDF5 header outside src/coord/ and apps/" "#include $target" ;;
       esac ;;
     [\<\"]curl/*)
