@@ -99,6 +99,17 @@ check "delete c4" "$CLI" checkpoint delete -q "$U" c4
 [ "$(complete_names)" = "c5 " ] && ok || bad "after delete c4: $(complete_names)"
 [ -z "$("$CLI" ls -r "$U/c4/")" ] && ok || bad "c4's objects are gone"
 
+# 5. an HDF5 file that does not open (saved cut short) is refused before it is published
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+  mkdir -p "$WORK/h5"
+  /usr/bin/python3 -c 'import h5py, numpy as np, sys; h5py.File(sys.argv[1], "w").create_dataset("x", data=np.arange(200000))' "$WORK/whole.h5"
+  head -c $(($(stat -c %s "$WORK/whole.h5") / 2)) "$WORK/whole.h5" >"$WORK/h5/cut.h5"
+  check "save a cut HDF5 file" run checkpoint save -q "$WORK/h5" "$U" --name h5cut
+  expect_run "a cut HDF5 file is refused" 1 "cut.h5.*HDF5 cannot open it" -- \
+    run checkpoint restore -q "$U" --name h5cut --to "dir:$WORK/h5r"
+  [ ! -e "$WORK/h5r/cut.h5" ] && ok || bad "the file HDF5 cannot open is not published"
+fi
+
 "$CLI" rm -q -r "s3://$B/" >/dev/null 2>&1
 "$CLI" rb -q "s3://$B" >/dev/null 2>&1
 finish
