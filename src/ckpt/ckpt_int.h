@@ -94,8 +94,8 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
                                    struct s3dlio_error *err);
 
 /*
- * Which rank moves each of n units of the given sizes: contiguous runs balanced by bytes
- * (by count when there are none), so a rank's share of a large file is one range. Pure.
+ * Which rank moves each of n units of the given sizes, in their order: contiguous runs of
+ * about equal bytes (stage's --partition contiguous), so a rank's share of a file is one range.
  */
 void ckpt_assign(const uint64_t *bytes, size_t n, int nranks, int *owner);
 

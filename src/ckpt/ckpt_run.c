@@ -6,21 +6,16 @@
 #include <unistd.h>
 #include "ckpt/ckpt_int.h"
 #include "coord/coord_int.h"
+#include "s3dlio/partition.h"
 #include "util/alloc.h"
 
 void ckpt_assign(const uint64_t *bytes, size_t n, int nranks, int *owner)
 {
-    uint64_t total = 0, at = 0;
+    size_t *order = s3dlio_xcalloc(n ? n : 1, sizeof(*order));
     for (size_t i = 0; i < n; i++)
-        total += bytes[i];
-    for (size_t i = 0; i < n; i++) {
-        /* the rank whose share of the byte range holds this unit's middle */
-        long double mid = total ? ((long double)at + (long double)bytes[i] / 2) / (long double)total
-                                : ((long double)i + 0.5L) / (long double)n;
-        int r = (int)(mid * nranks);
-        owner[i] = r < 0 ? 0 : r >= nranks ? nranks - 1 : r;
-        at += bytes[i];
-    }
+        order[i] = i;
+    s3dlio_partition(S3DLIO_PART_CONTIGUOUS, bytes, order, n, nranks, owner, NULL);
+    free(order);
 }
 
 enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cfg,
