@@ -28,6 +28,9 @@ struct restore_ctx {
     enum s3dlio_ckpt_dest dest;
     char **tmp;               /* TO_DIR: per file, its temporary path */
     int *fds;                 /* TO_DIR: per file, opened when a part of it first arrives */
+    size_t *left;             /* TO_DIR: per file, this rank's parts of it not yet finished:
+                                 at 0 its fd closes, so open files stay about the concurrency */
+    bool sync;                /* --fsync: each file's data before its fd closes */
     const char *name;
 };
 
@@ -118,12 +121,25 @@ static enum s3dlio_rc crc_read_back(struct part *p, uint32_t *crc, struct s3dlio
     return rc;
 }
 
-static enum s3dlio_rc sink_close(void *ud, const struct s3dlio_xfer_job *job, bool complete,
-                                 struct s3dlio_error *err)
+/* This rank's last part of a file finished: close it (reporting delayed write errors). */
+static enum s3dlio_rc part_done(struct part *p, struct s3dlio_error *err)
 {
-    struct part *p = ud;
-    if (!complete)
+    struct restore_ctx *c = p->ctx;
+    if (c->dest != S3DLIO_CKPT_TO_DIR || --c->left[p->file] || c->fds[p->file] < 0)
         return S3DLIO_OK;
+    int fd = c->fds[p->file];
+    c->fds[p->file] = -1;
+    enum s3dlio_rc rc = S3DLIO_OK;
+    if (c->sync && fsync(fd))
+        rc = s3dlio_error_sys(err, "checkpoint restore", c->tmp[p->file], errno, "fsync failed");
+    if (close(fd) && !rc)
+        rc = s3dlio_error_sys(err, "checkpoint restore", c->tmp[p->file], errno, "close failed");
+    return rc;
+}
+
+static enum s3dlio_rc check_crc(struct part *p, const struct s3dlio_xfer_job *job,
+                                struct s3dlio_error *err)
+{
     uint32_t crc = p->crc;
     enum s3dlio_rc rc = S3DLIO_OK;
     if (!p->in_order || p->next != p->off + p->len)
@@ -135,6 +151,15 @@ static enum s3dlio_rc sink_close(void *ud, const struct s3dlio_xfer_job *job, bo
                             "'%s' part %zu of %zu (bytes %" PRIu64 "-%" PRIu64 "): CRC-32C %08x, "
                             "the manifest says %08x", f->path, p->index + 1, f->nparts, p->off,
                             p->off + p->len - 1, crc, p->want);
+}
+
+static enum s3dlio_rc sink_close(void *ud, const struct s3dlio_xfer_job *job, bool complete,
+                                 struct s3dlio_error *err)
+{
+    struct part *p = ud;
+    enum s3dlio_rc rc = complete ? check_crc(p, job, err) : S3DLIO_OK;
+    enum s3dlio_rc closed = part_done(p, rc ? NULL : err);
+    return rc ? rc : closed;
 }
 
 static enum s3dlio_rc sink_reread(void *ud, const struct s3dlio_xfer_job *job, uint64_t offset,
@@ -418,6 +443,8 @@ static void plan_jobs(struct restore_plan *rp, const struct s3dlio_ckpt_manifest
             continue;
         const struct s3dlio_ckpt_file *f = &m->files[q->file];
         struct s3dlio_xfer_job *j = &w->plan.jobs[w->plan.n++];
+        if (q->ctx->left)
+            q->ctx->left[q->file]++;
         j->dir = S3DLIO_XFER_GET;
         j->key = f->key;
         j->size = f->size;
@@ -502,6 +529,8 @@ enum s3dlio_rc s3dlio_ckpt_restore(MPI_Comm comm, const struct s3dlio_config *cf
     ctx.name = got->manifest.name;
     ctx.tmp = s3dlio_xcalloc(nf ? nf : 1, sizeof(*ctx.tmp));
     ctx.fds = s3dlio_xcalloc(nf ? nf : 1, sizeof(*ctx.fds));
+    ctx.left = dir ? s3dlio_xcalloc(nf ? nf : 1, sizeof(*ctx.left)) : NULL;
+    ctx.sync = opts->run.xfer.fsync;
     for (size_t i = 0; i < nf; i++)
         ctx.fds[i] = -1;
     if (dir) {
@@ -542,6 +571,7 @@ out:
         free(ctx.tmp[i]);
     free(ctx.tmp);
     free(ctx.fds);
+    free(ctx.left);
     free(rp.parts);
     free(rp.owner);
     free(w.taken);
