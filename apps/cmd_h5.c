@@ -28,7 +28,7 @@ static const struct cmd_help help = {
 
 static int open_file(struct app *app, const char *path, struct s3dlio_h5 **h)
 {
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     if (s3dlio_h5_open(path, h, &err))
         return app_fail(app, &err);
     return EXIT_OK;
@@ -40,7 +40,7 @@ static int h5_ls(struct app *app, const char *path, bool longer)
     int r = open_file(app, path, &h);
     if (r)
         return r;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     struct s3dlio_h5_entry e;
     enum s3dlio_rc rc = S3DLIO_OK;
     char key[4 * 4096], etag[4 * 256];
@@ -50,10 +50,8 @@ static int h5_ls(struct app *app, const char *path, bool longer)
         s3dlio_printable(e.key, key, sizeof(key), true);
         if (longer)
             printf("%12" PRIu64 "  %08" PRIx32 "  %4" PRId32 "  %12" PRIu64 "  %s  %s\n", e.size,
-                   e.crc32c, e.rank, e.offset, e.etag[0] ? s3dlio_printable(e.etag, etag,
-                                                                            sizeof(etag), true)
-                                                         : "-",
-                   key);
+                   e.crc32c, e.rank, e.offset,
+                   e.etag[0] ? s3dlio_printable(e.etag, etag, sizeof(etag), true) : "-", key);
         else
             printf("%s\n", key);
     }
@@ -98,7 +96,7 @@ static int h5_get(struct app *app, const char *path, const char *key, const char
     int r = open_file(app, path, &h);
     if (r)
         return r;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     struct s3dlio_h5_entry e;
     struct s3dlio_atomic_file f = S3DLIO_ATOMIC_FILE_INIT;
     bool out = !strcmp(dest, "-");
@@ -121,7 +119,7 @@ static int h5_verify(struct app *app, const char *path)
     int r = open_file(app, path, &h);
     if (r)
         return r;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     struct s3dlio_h5_verify_result res;
     enum s3dlio_rc rc = s3dlio_h5_verify(h, &res, &err);
     if (!rc && !app->flags.quiet)
@@ -136,8 +134,8 @@ int cmd_h5(int argc, char **argv, struct app *app)
     bool longer = false;
     int npos = 0;
     const struct opt opts[] = {
-        {"long", 'l', OPT_FLAG, &longer, NULL, "ls: size, CRC-32C, rank, offset and ETag too"},
-        {NULL, 0, OPT_END, NULL, NULL, NULL},
+        { "long", 'l', OPT_FLAG, &longer, NULL, "ls: size, CRC-32C, rank, offset and ETag too" },
+        { NULL, 0, OPT_END, NULL, NULL, NULL },
     };
     int r = app_parse(app, "h5", argc, argv, opts, &help, &npos);
     if (r)
@@ -151,6 +149,8 @@ int cmd_h5(int argc, char **argv, struct app *app)
         return h5_get(app, argv[1], argv[2], argv[3]);
     if (!strcmp(what, "verify") && npos == 2)
         return h5_verify(app, argv[1]);
-    return app_usage_error(app, "expected ls PATH, get PATH KEY DEST or verify PATH (see '%s h5 "
-                                "--help')", app->prog);
+    return app_usage_error(app,
+                           "expected ls PATH, get PATH KEY DEST or verify PATH (see '%s h5 "
+                           "--help')",
+                           app->prog);
 }

@@ -32,8 +32,9 @@ struct layout {
 
 static int parse(int argc, char **argv, struct args *a)
 {
-    *a = (struct args){.dir = "/tmp", .total_mib = 512, .object_mib = 8, .piece_kib = 256,
-                       .reps = 5, .slots = 32};
+    *a = (struct args){
+        .dir = "/tmp", .total_mib = 512, .object_mib = 8, .piece_kib = 256, .reps = 5, .slots = 32
+    };
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--dir"))
@@ -53,7 +54,8 @@ static int parse(int argc, char **argv, struct args *a)
     }
     return a->object_mib && a->total_mib >= a->object_mib && a->piece_kib && a->reps > 0 &&
                    a->slots > 0
-               ? 0 : -1;
+               ? 0
+               : -1;
 }
 
 /* Objects round-robin over the ranks; offsets rank by rank, as the writer lays them out. */
@@ -84,20 +86,26 @@ static double time_h5(const struct args *a, const struct layout *l, const char *
                       const unsigned char *buf)
 {
     struct s3dlio_h5_spec spec = {
-        .path = path, .tmp_tag = "bench", .source = "bench:", .n = l->n,
-        .keys = (const char *const *)l->keys, .sizes = l->sizes, .owner = l->owner,
+        .path = path,
+        .tmp_tag = "bench",
+        .source = "bench:",
+        .n = l->n,
+        .keys = (const char *const *)l->keys,
+        .sizes = l->sizes,
+        .owner = l->owner,
         .nslots = (size_t)a->slots,
     };
     struct s3dlio_h5_writer *w = NULL;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     size_t piece = a->piece_kib << 10;
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
     enum s3dlio_rc rc = s3dlio_h5_writer_open(MPI_COMM_WORLD, &spec, &w, &err);
+    double t_open = MPI_Wtime() - t0;
     for (size_t i = 0; !rc && i < l->n; i++) {
         if (l->owner[i] != rank)
             continue;
-        struct s3dlio_xfer_job job = {.key = l->keys[i], .size = l->sizes[i]};
+        struct s3dlio_xfer_job job = { .key = l->keys[i], .size = l->sizes[i] };
         void *ud = s3dlio_h5_writer_ud(w, i);
         for (uint64_t off = 0; !rc && off < l->sizes[i]; off += piece) {
             size_t n = l->sizes[i] - off < piece ? (size_t)(l->sizes[i] - off) : piece;
@@ -106,8 +114,12 @@ static double time_h5(const struct args *a, const struct layout *l, const char *
         if (!rc)
             rc = s3dlio_h5_sink.close(ud, &job, true, &err);
     }
+    double t_write = MPI_Wtime() - t0;
     if (w)
         rc = s3dlio_h5_writer_finish(MPI_COMM_WORLD, w, rc, &err);
+    if (getenv("S3DLIO_BENCH_PHASES"))
+        fprintf(stderr, "[r%d] open %.3f s, writes to %.3f s, finished at %.3f s\n", rank, t_open,
+                t_write, MPI_Wtime() - t0);
     double dt = MPI_Wtime() - t0, slowest = 0;
     MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     if (rc && rank == 0)
@@ -115,12 +127,14 @@ static double time_h5(const struct args *a, const struct layout *l, const char *
     return rc ? -1 : slowest;
 }
 
-static double time_mpiio(const struct layout *l, const char *path, int rank, const unsigned char *buf)
+static double time_mpiio(const struct layout *l, const char *path, int rank,
+                         const unsigned char *buf)
 {
     MPI_File fh;
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
-    int st = MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
+    int st =
+        MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
     for (size_t i = 0; st == MPI_SUCCESS && i < l->n; i++)
         if (l->owner[i] == rank)
             st = MPI_File_write_at(fh, (MPI_Offset)l->offsets[i], buf, (int)l->sizes[i], MPI_BYTE,
@@ -166,7 +180,8 @@ int main(int argc, char **argv)
     snprintf(h5path, sizeof(h5path), "%s/s3dlio-bench-h5-%d.h5", a.dir, (int)getpid());
     MPI_Bcast(h5path, sizeof(h5path), MPI_CHAR, 0, MPI_COMM_WORLD);
     snprintf(iopath, sizeof(iopath), "%s.mpiio", h5path);
-    double *th5 = calloc((size_t)a.reps, sizeof(double)), *tio = calloc((size_t)a.reps, sizeof(double));
+    double *th5 = calloc((size_t)a.reps, sizeof(double)),
+           *tio = calloc((size_t)a.reps, sizeof(double));
     int failed = 0;
     for (int r = 0; r < a.reps && !failed; r++) {
         /* alternate which goes first: neither always meets a cold or warm page cache */
@@ -185,8 +200,8 @@ int main(int argc, char **argv)
     if (rank == 0 && !failed) {
         double mib = (double)(l.n * (a.object_mib << 20)) / (1 << 20);
         double mh = median(th5, a.reps), mio = median(tio, a.reps);
-        printf("%5s %9s %5s %12s %12s %12s %12s %7s\n", "ranks", "MiB", "reps", "hdf5 s", "hdf5 MiB/s",
-               "mpiio s", "mpiio MiB/s", "ratio");
+        printf("%5s %9s %5s %12s %12s %12s %12s %7s\n", "ranks", "MiB", "reps", "hdf5 s",
+               "hdf5 MiB/s", "mpiio s", "mpiio MiB/s", "ratio");
         printf("%5d %9.0f %5d %12.3f %12.0f %12.3f %12.0f %7.3f\n", nranks, mib, a.reps, mh,
                mib / mh, mio, mib / mio, mh / mio);
     }

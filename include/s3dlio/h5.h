@@ -16,19 +16,19 @@
 #include <stdint.h>
 #include "s3dlio/error.h"
 
-#define S3DLIO_H5_FORMAT "s3dlio-mpi/h5-stage"
+#define S3DLIO_H5_FORMAT  "s3dlio-mpi/h5-stage"
 #define S3DLIO_H5_VERSION 1
 
 struct s3dlio_h5;
 
 /* One object as /index lists it. */
 struct s3dlio_h5_entry {
-    const char *key;   /* borrowed from the reader: valid until its next call */
-    const char *etag;  /* ditto; "" when the listing had none */
-    uint64_t offset;   /* of its first byte in /data */
+    const char *key;  /* borrowed from the reader: valid until its next call */
+    const char *etag; /* ditto; "" when the listing had none */
+    uint64_t offset;  /* of its first byte in /data */
     uint64_t size;
-    uint32_t crc32c;   /* of its bytes */
-    int32_t rank;      /* the rank it was assigned to */
+    uint32_t crc32c; /* of its bytes */
+    int32_t rank;    /* the rank it was assigned to */
 };
 
 /*
@@ -66,16 +66,16 @@ enum s3dlio_rc s3dlio_h5_read(struct s3dlio_h5 *h, const struct s3dlio_h5_entry 
                               void *buf, uint64_t len, struct s3dlio_error *err);
 
 struct s3dlio_h5_verify_result {
-    uint64_t objects, bytes;  /* checked */
-    uint64_t bad;             /* objects whose bytes do not match their CRC-32C */
-    char first_bad[1280];     /* the first of them in key order ("" none) */
+    uint64_t objects, bytes; /* checked */
+    uint64_t bad;            /* objects whose bytes do not match their CRC-32C */
+    char first_bad[1280];    /* the first of them in key order ("" none) */
 };
 
 /*
  * Check the structure (keys strictly sorted, every object within /data, no two overlapping,
  * sizes adding up to `bytes`; a failure is S3DLIO_E_PARSE naming the row) and then every
  * object's CRC-32C (S3DLIO_E_INTEGRITY naming the first bad key; r counts them all). Reads
- * the data in 4 MiB pieces; holds 16 bytes per object for the overlap check.
+ * the data in 4 MiB pieces; holds 24 bytes per object for the overlap check.
  */
 enum s3dlio_rc s3dlio_h5_verify(struct s3dlio_h5 *h, struct s3dlio_h5_verify_result *r,
                                 struct s3dlio_error *err);

@@ -53,14 +53,14 @@ int s3dlio_h5_rowtype_make(struct h5_rowtype *t, size_t key_w, size_t etag_w)
     t->size = t->off_rank + 4;
     hid_t key = string_type(t->key_w), etag = string_type(t->etag_w);
     if (key >= 0 && etag >= 0) {
-        const size_t mem_off[6] = {t->off_key, t->off_offset, t->off_size, t->off_etag,
-                                   t->off_crc, t->off_rank};
+        const size_t mem_off[6] = { t->off_key,  t->off_offset, t->off_size,
+                                    t->off_etag, t->off_crc,    t->off_rank };
         t->mem = compound(t->size, mem_off, key, etag, H5T_NATIVE_UINT64, H5T_NATIVE_UINT32,
                           H5T_NATIVE_INT32);
         size_t k = t->key_w, e = t->etag_w;
-        const size_t file_off[6] = {0, k, k + 8, k + 16, k + 16 + e, k + 20 + e};
-        t->file = compound(k + e + 24, file_off, key, etag, H5T_STD_U64LE, H5T_STD_U32LE,
-                           H5T_STD_I32LE);
+        const size_t file_off[6] = { 0, k, k + 8, k + 16, k + 16 + e, k + 20 + e };
+        t->file =
+            compound(k + e + 24, file_off, key, etag, H5T_STD_U64LE, H5T_STD_U32LE, H5T_STD_I32LE);
     }
     if (key >= 0)
         H5Tclose(key);

@@ -11,16 +11,16 @@
 #include <stddef.h>
 #include "s3dlio/h5.h"
 
-#define H5L_DATA "data"
-#define H5L_INDEX "index"
-#define H5L_ATTR_FORMAT "format"
-#define H5L_ATTR_VERSION "version"
-#define H5L_ATTR_SOURCE "source"
-#define H5L_ATTR_CREATED "created"
+#define H5L_DATA            "data"
+#define H5L_INDEX           "index"
+#define H5L_ATTR_FORMAT     "format"
+#define H5L_ATTR_VERSION    "version"
+#define H5L_ATTR_SOURCE     "source"
+#define H5L_ATTR_CREATED    "created"
 #define H5L_ATTR_WORLD_SIZE "world_size"
-#define H5L_ATTR_OBJECTS "objects"
-#define H5L_ATTR_BYTES "bytes"
-#define H5L_ATTR_COMPLETE "complete"
+#define H5L_ATTR_OBJECTS    "objects"
+#define H5L_ATTR_BYTES      "bytes"
+#define H5L_ATTR_COMPLETE   "complete"
 
 /*
  * One /index row: key and etag are fixed-length, NUL-padded strings as wide as the longest
@@ -29,7 +29,7 @@
  * little-endian, in the order key, offset, size, etag, crc32c, rank.
  */
 struct h5_rowtype {
-    hid_t mem, file;   /* H5I_INVALID_HID until made */
+    hid_t mem, file; /* H5I_INVALID_HID until made */
     size_t key_w, etag_w;
     size_t size;
     size_t off_key, off_etag, off_offset, off_size, off_crc, off_rank;

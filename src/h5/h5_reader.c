@@ -12,11 +12,12 @@
 #include "h5/h5_reader_int.h"
 #include "util/alloc.h"
 
-#define ATTR_STRING_MAX 4096   /* longest string attribute read (the source URI) */
-#define KEY_WIDTH_MAX 65536    /* widest key and ETag members accepted */
-#define ETAG_WIDTH_MAX 4096
+#define ATTR_STRING_MAX 4096  /* longest string attribute read (the source URI) */
+#define KEY_WIDTH_MAX   65536 /* widest key and ETag members accepted */
+#define ETAG_WIDTH_MAX  4096
 
-static enum s3dlio_rc bad(struct s3dlio_error *err, const char *path, const char *fmt, const char *a)
+static enum s3dlio_rc bad(struct s3dlio_error *err, const char *path, const char *fmt,
+                          const char *a)
 {
     return s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", path, fmt, a);
 }
@@ -32,7 +33,8 @@ static char *attr_string(hid_t loc, const char *name)
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a < 0 ? -1 : H5Aget_type(a);
     hid_t sp = a < 0 ? -1 : H5Aget_space(a), mt = -1;
     char *out = NULL;
-    if (t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
+    if (t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_STRING &&
+        H5Sget_simple_extent_npoints(sp) == 1) {
         if (H5Tis_variable_str(t) > 0) {
             char *v = NULL;
             mt = H5Tcopy(H5T_C_S1);
@@ -72,9 +74,9 @@ static int attr_u64(hid_t loc, const char *name, uint64_t *v)
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a < 0 ? -1 : H5Aget_type(a);
     hid_t sp = a < 0 ? -1 : H5Aget_space(a);
     int st = t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_INTEGER &&
-                     H5Sget_simple_extent_npoints(sp) == 1 &&
-                     H5Aread(a, H5T_NATIVE_UINT64, v) >= 0
-                 ? 0 : -1;
+                     H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, H5T_NATIVE_UINT64, v) >= 0
+                 ? 0
+                 : -1;
     if (sp >= 0)
         H5Sclose(sp);
     if (t >= 0)
@@ -101,8 +103,10 @@ static enum s3dlio_rc check_root(struct s3dlio_h5 *h, struct s3dlio_error *err)
                               "layout version %" PRIu64 " (this reader knows %d)", version,
                               S3DLIO_H5_VERSION);
     else if (attr_u64(h->file, H5L_ATTR_COMPLETE, &complete) || complete != 1)
-        rc = bad(err, h->path, "incomplete: no '%s' = 1 attribute (the stage that wrote it did not "
-                 "finish)", H5L_ATTR_COMPLETE);
+        rc = bad(err, h->path,
+                 "incomplete: no '%s' = 1 attribute (the stage that wrote it did not "
+                 "finish)",
+                 H5L_ATTR_COMPLETE);
     else if (attr_u64(h->file, H5L_ATTR_OBJECTS, &h->count) ||
              attr_u64(h->file, H5L_ATTR_BYTES, &h->bytes))
         rc = bad(err, h->path, "no integer '%s' or 'bytes' attribute", H5L_ATTR_OBJECTS);
@@ -121,7 +125,8 @@ static int extent_1d(hid_t d, uint64_t *n)
     hsize_t dim = 0;
     int st = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
                      H5Sget_simple_extent_dims(sp, &dim, NULL) == 1
-                 ? 0 : -1;
+                 ? 0
+                 : -1;
     if (sp >= 0)
         H5Sclose(sp);
     *n = dim;
@@ -183,12 +188,14 @@ static enum s3dlio_rc open_index(struct s3dlio_h5 *h, struct s3dlio_error *err)
         H5Tclose(t);
     uint64_t rows = 0;
     if (!kw || !ew || !ints || extent_1d(h->index, &rows))
-        return bad(err, h->path, "'/%s' is not a 1-D table of key, offset, size, etag, crc32c, rank",
-                   H5L_INDEX);
+        return bad(err, h->path,
+                   "'/%s' is not a 1-D table of key, offset, size, etag, crc32c, rank", H5L_INDEX);
     if (rows != h->count)
         return s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", h->path,
-                                "truncated index: /%s has %" PRIu64 " rows, the '%s' attribute says "
-                                "%" PRIu64, H5L_INDEX, rows, H5L_ATTR_OBJECTS, h->count);
+                                "truncated index: /%s has %" PRIu64
+                                " rows, the '%s' attribute says "
+                                "%" PRIu64,
+                                H5L_INDEX, rows, H5L_ATTR_OBJECTS, h->count);
     if (s3dlio_h5_rowtype_make(&h->rt, kw, ew))
         return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "h5", h->path, "HDF5 type setup failed");
     h->block = s3dlio_xmalloc(H5R_BLOCK * h->rt.size);
@@ -202,8 +209,9 @@ static enum s3dlio_rc check_file(const char *path, struct s3dlio_error *err)
 {
     struct stat st;
     if (stat(path, &st))
-        return errno == ENOENT ? s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "h5", path, "no such file")
-                               : s3dlio_error_sys(err, "h5", path, errno, "stat");
+        return errno == ENOENT
+                   ? s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "h5", path, "no such file")
+                   : s3dlio_error_sys(err, "h5", path, errno, "stat");
     if (!S_ISREG(st.st_mode))
         return bad(err, path, "%s", "not a regular file");
     if (H5Fis_hdf5(path) <= 0)
@@ -283,8 +291,9 @@ static enum s3dlio_rc load_block(struct s3dlio_h5 *h, uint64_t i, struct s3dlio_
     struct h5_quiet q;
     s3dlio_h5_quiet_begin(&q);
     hid_t fspace = H5Dget_space(h->index), mspace = H5Screate_simple(1, &count, NULL);
-    herr_t st = fspace < 0 || mspace < 0 ? -1
-                : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    herr_t st = fspace < 0 || mspace < 0
+                    ? -1
+                    : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
     if (st >= 0)
         st = H5Dread(h->index, h->rt.mem, mspace, fspace, H5P_DEFAULT, h->block);
     if (fspace >= 0)
@@ -307,8 +316,8 @@ enum s3dlio_rc s3dlio_h5r_row(struct s3dlio_h5 *h, uint64_t i, struct s3dlio_h5_
                               struct s3dlio_error *err)
 {
     if (i >= h->count)
-        return s3dlio_error_set(err, S3DLIO_E_USAGE, "h5", h->path,
-                                "entry %" PRIu64 " of %" PRIu64, i, h->count);
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "h5", h->path, "entry %" PRIu64 " of %" PRIu64,
+                                i, h->count);
     enum s3dlio_rc rc = S3DLIO_OK;
     if (!h->block_n || i < h->block_first || i >= h->block_first + h->block_n)
         rc = load_block(h, i, err);
@@ -353,7 +362,8 @@ enum s3dlio_rc s3dlio_h5_find(struct s3dlio_h5 *h, const char *key, struct s3dli
         else
             lo = mid + 1;
     }
-    return s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "h5", h->path, "no key '%s' in the index", key);
+    return s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "h5", h->path, "no key '%s' in the index",
+                            key);
 }
 
 enum s3dlio_rc s3dlio_h5_read(struct s3dlio_h5 *h, const struct s3dlio_h5_entry *e, uint64_t offset,
@@ -361,20 +371,23 @@ enum s3dlio_rc s3dlio_h5_read(struct s3dlio_h5 *h, const struct s3dlio_h5_entry 
 {
     if (offset > e->size || len > e->size - offset)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "h5", h->path,
-                                "bytes %" PRIu64 "+%" PRIu64 " lie outside '%s' (%" PRIu64 " bytes)",
+                                "bytes %" PRIu64 "+%" PRIu64 " lie outside '%s' (%" PRIu64
+                                " bytes)",
                                 offset, len, e->key, e->size);
     if (e->offset > h->data_len || e->size > h->data_len - e->offset)
         return s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", h->path,
-                                "'%s' lies outside /data (offset %" PRIu64 ", %" PRIu64 " bytes of %"
-                                PRIu64 ")", e->key, e->offset, e->size, h->data_len);
+                                "'%s' lies outside /data (offset %" PRIu64 ", %" PRIu64
+                                " bytes of %" PRIu64 ")",
+                                e->key, e->offset, e->size, h->data_len);
     if (!len)
         return S3DLIO_OK;
     hsize_t start = e->offset + offset, count = len;
     struct h5_quiet q;
     s3dlio_h5_quiet_begin(&q);
     hid_t fspace = H5Dget_space(h->data), mspace = H5Screate_simple(1, &count, NULL);
-    herr_t st = fspace < 0 || mspace < 0 ? -1
-                : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    herr_t st = fspace < 0 || mspace < 0
+                    ? -1
+                    : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
     if (st >= 0)
         st = H5Dread(h->data, H5T_NATIVE_UCHAR, mspace, fspace, H5P_DEFAULT, buf);
     if (fspace >= 0)

@@ -10,14 +10,14 @@
 struct s3dlio_h5 {
     char *path;
     hid_t file, data, index;
-    struct h5_rowtype rt;     /* in memory, widths as the file's */
-    uint64_t count, bytes;    /* /index rows (= the objects attribute), the bytes attribute */
-    uint64_t data_len;        /* elements of /data */
+    struct h5_rowtype rt;  /* in memory, widths as the file's */
+    uint64_t count, bytes; /* /index rows (= the objects attribute), the bytes attribute */
+    uint64_t data_len;     /* elements of /data */
     char *source;
-    unsigned char *block;     /* rows [block_first, block_first + block_n) */
+    unsigned char *block; /* rows [block_first, block_first + block_n) */
     uint64_t block_first;
     size_t block_n;
-    char *key, *etag;         /* the current entry's strings, NUL-terminated */
+    char *key, *etag; /* the current entry's strings, NUL-terminated */
 };
 
 /* Row i as an entry (loads its block). */

@@ -22,8 +22,9 @@ static int write_data(struct s3dlio_h5_writer *w, const char *key, uint64_t at, 
     struct h5_quiet q;
     s3dlio_h5_quiet_begin(&q);
     hid_t fspace = H5Dget_space(w->data), mspace = H5Screate_simple(1, &count, NULL);
-    herr_t st = fspace < 0 || mspace < 0 ? -1
-                : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    herr_t st = fspace < 0 || mspace < 0
+                    ? -1
+                    : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
     if (st >= 0)
         st = H5Dwrite(w->data, H5T_NATIVE_UCHAR, mspace, fspace, H5P_DEFAULT, buf);
     if (fspace >= 0)
@@ -120,7 +121,7 @@ static void add_piece(struct h5w_row *r, uint64_t off, uint64_t len, uint32_t cr
             r->cap = r->cap ? 2 * r->cap : 4;
             r->pieces = s3dlio_xrealloc(r->pieces, r->cap * sizeof(*r->pieces));
         }
-        r->pieces[r->npieces++] = (struct h5w_piece){off, len, crc};
+        r->pieces[r->npieces++] = (struct h5w_piece){ off, len, crc };
     }
 }
 
@@ -133,7 +134,8 @@ static int reread_crc(struct s3dlio_h5_writer *w, struct h5w_row *r, struct s3dl
     struct h5_quiet q;
     s3dlio_h5_quiet_begin(&q);
     for (uint64_t at = 0; at < r->size && !st;) {
-        hsize_t start = r->base + at, count = r->size - at < w->slot_size ? r->size - at : w->slot_size;
+        hsize_t start = r->base + at,
+                count = r->size - at < w->slot_size ? r->size - at : w->slot_size;
         hid_t fspace = H5Dget_space(w->data), mspace = H5Screate_simple(1, &count, NULL);
         if (fspace < 0 || mspace < 0 ||
             H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
@@ -267,7 +269,7 @@ static enum s3dlio_rc sink_close(void *ud, const struct s3dlio_xfer_job *job, bo
     return S3DLIO_OK;
 }
 
-const struct s3dlio_xfer_sink s3dlio_h5_sink = {.write = sink_write, .close = sink_close};
+const struct s3dlio_xfer_sink s3dlio_h5_sink = { .write = sink_write, .close = sink_close };
 
 void *s3dlio_h5_writer_ud(struct s3dlio_h5_writer *w, size_t i)
 {

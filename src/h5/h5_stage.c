@@ -31,8 +31,14 @@ enum s3dlio_rc s3dlio_h5_stage_open(MPI_Comm comm, const struct s3dlio_stage_opt
     int rank;
     MPI_Comm_rank(comm, &rank);
     *spec = (struct s3dlio_h5_spec){
-        .path = o->dest_path, .tmp_tag = run_id, .source = o->uri, .n = t->n, .keys = t->keys,
-        .sizes = t->sizes, .etags = t->etags, .owner = t->owner,
+        .path = o->dest_path,
+        .tmp_tag = run_id,
+        .source = o->uri,
+        .n = t->n,
+        .keys = t->keys,
+        .sizes = t->sizes,
+        .etags = t->etags,
+        .owner = t->owner,
         /* one buffer per request in flight: each is one stream of contiguous bytes */
         .nslots = o->xfer.get_concurrency > 0 ? (size_t)o->xfer.get_concurrency : 1,
     };

@@ -56,20 +56,22 @@ static enum s3dlio_rc check_structure(struct s3dlio_h5 *h, struct s3dlio_error *
         if (i && strcmp(prev, e.key) >= 0)
             rc = s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", h->path,
                                   "index row %" PRIu64 " ('%s') is not after '%s': keys must be "
-                                  "sorted and unique", i, e.key, prev);
+                                  "sorted and unique",
+                                  i, e.key, prev);
         else if (e.offset > h->data_len || e.size > h->data_len - e.offset)
             rc = s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", h->path,
                                   "index row %" PRIu64 " ('%s') lies outside /data", i, e.key);
         else if (sum + e.size < sum)
             rc = s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", h->path, "object sizes overflow");
         sum += e.size;
-        s[i] = (struct span){e.offset, e.size, i};
+        s[i] = (struct span){ e.offset, e.size, i };
         memcpy(prev, e.key, strlen(e.key) + 1);
     }
     if (!rc && sum != h->bytes)
         rc = s3dlio_error_set(err, S3DLIO_E_PARSE, "h5", h->path,
                               "object sizes add up to %" PRIu64 " bytes, the 'bytes' attribute "
-                              "says %" PRIu64, sum, h->bytes);
+                              "says %" PRIu64,
+                              sum, h->bytes);
     if (!rc)
         rc = check_overlaps(h, s, h->count, err);
     free(prev);

@@ -34,7 +34,7 @@ static void lay_out(struct s3dlio_h5_writer *w)
         start[r + 1] += start[r];
     w->total = start[w->nranks];
     for (size_t i = 0; i < s->n; i++) {
-        w->rows[i] = (struct h5w_row){.w = w, .size = s->sizes[i], .base = start[s->owner[i]]};
+        w->rows[i] = (struct h5w_row){ .w = w, .size = s->sizes[i], .base = start[s->owner[i]] };
         start[s->owner[i]] += s->sizes[i];
         size_t kw = strlen(s->keys[i]), ew = s->etags && s->etags[i] ? strlen(s->etags[i]) : 0;
         w->key_w = kw > w->key_w ? kw : w->key_w;
@@ -131,7 +131,7 @@ static herr_t create_file(MPI_Comm comm, struct s3dlio_h5_writer *w)
     if (w->rank == 0)
         utc_now(created);
     MPI_Bcast(created, sizeof(created), MPI_CHAR, 0, comm); /* one time, whatever the clocks */
-    struct h5_rowtype rt = {0};
+    struct h5_rowtype rt = { 0 };
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     herr_t st = fapl < 0 ? -1 : H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     if (st >= 0 && (w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
@@ -253,8 +253,9 @@ static herr_t write_rows(const struct s3dlio_h5_writer *w, hid_t mtype, uint64_t
 {
     hsize_t start = first, count = n;
     hid_t fspace = H5Dget_space(w->index), mspace = H5Screate_simple(1, &count, NULL);
-    herr_t st = fspace < 0 || mspace < 0 ? -1
-                : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    herr_t st = fspace < 0 || mspace < 0
+                    ? -1
+                    : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
     if (st >= 0)
         st = H5Dwrite(w->index, mtype, mspace, fspace, H5P_DEFAULT, buf);
     if (fspace >= 0)
@@ -273,7 +274,7 @@ static herr_t write_index(const struct s3dlio_h5_writer *w, const uint32_t *crc)
         order[i] = i;
     sort_keys = w->spec->keys;
     qsort(order, n, sizeof(*order), by_key);
-    struct h5_rowtype rt = {0};
+    struct h5_rowtype rt = { 0 };
     herr_t st = s3dlio_h5_rowtype_make(&rt, w->key_w, w->etag_w) ? -1 : 0;
     unsigned char *buf = st < 0 ? NULL : s3dlio_xmalloc(INDEX_BATCH * rt.size);
     for (size_t at = 0; st >= 0 && at < n; at += INDEX_BATCH) {
@@ -357,12 +358,12 @@ static enum s3dlio_rc publish(MPI_Comm comm, struct s3dlio_h5_writer *w, struct 
     return s3dlio_coord_agree(comm, rc, err);
 }
 
-enum s3dlio_rc s3dlio_h5_writer_finish(MPI_Comm comm, struct s3dlio_h5_writer *w,
-                                       enum s3dlio_rc rc, struct s3dlio_error *err)
+enum s3dlio_rc s3dlio_h5_writer_finish(MPI_Comm comm, struct s3dlio_h5_writer *w, enum s3dlio_rc rc,
+                                       struct s3dlio_error *err)
 {
     if (!w)
         return rc;
-    struct s3dlio_error local = {0};
+    struct s3dlio_error local = { 0 };
     enum s3dlio_rc mine = rc;
     /* bytes still in a slot belong to objects that did not finish: their run fails anyway */
     if (!mine && w->io_failed)

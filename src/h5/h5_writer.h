@@ -25,10 +25,10 @@
 
 /* What goes in the file: the same on every rank. Arrays are borrowed for the writer's life. */
 struct s3dlio_h5_spec {
-    const char *path;         /* the final name; its directory must exist */
-    const char *tmp_tag;      /* the temporary file is "<path>.s3dlio-tmp-<tmp_tag>" */
-    const char *source;       /* the `source` attribute */
-    size_t n;                 /* objects, in table order */
+    const char *path;    /* the final name; its directory must exist */
+    const char *tmp_tag; /* the temporary file is "<path>.s3dlio-tmp-<tmp_tag>" */
+    const char *source;  /* the `source` attribute */
+    size_t n;            /* objects, in table order */
     const char *const *keys;
     const uint64_t *sizes;
     const char *const *etags; /* NULL entries or "": unknown */
@@ -60,7 +60,7 @@ void *s3dlio_h5_writer_ud(struct s3dlio_h5_writer *w, size_t i);
  * failure the file is closed and deleted and an existing file at path is left as it was.
  * Returns the agreed rc (rc itself if it was set), err naming what failed.
  */
-enum s3dlio_rc s3dlio_h5_writer_finish(MPI_Comm comm, struct s3dlio_h5_writer *w,
-                                       enum s3dlio_rc rc, struct s3dlio_error *err);
+enum s3dlio_rc s3dlio_h5_writer_finish(MPI_Comm comm, struct s3dlio_h5_writer *w, enum s3dlio_rc rc,
+                                       struct s3dlio_error *err);
 
 #endif

@@ -16,23 +16,23 @@ struct s3dlio_h5_writer;
 
 struct h5w_row {
     struct s3dlio_h5_writer *w;
-    uint64_t base;             /* of the object's first byte in /data */
+    uint64_t base; /* of the object's first byte in /data */
     uint64_t size;
-    struct h5w_piece *pieces;  /* disjoint runs, merged as they meet: one per range in flight */
+    struct h5w_piece *pieces; /* disjoint runs, merged as they meet: one per range in flight */
     size_t npieces, cap;
-    uint32_t crc;              /* when done */
-    bool reread;               /* bytes came twice (the object restarted): the CRC is read
-                                  back from the file at close instead */
-    bool done;                 /* closed complete on this rank */
+    uint32_t crc; /* when done */
+    bool reread;  /* bytes came twice (the object restarted): the CRC is read
+                     back from the file at close instead */
+    bool done;    /* closed complete on this rank */
 };
 
 /* A write-combining buffer: bytes [off, off + len) of row's object, not yet in the file. */
 struct h5w_slot {
-    unsigned char *buf;        /* slot_size bytes, allocated on first use */
-    struct h5w_row *row;       /* NULL: free */
+    unsigned char *buf;  /* slot_size bytes, allocated on first use */
+    struct h5w_row *row; /* NULL: free */
     uint64_t off;
     size_t len;
-    uint64_t used;             /* last use, for eviction */
+    uint64_t used; /* last use, for eviction */
 };
 
 struct s3dlio_h5_writer {
@@ -40,13 +40,13 @@ struct s3dlio_h5_writer {
     hid_t file, data, index;
     char *path, *tmp;
     const struct s3dlio_h5_spec *spec;
-    struct h5w_row *rows;      /* spec->n */
+    struct h5w_row *rows; /* spec->n */
     struct h5w_slot *slots;
     size_t nslots, slot_size;
-    uint64_t clock;            /* counts slot uses */
-    uint64_t total;            /* bytes of /data */
+    uint64_t clock; /* counts slot uses */
+    uint64_t total; /* bytes of /data */
     size_t key_w, etag_w;
-    bool io_failed;            /* a write failed (maybe while flushing another object's slot) */
+    bool io_failed; /* a write failed (maybe while flushing another object's slot) */
 };
 
 /* Write every slot still holding bytes (0, or -1 after a failed write, err set). */

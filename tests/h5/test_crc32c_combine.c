@@ -26,9 +26,18 @@ int main(void)
         const char *name;
         size_t split;
     } cases[] = {
-        {"empty A", 0},       {"one byte A", 1},        {"7", 7},          {"8", 8},
-        {"9", 9},             {"4095", 4095},           {"4096", 4096},    {"block x3", 3 * 4096},
-        {"block x3 + 1", 3 * 4096 + 1}, {"middle", LEN / 2}, {"empty B", LEN}, {"B one byte", LEN - 1},
+        { "empty A", 0 },
+        { "one byte A", 1 },
+        { "7", 7 },
+        { "8", 8 },
+        { "9", 9 },
+        { "4095", 4095 },
+        { "4096", 4096 },
+        { "block x3", 3 * 4096 },
+        { "block x3 + 1", 3 * 4096 + 1 },
+        { "middle", LEN / 2 },
+        { "empty B", LEN },
+        { "B one byte", LEN - 1 },
     };
     fill(42);
     uint32_t whole = s3dlio_crc32c(0, data, LEN);

@@ -19,22 +19,25 @@ struct obj {
 
 /* How to spoil the file. */
 struct spec {
-    const char *format;     /* NULL: no attribute */
+    const char *format; /* NULL: no attribute */
     uint64_t version;
-    int complete;           /* -1: no attribute */
-    int64_t objects_delta;  /* objects attribute = rows + this */
+    int complete;          /* -1: no attribute */
+    int64_t objects_delta; /* objects attribute = rows + this */
     bool no_data;
     int flip_at;            /* -1: none; else /data byte to change after the CRCs were taken */
     const struct obj *objs; /* index rows as written (in this order) */
     size_t n;
 };
 
-static const unsigned char DATA[] = "hello" "xyz" "tail";
+static const unsigned char DATA[] = "hello"
+                                    "xyz"
+                                    "tail";
 #define DATA_LEN (sizeof(DATA) - 1)
 
 static void attr_u64(hid_t f, const char *name, uint64_t v)
 {
-    hid_t sp = H5Screate(H5S_SCALAR), a = H5Acreate2(f, name, H5T_STD_U64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t sp = H5Screate(H5S_SCALAR),
+          a = H5Acreate2(f, name, H5T_STD_U64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_UINT64, &v);
     H5Aclose(a);
     H5Sclose(sp);
@@ -62,7 +65,8 @@ static void write_index(hid_t f, const struct spec *s)
     for (size_t i = 0; i < s->n; i++) {
         unsigned char *r = rows + i * rt.size;
         const struct obj *o = &s->objs[i];
-        uint32_t crc = o->offset + o->size <= DATA_LEN ? s3dlio_crc32c(0, DATA + o->offset, o->size) : 0;
+        uint32_t crc =
+            o->offset + o->size <= DATA_LEN ? s3dlio_crc32c(0, DATA + o->offset, o->size) : 0;
         int32_t rank = (int32_t)i;
         memcpy(r + rt.off_key, o->key, strlen(o->key));
         memcpy(r + rt.off_etag, "etag", 4);
@@ -108,15 +112,16 @@ static void make_file(const char *path, const struct spec *s)
     H5Fclose(f);
 }
 
-static const struct obj GOOD[] = {{"a", 0, 5}, {"b c/\xc3\xbc", 5, 0}, {"z", 5, 3}};
-static const struct obj UNSORTED[] = {{"b", 0, 5}, {"a", 5, 3}};
-static const struct obj OVERLAP[] = {{"a", 0, 5}, {"b", 4, 3}};
-static const struct obj OUTSIDE[] = {{"a", 0, 5}, {"b", 10, 30}};
+static const struct obj GOOD[] = { { "a", 0, 5 }, { "b c/\xc3\xbc", 5, 0 }, { "z", 5, 3 } };
+static const struct obj UNSORTED[] = { { "b", 0, 5 }, { "a", 5, 3 } };
+static const struct obj OVERLAP[] = { { "a", 0, 5 }, { "b", 4, 3 } };
+static const struct obj OUTSIDE[] = { { "a", 0, 5 }, { "b", 10, 30 } };
 
 static struct spec good(void)
 {
-    return (struct spec){.format = S3DLIO_H5_FORMAT, .version = 1, .complete = 1, .flip_at = -1,
-                         .objs = GOOD, .n = 3};
+    return (struct spec){
+        .format = S3DLIO_H5_FORMAT, .version = 1, .complete = 1, .flip_at = -1, .objs = GOOD, .n = 3
+    };
 }
 
 /* open fails with rc and a message containing want */
@@ -128,7 +133,7 @@ static void refused(const char *dir, const char *name, const struct spec *s, enu
     if (s)
         make_file(path, s);
     struct s3dlio_h5 *h = (void *)1;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     CHECK_INT(s3dlio_h5_open(path, &h, &err), rc, name);
     CHECK(h == NULL, name);
     CHECK(strstr(err.message, want) != NULL, name);
@@ -145,7 +150,7 @@ static void verify_fails(const char *dir, const char *name, const struct spec *s
     snprintf(path, sizeof(path), "%s/%s.h5", dir, name);
     make_file(path, s);
     struct s3dlio_h5 *h = NULL;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     struct s3dlio_h5_verify_result r;
     CHECK_INT(s3dlio_h5_open(path, &h, &err), S3DLIO_OK, name);
     if (!h)
@@ -164,7 +169,7 @@ static void good_file(const char *dir)
     const struct spec s = good();
     make_file(path, &s);
     struct s3dlio_h5 *h = NULL;
-    struct s3dlio_error err = {0};
+    struct s3dlio_error err = { 0 };
     struct s3dlio_h5_entry e;
     CHECK_INT(s3dlio_h5_open(path, &h, &err), S3DLIO_OK, "good: open");
     if (!h)
@@ -204,29 +209,43 @@ int main(void)
     fputs("not HDF5 at all\n", t);
     fclose(t);
     refused(dir, "text", NULL, S3DLIO_E_PARSE, "not an HDF5 file");
-    struct spec no_format = good(); no_format.format = NULL;
+    struct spec no_format = good();
+    no_format.format = NULL;
     refused(dir, "no-format", &no_format, S3DLIO_E_PARSE, "no 'format'");
-    struct spec other = good(); other.format = "someone/else";
+    struct spec other = good();
+    other.format = "someone/else";
     refused(dir, "other-format", &other, S3DLIO_E_PARSE, "format is 'someone/else'");
-    struct spec v2 = good(); v2.version = 2;
+    struct spec v2 = good();
+    v2.version = 2;
     refused(dir, "version2", &v2, S3DLIO_E_PARSE, "layout version 2");
-    struct spec incomplete = good(); incomplete.complete = -1;
+    struct spec incomplete = good();
+    incomplete.complete = -1;
     refused(dir, "incomplete", &incomplete, S3DLIO_E_PARSE, "incomplete");
-    struct spec zero = good(); zero.complete = 0;
+    struct spec zero = good();
+    zero.complete = 0;
     refused(dir, "complete0", &zero, S3DLIO_E_PARSE, "incomplete");
-    struct spec truncated = good(); truncated.objects_delta = 2;
+    struct spec truncated = good();
+    truncated.objects_delta = 2;
     refused(dir, "truncated", &truncated, S3DLIO_E_PARSE, "truncated index");
-    struct spec no_data = good(); no_data.no_data = true;
+    struct spec no_data = good();
+    no_data.no_data = true;
     refused(dir, "no-data", &no_data, S3DLIO_E_PARSE, "no dataset '/data'");
 
-    struct spec flipped = good(); flipped.flip_at = 6;
+    struct spec flipped = good();
+    flipped.flip_at = 6;
     verify_fails(dir, "flipped", &flipped, S3DLIO_E_INTEGRITY, "1 of 3 objects do not match");
     verify_fails(dir, "flipped-name", &flipped, S3DLIO_E_INTEGRITY, "first 'z'");
-    struct spec unsorted = good(); unsorted.objs = UNSORTED; unsorted.n = 2;
+    struct spec unsorted = good();
+    unsorted.objs = UNSORTED;
+    unsorted.n = 2;
     verify_fails(dir, "unsorted", &unsorted, S3DLIO_E_PARSE, "keys must be sorted");
-    struct spec overlap = good(); overlap.objs = OVERLAP; overlap.n = 2;
+    struct spec overlap = good();
+    overlap.objs = OVERLAP;
+    overlap.n = 2;
     verify_fails(dir, "overlap", &overlap, S3DLIO_E_PARSE, "overlap");
-    struct spec outside = good(); outside.objs = OUTSIDE; outside.n = 2;
+    struct spec outside = good();
+    outside.objs = OUTSIDE;
+    outside.n = 2;
     verify_fails(dir, "outside", &outside, S3DLIO_E_PARSE, "outside /data");
     check_rmtree(dir);
     TEST_DONE();
