@@ -82,8 +82,13 @@ static void drop_piece(struct h5w_row *r, size_t i)
     r->pieces[i] = r->pieces[--r->npieces];
 }
 
-/* Record [off, off + len) with its CRC, merging it with the runs it touches. */
-static void add_piece(struct h5w_row *r, uint64_t off, uint64_t len, uint32_t crc)
+/*
+ * Record data = [off, off + len) in the CRC runs. Bytes that continue a run (the common case:
+ * a request's body arrives in order) extend its CRC directly; only a run that starts elsewhere
+ * gets a CRC of its own, combined (a GF(2) matrix product, far dearer per call than the CRC of
+ * a piece) when it meets its neighbours.
+ */
+static void add_piece(struct h5w_row *r, uint64_t off, const void *data, uint64_t len)
 {
     if (r->reread || !len)
         return;
@@ -103,7 +108,7 @@ static void add_piece(struct h5w_row *r, uint64_t off, uint64_t len, uint32_t cr
     }
     if (before != SIZE_MAX) {
         struct h5w_piece *p = &r->pieces[before];
-        p->crc = s3dlio_crc32c_combine(p->crc, crc, len);
+        p->crc = s3dlio_crc32c(p->crc, data, (size_t)len);
         p->len += len;
         if (after != SIZE_MAX) {
             struct h5w_piece *q = &r->pieces[after];
@@ -111,7 +116,10 @@ static void add_piece(struct h5w_row *r, uint64_t off, uint64_t len, uint32_t cr
             p->len += q->len;
             drop_piece(r, after);
         }
-    } else if (after != SIZE_MAX) {
+        return;
+    }
+    uint32_t crc = s3dlio_crc32c(0, data, (size_t)len);
+    if (after != SIZE_MAX) {
         struct h5w_piece *q = &r->pieces[after];
         q->crc = s3dlio_crc32c_combine(crc, q->crc, q->len);
         q->off = off;
@@ -202,7 +210,7 @@ static enum s3dlio_rc sink_write(void *ud, const struct s3dlio_xfer_job *job, ui
         return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", job->key,
                                 "%zu bytes at offset %" PRIu64 " lie past the object's %" PRIu64,
                                 len, offset, r->size);
-    add_piece(r, offset, len, s3dlio_crc32c(0, data, len));
+    add_piece(r, offset, data, len);
     /* bytes of a restarted object supersede what a slot still holds for the same offsets:
      * that goes first, so the newer bytes land last */
     for (size_t i = 0; i < w->nslots; i++) {

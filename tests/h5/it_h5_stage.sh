@@ -3,9 +3,9 @@
 # 1 byte and several MiB (fetched as ranged parts that arrive out of order), keys with
 # spaces and UTF-8; every object compared byte for byte through `h5 get` and through HDF5's
 # own tools (h5dump; h5py too where installed); `h5 verify` passes, and names the key of a
-# flipped byte with exit 1. A failed object, SIGTERM to mpirun and (NP > 1) SIGKILL of one
-# rank leave nothing at PATH, and a file already there as it was. Also with --steal and
-# from file://.
+# flipped byte with exit 1. At -n 2 also: a failed object, SIGTERM to mpirun and SIGKILL of
+# one rank leave nothing at PATH, and a file already there as it was; --steal; a file://
+# source; usage and reader errors.
 #   it_h5_stage.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -41,12 +41,13 @@ N=$(find "$SRC" -type f | wc -l)
 # compare FILE.h5 PREFIX: every source file, by `h5 get` and by h5dump at the offset ls -l gives
 compare() {
   local h5=$1 prefix=$2 bad_get=0 bad_dump=0 rel size off
+  "$CLI" h5 ls -l "$h5" >"$WORK/ls-l"
   while IFS= read -r -d '' f; do
     rel=${f#"$SRC/"}
     "$CLI" h5 get "$h5" "$prefix$rel" "$WORK/got" && cmp -s "$WORK/got" "$f" || bad_get=$((bad_get + 1))
     size=$(stat -c %s "$f")
     [ "$size" = 0 ] && continue
-    off=$("$CLI" h5 ls -l "$h5" | awk -v k="$prefix$rel" '{ key = $0; for (i = 0; i < 5; i++) sub(/^ *[^ ]+ +/, "", key) } key == k { print $4 }')
+    off=$(awk -v k="$prefix$rel" '{ key = $0; for (i = 0; i < 5; i++) sub(/^ *[^ ]+ +/, "", key) } key == k { print $4 }' "$WORK/ls-l")
     rm -f "$WORK/dump"
     h5dump -d /data -s "$off" -c "$size" -b LE -o "$WORK/dump" "$h5" >/dev/null 2>&1 &&
       cmp -s "$WORK/dump" "$f" || bad_dump=$((bad_dump + 1))
@@ -101,6 +102,14 @@ else
   bad "no /data offset from h5dump -p ($base) or h5 ls -l ($off)"
 fi
 
+# The rest does not depend on the world size beyond what -n 2 shows (two ranks, one killed):
+# run once, at -n 2, to keep CI short
+if [ "$NP" != 2 ]; then
+  "$CLI" rm -q --recursive "s3://$B/" && "$CLI" rb -q "s3://$B" || bad "cleanup"
+  finish
+  exit
+fi
+
 # ---- 2. --steal and file:// sources ----------------------------------------------------------
 run stage -q --steal --steal-chunk 2 --to "h5:$WORK/steal.h5" "${SMALL_PARTS[@]}" \
   --report "$WORK/r2.json" "s3://$B/src/" >"$WORK/s2.out" 2>&1 && ok ||
@@ -130,11 +139,11 @@ deny=$(proxy_start deny --status-every 1 --status 403 --status-s3code AccessDeni
 run stage -q --endpoint-url "$deny" --to "h5:$OLD" --report "$WORK/r4.json" "s3://$B/fail/" \
   >"$WORK/s4.out" 2>&1
 rc=$?
-proxy_stop deny
 [ "$rc" = 1 ] && ok || bad "exit $rc after a failed object: $(tail -3 "$WORK/s4.out")"
 cmp -s "$OLD" "$WORK/old.copy" && ok || bad "the file at PATH changed after a failed stage"
 run stage -q --endpoint-url "$deny" --to "h5:$WORK/new.h5" --report "$WORK/r5.json" \
-  "s3://$B/fail/" >/dev/null 2>&1 # the proxy is gone: the listing fails at once
+  "s3://$B/fail/" >/dev/null 2>&1
+proxy_stop deny
 [ ! -e "$WORK/new.h5" ] && ok || bad "a failed stage left a file at PATH"
 [ -z "$(find "$WORK" -maxdepth 1 -name '*s3dlio-tmp*')" ] && ok || bad "a failed stage left its temporary file"
 
