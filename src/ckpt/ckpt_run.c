@@ -59,27 +59,12 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
             s3dlio_report_print_table(&report, out);
         rc = s3dlio_coord_write_report(&report, &rfile, id->command, &local);
     }
-    rc = s3dlio_coord_agree(comm, rc, &local);
-    if (res->interrupted) {
-        rc = rc ? rc : S3DLIO_E_ABORTED;
-        goto out;
-    }
-    enum s3dlio_rc loop_rc =
-        s3dlio_coord_agree(comm, !rc && !res->failures ? run_rc : S3DLIO_OK, &run_err);
-    /* which failure it was, whichever rank had it: a checksum is not a network error */
-    int worst = (int)run_rc, any = 0;
-    MPI_Allreduce(&worst, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (!rc && res->failures) {
-        rc = any ? (enum s3dlio_rc)any : S3DLIO_E_S3;
-        if (report.nfailed) /* rank 0: the first, so the caller can say it in one line */
-            s3dlio_error_set(&local, rc, id->command, "",
-                             "%" PRIu64 " of %" PRIu64 " transfers failed; first: %s",
-                             res->failures, id->listed, report.failed[0].error);
-    }
-    if (!rc && loop_rc) {
-        rc = loop_rc;
-        local = run_err;
-    }
+    rc = s3dlio_coord_outcome(comm, rc, run_rc, res, &local, &run_err);
+    if (rc && rc != S3DLIO_E_ABORTED && res->failures && report.nfailed)
+        /* rank 0: the first failure, so the caller can say it in one line */
+        s3dlio_error_set(&local, rc, id->command, "",
+                         "%" PRIu64 " of %" PRIu64 " transfers failed; first: %s", res->failures,
+                         id->listed, report.failed[0].error);
 out:
     s3dlio_atomic_discard(&rfile);
     if (rc && err)

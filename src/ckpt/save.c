@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "backend/file_tree.h"
 #include "ckpt/ckpt_int.h"
 #include "coord/coord_int.h"
 #include "util/alloc.h"
+#include "util/units.h"
 #include "util/log.h"
 
 /* One file of the checkpoint, the same on every rank after the broadcast. */
@@ -414,42 +414,16 @@ static struct part_record *my_records(const struct share *s, size_t *n)
 
 static struct part_record *gather_records(MPI_Comm comm, const struct share *s, size_t *total)
 {
-    int rank, nranks;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
-    size_t n = 0;
-    struct part_record *mine = my_records(s, &n), *all = NULL;
-    int bytes = (int)(n * sizeof(*mine));
-    int *counts = NULL, *displs = NULL;
-    if (rank == 0) {
-        counts = s3dlio_xcalloc((size_t)nranks, sizeof(*counts));
-        displs = s3dlio_xcalloc((size_t)nranks, sizeof(*displs));
-    }
-    MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
-    size_t sum = 0;
-    for (int i = 0; rank == 0 && i < nranks; i++) {
-        displs[i] = (int)sum;
-        sum += (size_t)counts[i];
-    }
-    if (rank == 0)
-        all = s3dlio_xmalloc(sum ? sum : 1);
-    MPI_Gatherv(mine, bytes, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm);
+    size_t n = 0, bytes = 0;
+    struct part_record *mine = my_records(s, &n);
+    struct part_record *all = (struct part_record *)s3dlio_coord_gather_bytes(
+        comm, mine, (int)(n * sizeof(*mine)), &bytes, NULL, NULL);
     free(mine);
-    free(counts);
-    free(displs);
-    *total = sum / sizeof(*all);
+    *total = bytes / sizeof(*all);
     return all;
 }
 
 /* ---- rank 0: complete, manifest, latest ---------------------------------------------------- */
-
-static void iso_now(char out[32])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static enum s3dlio_rc build_manifest(struct s3dlio_backend *be, const struct s3dlio_ckpt_save_opts *o,
                                      struct save_table *t, const struct part_record *rec,
@@ -459,7 +433,7 @@ static enum s3dlio_rc build_manifest(struct s3dlio_backend *be, const struct s3d
     memset(m, 0, sizeof(*m));
     m->version = S3DLIO_MANIFEST_VERSION;
     snprintf(m->name, sizeof(m->name), "%s", o->name);
-    iso_now(m->created);
+    s3dlio_utc_now_iso(m->created);
     m->world_size = nranks;
     m->nfiles = t->n;
     m->files = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*m->files));

@@ -103,6 +103,14 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
                                       struct s3dlio_rank_work *w, struct s3dlio_rank_stats *rs,
                                       uint64_t total_bytes, struct s3dlio_error *err);
 
+/*
+ * Every rank's len bytes at mine to rank 0, in rank order. Rank 0 gets the buffer (heap,
+ * *total bytes; NULL elsewhere) and, if lens/displs are not NULL, each rank's length and
+ * offset in it (heap). Collective.
+ */
+char *s3dlio_coord_gather_bytes(MPI_Comm comm, const void *mine, int len, size_t *total, int **lens,
+                                int **displs);
+
 /* Every rank's statistics and failed keys (whole, in rank order) to rank 0. Collective. */
 void s3dlio_coord_gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
                                 const struct s3dlio_rank_work *w, struct s3dlio_report *r);
@@ -110,6 +118,16 @@ void s3dlio_coord_gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *m
 /* Counts every rank needs (objects, failures, interrupted), summed over comm. Collective. */
 void s3dlio_coord_sum_outcome(MPI_Comm comm, const struct s3dlio_rank_stats *rs,
                               struct s3dlio_stage_result *res);
+
+/*
+ * The job's outcome on every rank, after the report: rc (the report's, agreed here); an
+ * interrupted run gives S3DLIO_E_ABORTED; failed objects the kind of failure (S3DLIO_E_S3 if
+ * none is known); a loop failure without failed objects (run_rc, run_err) is agreed, its
+ * message into local. Collective.
+ */
+enum s3dlio_rc s3dlio_coord_outcome(MPI_Comm comm, enum s3dlio_rc rc, enum s3dlio_rc run_rc,
+                                    const struct s3dlio_stage_result *res,
+                                    struct s3dlio_error *local, const struct s3dlio_error *run_err);
 
 /*
  * Rank 0, before any transfer: the report (o->report_path, or profiles/<run_id>/report.json)

@@ -176,27 +176,47 @@ static void unpack_failed(const char *all, size_t total, const int *lens, const 
     }
 }
 
+char *s3dlio_coord_gather_bytes(MPI_Comm comm, const void *mine, int len, size_t *total, int **lens,
+                                int **displs)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    int *l = NULL, *d = NULL;
+    char *all = NULL;
+    if (rank == 0) {
+        l = s3dlio_xcalloc((size_t)nranks, sizeof(*l));
+        d = s3dlio_xcalloc((size_t)nranks, sizeof(*d));
+    }
+    MPI_Gather(&len, 1, MPI_INT, l, 1, MPI_INT, 0, comm);
+    *total = 0;
+    for (int i = 0; rank == 0 && i < nranks; i++) {
+        d[i] = (int)*total; /* the callers keep the sum under INT_MAX */
+        *total += (size_t)l[i];
+    }
+    if (rank == 0)
+        all = s3dlio_xmalloc(*total ? *total : 1);
+    MPI_Gatherv(mine, len, MPI_BYTE, all, l, d, MPI_BYTE, 0, comm);
+    if (lens)
+        *lens = l;
+    else
+        free(l);
+    if (displs)
+        *displs = d;
+    else
+        free(d);
+    return all;
+}
+
 /* Every rank's failed keys to rank 0, in rank order. Collective. */
 static void gather_failed(MPI_Comm comm, const struct s3dlio_rank_work *w, struct s3dlio_report *r)
 {
-    int rank, nranks, len = 0;
+    int rank, nranks, len = 0, *lens = NULL, *displs = NULL;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    char *mine = pack_failed(w, (size_t)INT_MAX / (size_t)nranks, &len), *all = NULL;
-    int *lens = NULL, *displs = NULL;
-    if (rank == 0) {
-        lens = s3dlio_xcalloc((size_t)nranks, sizeof(*lens));
-        displs = s3dlio_xcalloc((size_t)nranks, sizeof(*displs));
-    }
-    MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, comm);
+    char *mine = pack_failed(w, (size_t)INT_MAX / (size_t)nranks, &len);
     size_t total = 0;
-    for (int i = 0; rank == 0 && i < nranks; i++) {
-        displs[i] = (int)total;
-        total += (size_t)lens[i];
-    }
-    if (rank == 0)
-        all = s3dlio_xmalloc(total ? total : 1);
-    MPI_Gatherv(mine, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, comm);
+    char *all = s3dlio_coord_gather_bytes(comm, mine, len, &total, &lens, &displs);
     if (rank == 0)
         unpack_failed(all, total, lens, displs, nranks, r);
     free(mine);
@@ -323,4 +343,29 @@ void s3dlio_coord_sum_outcome(MPI_Comm comm, const struct s3dlio_rank_stats *rs,
     res->objects = all[0];
     res->failures = all[1];
     res->interrupted = all[2] > 0;
+}
+
+enum s3dlio_rc s3dlio_coord_outcome(MPI_Comm comm, enum s3dlio_rc rc, enum s3dlio_rc run_rc,
+                                    const struct s3dlio_stage_result *res,
+                                    struct s3dlio_error *local, const struct s3dlio_error *run_err)
+{
+    rc = s3dlio_coord_agree(comm, rc, local);
+    if (res->interrupted)
+        return rc ? rc : S3DLIO_E_ABORTED;
+    /* a loop failure without failed objects (the event loop itself broke, or --steal left
+     * chunks nobody had room for) is agreed too; every rank calls the agreement */
+    struct s3dlio_error loop_err = *run_err;
+    enum s3dlio_rc loop_rc =
+        s3dlio_coord_agree(comm, !rc && !res->failures ? run_rc : S3DLIO_OK, &loop_err);
+    /* the kind of the failures, whichever rank had them (a checksum is not a network error),
+     * so that every rank returns the same */
+    int mine = (int)run_rc, worst = 0;
+    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
+    if (!rc && res->failures)
+        rc = worst ? (enum s3dlio_rc)worst : S3DLIO_E_S3;
+    if (!rc && loop_rc) {
+        rc = loop_rc;
+        *local = loop_err;
+    }
+    return rc;
 }

@@ -348,21 +348,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
             s3dlio_report_print_table(&report, out);
         rc = s3dlio_coord_write_report(&report, &rfile, report.command, &local);
     }
-    rc = s3dlio_coord_agree(comm, rc, &local);
-    if (res->interrupted) {
-        rc = rc ? rc : S3DLIO_E_ABORTED;
-        goto out;
-    }
-    /* a loop failure without failed objects (the event loop itself broke, or --steal left
-     * chunks nobody had room for) is agreed too; every rank calls the agreement */
-    enum s3dlio_rc loop_rc =
-        s3dlio_coord_agree(comm, !rc && !res->failures ? run_rc : S3DLIO_OK, &run_err);
-    if (!rc && res->failures)
-        rc = run_rc ? run_rc : S3DLIO_E_S3;
-    if (!rc && loop_rc) {
-        rc = loop_rc;
-        local = run_err;
-    }
+    rc = s3dlio_coord_outcome(comm, rc, run_rc, res, &local, &run_err);
 out:
     /* every rank arrives here in the same state: the file is published or deleted together */
     rc = s3dlio_h5_writer_finish(comm, h5, rc, &local);

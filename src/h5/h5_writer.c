@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "coord/coord_int.h"
 #include "h5/h5_layout.h"
 #include "h5/h5_writer_int.h"
 #include "util/alloc.h"
+#include "util/units.h"
 #include "util/log.h"
 
 #define INDEX_BATCH 4096 /* /index rows rank 0 holds at a time */
@@ -115,21 +115,13 @@ static hid_t make_dataset(hid_t file, const char *name, hid_t type, uint64_t n)
     return d;
 }
 
-static void utc_now(char out[32])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Every rank: the file, both datasets and the attributes but `complete` (collective). */
 static herr_t create_file(MPI_Comm comm, struct s3dlio_h5_writer *w)
 {
     const struct s3dlio_h5_spec *s = w->spec;
     char created[32] = "";
     if (w->rank == 0)
-        utc_now(created);
+        s3dlio_utc_now_iso(created);
     MPI_Bcast(created, sizeof(created), MPI_CHAR, 0, comm); /* one time, whatever the clocks */
     struct h5_rowtype rt = { 0 };
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct unit {
     const char *name;
@@ -58,4 +59,12 @@ enum s3dlio_rc s3dlio_parse_u64(const char *s, uint64_t *out)
 {
     static const struct unit units[] = {{"", 1}, {NULL, 0}};
     return parse_with(s, units, out);
+}
+
+void s3dlio_utc_now_iso(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

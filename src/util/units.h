@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Parsing of sizes ("8MiB", "8M", "4096") and durations ("500ms", "30s", "2m"). */
+/* Parsing of sizes ("8MiB", "8M", "4096") and durations ("500ms", "30s", "2m"); timestamps. */
 #ifndef S3DLIO_UTIL_UNITS_H
 #define S3DLIO_UTIL_UNITS_H
 
@@ -12,5 +12,8 @@ enum s3dlio_rc s3dlio_parse_size(const char *s, uint64_t *out);
 enum s3dlio_rc s3dlio_parse_duration_ms(const char *s, uint64_t *out);
 /* Strict non-negative integer (no sign, no trailing garbage). */
 enum s3dlio_rc s3dlio_parse_u64(const char *s, uint64_t *out);
+
+/* Now in UTC as ISO 8601 ("2026-12-02T04:16:40Z"): what manifests and files record as created. */
+void s3dlio_utc_now_iso(char out[32]);
 
 #endif
