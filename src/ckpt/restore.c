@@ -68,15 +68,20 @@ static enum s3dlio_rc sink_write(void *ud, const struct s3dlio_xfer_job *job, ui
     if (offset < p->off || offset + len > p->off + p->len)
         return s3dlio_error_set(err, S3DLIO_E_INTEGRITY, "checkpoint restore", job->key,
                                 "bytes outside the part asked for");
-    if (p->in_order && offset == p->next) {
+    bool next = p->in_order && offset == p->next;
+    if (!next)
+        p->in_order = false; /* ranges out of order: the part is read back when whole */
+    if (p->ctx->dest == S3DLIO_CKPT_TO_MEM) {
+        if (next) /* copied and checksummed in one pass */
+            p->crc = s3dlio_crc32c_copy(p->crc, p->mem + (offset - p->off), data, len);
+        else
+            memcpy(p->mem + (offset - p->off), data, len);
+        p->next += next ? len : 0;
+        return S3DLIO_OK;
+    }
+    if (next) {
         p->crc = s3dlio_crc32c(p->crc, data, len);
         p->next += len;
-    } else {
-        p->in_order = false; /* ranges out of order: the part is read back when whole */
-    }
-    if (p->ctx->dest == S3DLIO_CKPT_TO_MEM) {
-        memcpy(p->mem + (offset - p->off), data, len);
-        return S3DLIO_OK;
     }
     int fd;
     enum s3dlio_rc rc = part_fd(p, &fd, err);

@@ -83,32 +83,42 @@ static void drop_piece(struct h5w_row *r, size_t i)
 }
 
 /*
- * Record data = [off, off + len) in the CRC runs. Bytes that continue a run (the common case:
- * a request's body arrives in order) extend its CRC directly; only a run that starts elsewhere
- * gets a CRC of its own, combined (a GF(2) matrix product, far dearer per call than the CRC of
- * a piece) when it meets its neighbours.
+ * Where bytes [off, off + len) go in the CRC runs: *before is the run they continue (its CRC
+ * is extended as they are copied: the common case, a request's body arriving in order), or
+ * SIZE_MAX; *after the run they precede. Returns false when the CRC is not kept (bytes seen
+ * twice: the engine restarted the object at the same offsets, so it is read back at close).
  */
-static void add_piece(struct h5w_row *r, uint64_t off, const void *data, uint64_t len)
+static bool find_runs(struct h5w_row *r, uint64_t off, uint64_t len, size_t *before, size_t *after)
 {
+    *before = *after = SIZE_MAX;
     if (r->reread || !len)
-        return;
-    size_t before = SIZE_MAX, after = SIZE_MAX;
+        return false;
     for (size_t i = 0; i < r->npieces; i++) {
         const struct h5w_piece *p = &r->pieces[i];
         if (p->off + p->len == off)
-            before = i;
+            *before = i;
         else if (p->off == off + len)
-            after = i;
+            *after = i;
         else if (p->off < off + len && off < p->off + p->len) {
-            /* bytes seen twice: the engine restarted the object at the same offsets */
             r->reread = true;
             r->npieces = 0;
-            return;
+            return false;
         }
     }
+    return true;
+}
+
+/*
+ * Record [off, off + len) with crc: the CRC of its bytes continued from before's (when it
+ * continues a run) or from 0. Runs that meet are combined (a GF(2) matrix product, far
+ * dearer per call than the CRC of a piece, so only for runs that arrived out of order).
+ */
+static void add_piece(struct h5w_row *r, uint64_t off, uint64_t len, uint32_t crc, size_t before,
+                      size_t after)
+{
     if (before != SIZE_MAX) {
         struct h5w_piece *p = &r->pieces[before];
-        p->crc = s3dlio_crc32c(p->crc, data, (size_t)len);
+        p->crc = crc;
         p->len += len;
         if (after != SIZE_MAX) {
             struct h5w_piece *q = &r->pieces[after];
@@ -116,10 +126,7 @@ static void add_piece(struct h5w_row *r, uint64_t off, const void *data, uint64_
             p->len += q->len;
             drop_piece(r, after);
         }
-        return;
-    }
-    uint32_t crc = s3dlio_crc32c(0, data, (size_t)len);
-    if (after != SIZE_MAX) {
+    } else if (after != SIZE_MAX) {
         struct h5w_piece *q = &r->pieces[after];
         q->crc = s3dlio_crc32c_combine(crc, q->crc, q->len);
         q->off = off;
@@ -210,7 +217,10 @@ static enum s3dlio_rc sink_write(void *ud, const struct s3dlio_xfer_job *job, ui
         return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", job->key,
                                 "%zu bytes at offset %" PRIu64 " lie past the object's %" PRIu64,
                                 len, offset, r->size);
-    add_piece(r, offset, data, len);
+    size_t before, after;
+    bool keep = find_runs(r, offset, len, &before, &after);
+    uint64_t start = offset, total = len;
+    uint32_t crc = keep && before != SIZE_MAX ? r->pieces[before].crc : 0;
     /* bytes of a restarted object supersede what a slot still holds for the same offsets:
      * that goes first, so the newer bytes land last */
     for (size_t i = 0; i < w->nslots; i++) {
@@ -221,8 +231,11 @@ static enum s3dlio_rc sink_write(void *ud, const struct s3dlio_xfer_job *job, ui
     }
     struct h5w_slot *s = continuing(w, r, offset);
     /* a run of at least a slot with nothing pending before it needs no copy */
-    if (!s && len >= w->slot_size)
+    if (!s && len >= w->slot_size) {
+        if (keep)
+            add_piece(r, start, total, s3dlio_crc32c(crc, p, len), before, after);
         return write_data(w, job->key, r->base + offset, p, len, err) ? S3DLIO_E_IO : S3DLIO_OK;
+    }
     while (len) {
         if (!s || s->len == w->slot_size) {
             if (s && flush_slot(w, s, err))
@@ -233,13 +246,19 @@ static enum s3dlio_rc sink_write(void *ud, const struct s3dlio_xfer_job *job, ui
             s->off = offset;
         }
         size_t n = w->slot_size - s->len < len ? w->slot_size - s->len : len;
-        memcpy(s->buf + s->len, p, n);
+        /* the CRC taken while copying: the bytes are read once */
+        if (keep)
+            crc = s3dlio_crc32c_copy(crc, s->buf + s->len, p, n);
+        else
+            memcpy(s->buf + s->len, p, n);
         s->len += n;
         s->used = ++w->clock;
         p += n;
         offset += n;
         len -= n;
     }
+    if (keep)
+        add_piece(r, start, total, crc, before, after);
     if (s->len == w->slot_size && flush_slot(w, s, err))
         return S3DLIO_E_IO;
     return S3DLIO_OK;

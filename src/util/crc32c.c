@@ -104,11 +104,17 @@ static uint32_t shift(const uint32_t t[4][256], uint32_t crc)
     return t[0][crc & 0xff] ^ t[1][(crc >> 8) & 0xff] ^ t[2][(crc >> 16) & 0xff] ^ t[3][crc >> 24];
 }
 
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const void *data, size_t len)
+/*
+ * The SSE4.2 loop; with dst it also stores what it reads (a copy in the same pass: the data
+ * is loaded once). Inlined into its two callers, so the branches on dst fold away.
+ */
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
+crc_hw_loop(uint32_t crc, unsigned char *dst, const unsigned char *p, size_t len)
 {
-    const unsigned char *p = data;
     uint64_t c0 = ~crc;
     while (len && ((uintptr_t)p & 7)) {
+        if (dst)
+            *dst++ = *p;
         c0 = _mm_crc32_u8((uint32_t)c0, *p++);
         len--;
     }
@@ -121,6 +127,11 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const voi
             memcpy(&a, p + i, 8);
             memcpy(&b, p + BLOCK + i, 8);
             memcpy(&d, p + 2 * BLOCK + i, 8);
+            if (dst) {
+                memcpy(dst + i, &a, 8);
+                memcpy(dst + BLOCK + i, &b, 8);
+                memcpy(dst + 2 * BLOCK + i, &d, 8);
+            }
             c0 = _mm_crc32_u64(c0, a);
             c1 = _mm_crc32_u64(c1, b);
             c2 = _mm_crc32_u64(c2, d);
@@ -128,16 +139,36 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const voi
         /* c0 covered the first block: move it past the other two, c1 past the third */
         c0 = (uint32_t)c2 ^ shift(shift2, (uint32_t)c0) ^ shift(shift1, (uint32_t)c1);
         p += 3 * BLOCK;
+        if (dst)
+            dst += 3 * BLOCK;
         len -= 3 * BLOCK;
     }
     for (; len >= 8; p += 8, len -= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
+        if (dst) {
+            memcpy(dst, &w, 8);
+            dst += 8;
+        }
         c0 = _mm_crc32_u64(c0, w);
     }
-    while (len--)
+    while (len--) {
+        if (dst)
+            *dst++ = *p;
         c0 = _mm_crc32_u8((uint32_t)c0, *p++);
+    }
     return ~(uint32_t)c0;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const void *data, size_t len)
+{
+    return crc_hw_loop(crc, NULL, data, len);
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc_hw_copy(uint32_t crc, void *dst,
+                                                              const void *src, size_t len)
+{
+    return crc_hw_loop(crc, dst, src, len);
 }
 
 static bool have_sse42(void)
@@ -150,6 +181,12 @@ static uint32_t crc_hw(uint32_t crc, const void *data, size_t len)
     return s3dlio_crc32c_sw(crc, data, len);
 }
 
+static uint32_t crc_hw_copy(uint32_t crc, void *dst, const void *src, size_t len)
+{
+    memcpy(dst, src, len);
+    return s3dlio_crc32c_sw(crc, src, len);
+}
+
 static bool have_sse42(void)
 {
     return false;
@@ -160,6 +197,14 @@ uint32_t s3dlio_crc32c(uint32_t crc, const void *data, size_t len)
 {
     /* __builtin_cpu_supports reads what libgcc found at start-up: a load, no state here */
     return have_sse42() ? crc_hw(crc, data, len) : s3dlio_crc32c_sw(crc, data, len);
+}
+
+uint32_t s3dlio_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len)
+{
+    if (have_sse42())
+        return crc_hw_copy(crc, dst, src, len);
+    memcpy(dst, src, len);
+    return s3dlio_crc32c_sw(crc, src, len);
 }
 
 /*

@@ -16,6 +16,9 @@
  */
 uint32_t s3dlio_crc32c(uint32_t crc, const void *data, size_t len);
 
+/* s3dlio_crc32c of src while copying it to dst, in one pass (dst and src must not overlap). */
+uint32_t s3dlio_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len);
+
 /*
  * The CRC-32C of A||B from crc_a = CRC of A, crc_b = CRC of B (each started from 0) and
  * len_b = |B|: pieces checksummed out of order combine in offset order.

@@ -179,7 +179,8 @@ static void test_crc32c(void)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         big[i] = (unsigned char)x;
     }
-    int differ = 0, split = 0;
+    int differ = 0, split = 0, copied = 0;
+    unsigned char *dst = malloc(n + 8);
     static const size_t lens[] = {0, 1, 7, 8, 9, 4095, 12288, 12289, 24576 + 5, 3 * 3 * 4096 + 123};
     for (size_t off = 0; off < 8; off++)
         for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
@@ -188,9 +189,17 @@ static void test_crc32c(void)
             size_t cut = lens[k] / 3;
             split += hw != s3dlio_crc32c(s3dlio_crc32c(0, big + off, cut), big + off + cut,
                                          lens[k] - cut);
+            /* the copying form: same CRC, same bytes, nothing written past them */
+            memset(dst, 0xa5, n + 8);
+            uint32_t c = s3dlio_crc32c_copy(0, dst + (7 - off), big + off, cut);
+            c = s3dlio_crc32c_copy(c, dst + (7 - off) + cut, big + off + cut, lens[k] - cut);
+            copied += c != hw || memcmp(dst + (7 - off), big + off, lens[k]) ||
+                      (lens[k] + (7 - off) < n + 8 && dst[lens[k] + (7 - off)] != 0xa5);
         }
     CHECK_INT(differ, 0, "the CPU's CRC equals the tables' at every length and alignment");
     CHECK_INT(split, 0, "a CRC continued over pieces equals the CRC of the whole");
+    CHECK_INT(copied, 0, "s3dlio_crc32c_copy copies exactly and gives the same CRC");
+    free(dst);
     free(big);
 }
 
