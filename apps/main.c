@@ -79,7 +79,7 @@ static void usage(FILE *out, const char *prog)
     fprintf(out, "Move datasets between S3-compatible object storage and local storage.\n"
                  "URIs: s3://bucket/key-or-prefix, file:///absolute/path\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nConnection options (--endpoint-url, --region, --profile, -v, -q, time limits...)\n"
                  "go before or after the command. See '%s <command> --help' for all options.\n",
             prog);

@@ -195,7 +195,6 @@ static enum s3dlio_rc fetch(struct s3dlio_backend *be, const struct ckpt_place *
 {
     enum s3dlio_rc rc;
     if (!wanted || !strcmp(wanted, S3DLIO_CKPT_LATEST)) {
-        *err = (struct s3dlio_error){0}; /* a missing pointer's 404 is not what went wrong */
         if ((rc = ckpt_read_latest(be, place, name, err)))
             return rc;
         if (!name[0])

@@ -274,6 +274,7 @@ enum s3dlio_rc ckpt_read_latest(struct s3dlio_backend *be, const struct ckpt_pla
     enum s3dlio_rc rc = ckpt_get_small(be, key, S3DLIO_CKPT_NAME_MAX + 64, &text, &len, err);
     if (rc == S3DLIO_E_NOT_FOUND) {
         rc = S3DLIO_OK;
+        *err = (struct s3dlio_error){0}; /* no pointer is an answer, not an error to pass on */
     } else if (!rc) {
         while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
             text[--len] = '\0';

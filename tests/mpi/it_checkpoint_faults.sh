@@ -81,7 +81,7 @@ expect_run "a corrupted part, to memory" 1 "integrity.*CRC-32C" -- run checkpoin
 
 # 3. names: missing, bad, taken; the latest is never deleted (one process: no rank count matters)
 expect "missing name" 1 "c9/'.*: no such checkpoint" -- "$CLI" checkpoint restore "$U" --name c9 --to mem
-expect "no latest" 1 "no latest checkpoint" -- "$CLI" checkpoint restore "s3://$B/elsewhere" --to mem
+expect "no latest" 1 "elsewhere': not found: .*no latest checkpoint here" -- "$CLI" checkpoint restore "s3://$B/elsewhere" --to mem
 expect "name with a slash" 2 "not a checkpoint name: it contains '/'" -- \
   "$CLI" checkpoint save "$WORK/a" "$U" --name a/b
 expect "the name latest" 2 "not a checkpoint name: 'latest'" -- "$CLI" checkpoint save "$WORK/a" "$U" --name latest
