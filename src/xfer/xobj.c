@@ -203,6 +203,7 @@ static enum s3dlio_rc fill_buffer(struct xfer *x, struct xreq *r)
     struct s3dlio_md5 md5;
     enum s3dlio_rc rc = S3DLIO_OK;
     uint64_t at = 0;
+    uint32_t crc = 0;
     xfer_pool_get(x, r, (size_t)r->len);
     if (x->o->hash_payload)
         s3dlio_sha256_init(&sha);
@@ -218,12 +219,14 @@ static enum s3dlio_rc fill_buffer(struct xfer *x, struct xreq *r)
             s3dlio_sha256_update(&sha, r->buf + at, got);
         if (!rc && x->o->verify)
             s3dlio_md5_update(&md5, r->buf + at, got);
+        /* each chunk while it is in cache, like the hashes: no second pass over the part */
+        if (!rc && r->o->job->part_crc32c)
+            crc = s3dlio_crc32c(crc, r->buf + at, got);
         at += got;
     }
     char hex[33];
     if (!rc && r->o->job->part_crc32c)
-        r->o->job->part_crc32c[r->number ? r->number - first_part(r->o) : 0] =
-            s3dlio_crc32c(0, r->buf, (size_t)r->len);
+        r->o->job->part_crc32c[r->number ? r->number - first_part(r->o) : 0] = crc;
     if (x->o->hash_payload)
         s3dlio_sha256_final_hex(&sha, r->sha256);
     if (x->o->verify)
