@@ -155,6 +155,24 @@ void s3dlio_progress_line_show(struct s3dlio_progress_line *p, uint64_t done);
 /* The last update (a bar ends its line). */
 void s3dlio_progress_line_finish(struct s3dlio_progress_line *p, uint64_t done);
 
+/*
+ * Bytes moved per interval of time, for the throughput picture. Memory is fixed at init:
+ * when a run outlasts cap intervals, neighbours merge and the interval doubles, so a long
+ * run keeps its whole history at a coarser grain.
+ */
+struct s3dlio_timeline {
+    uint64_t t0_ns;          /* origin, CLOCK_MONOTONIC */
+    uint64_t bucket_ns;      /* width of one interval */
+    uint64_t *bytes;         /* bytes[i]: moved in [t0 + i*bucket_ns, t0 + (i+1)*bucket_ns) */
+    size_t n, cap;           /* intervals used (up to the last with a note), held */
+};
+void s3dlio_timeline_init(struct s3dlio_timeline *t, uint64_t t0_ns, uint64_t bucket_ns, size_t cap);
+/* Count bytes moved by now_ns (before t0_ns: in the first interval). */
+void s3dlio_timeline_add(struct s3dlio_timeline *t, uint64_t now_ns, uint64_t bytes);
+/* Merge intervals until bucket_ns is the given multiple of it (a power of two). */
+void s3dlio_timeline_coarsen(struct s3dlio_timeline *t, uint64_t bucket_ns);
+void s3dlio_timeline_release(struct s3dlio_timeline *t);
+
 /* CPU time of this process so far (getrusage), for rank stats. */
 void s3dlio_cpu_times(double *user_s, double *sys_s);
 /* Peak RSS of this process in KiB. */
