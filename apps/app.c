@@ -2,6 +2,7 @@
 /* Shared command plumbing: connection options, config loading, error messages. */
 #include "app.h"
 
+#include <mpi.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,4 +166,31 @@ int app_open(struct app *app, const char *text, struct s3dlio_uri *uri, struct s
 void app_release(struct app *app)
 {
     s3dlio_config_release(&app->cfg);
+}
+
+int app_on_rank0(int (*fn)(int, char **, struct app *), int argc, char **argv, struct app *app)
+{
+    int code = app->rank == 0 ? fn(argc, argv, app) : 0;
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return code;
+}
+
+int app_find_subcommand(const struct app *app, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-')
+            return i;
+        int span = opts_span(app->common, argc, argv, i);
+        if (span <= 0)
+            return 0;
+        i += span - 1;
+    }
+    return 0;
+}
+
+void app_subcommand_first(char **argv, int at)
+{
+    char *saved = argv[at];
+    memmove(argv + 2, argv + 1, (size_t)(at - 1) * sizeof(*argv));
+    argv[1] = saved;
 }

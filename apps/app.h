@@ -60,6 +60,17 @@ void app_release(struct app *app);
 
 
 
+/* Under mpirun: rank 0 runs fn, every rank returns its exit code. */
+int app_on_rank0(int (*fn)(int, char **, struct app *), int argc, char **argv, struct app *app);
+/*
+ * Commands with subcommands (checkpoint save, bench lifecycle): the index in argv of the
+ * subcommand, skipping connection options given before it (main moved those given before the
+ * command there); 0 if there is none. app_subcommand_first then puts it at argv[1] (the
+ * options before it after it), so that argv + 1 parses as the subcommand's own command line.
+ */
+int app_find_subcommand(const struct app *app, int argc, char **argv);
+void app_subcommand_first(char **argv, int at);
+
 /* Exit code for a non-zero app_parse result: help 0, usage 2, config 1. */
 static inline int app_parse_exit(int r)
 {

@@ -76,7 +76,7 @@ static void run_opts(struct app *app, struct xfer_cli *xc, const char *run_id,
 {
     memset(run, 0, sizeof(*run));
     run->xfer = xc->o;
-    run->report_path = xc->report;
+    xfer_cli_stage_opts(xc, run);
     run->run_id = run_id;
     run->progress = app->flags.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     xfer_cli_catch_signals(&run->xfer.cancel);
@@ -256,35 +256,9 @@ static int do_delete(int argc, char **argv, struct app *app)
     return EXIT_OK;
 }
 
-/* list and delete are small: rank 0 does them, every rank exits with its code. */
-static int on_rank0(int (*fn)(int, char **, struct app *), int argc, char **argv, struct app *app)
-{
-    int code = app->rank == 0 ? fn(argc, argv, app) : 0;
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return code;
-}
-
-/*
- * The subcommand's arguments as it parses them: its name, then the rest. Connection options
- * given before the subcommand (main moved those given before 'checkpoint' there) stay.
- * Returns the index of the subcommand in argv, or 0 if there is none.
- */
-static int find_sub(const struct app *app, int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] != '-')
-            return i;
-        int span = opts_span(app->common, argc, argv, i);
-        if (span <= 0)
-            return 0;
-        i += span - 1;
-    }
-    return 0;
-}
-
 int cmd_checkpoint(int argc, char **argv, struct app *app)
 {
-    int at = find_sub(app, argc, argv);
+    int at = app_find_subcommand(app, argc, argv);
     const char *sub = at ? argv[at] : argc > 1 ? argv[1] : "";
     int (*fn)(int, char **, struct app *) = NULL;
     if (!strcmp(sub, "save"))
@@ -304,11 +278,9 @@ int cmd_checkpoint(int argc, char **argv, struct app *app)
     if (!fn)
         return app_usage_error(app, "expected save, restore, list or delete%s%s%s",
                                sub[0] ? ", not '" : "", sub, sub[0] ? "'" : "");
-    /* argv[at] first, as a command's name; the options before it after it */
-    char *saved = argv[at];
-    memmove(argv + 2, argv + 1, (size_t)(at - 1) * sizeof(*argv));
-    argv[1] = saved;
+    app_subcommand_first(argv, at);
+    /* list and delete are small: rank 0 does them */
     if (fn == do_list || fn == do_delete)
-        return on_rank0(fn, argc - 1, argv + 1, app);
+        return app_on_rank0(fn, argc - 1, argv + 1, app);
     return fn(argc - 1, argv + 1, app);
 }

@@ -166,7 +166,8 @@ static int get_distributed(struct app *app, const char *uri, const char *dest,
                            const struct get_args *a, const struct xfer_cli *xc)
 {
     struct s3dlio_stage_opts o = {.kind = S3DLIO_JOB_GET, .command = "get", .uri = uri,
-                                  .xfer = xc->o, .report_path = xc->report};
+                                  .xfer = xc->o};
+    xfer_cli_stage_opts(xc, &o);
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
     if (a->keys_from)
         return app_usage_error(app, "--keys-from is not supported under mpirun");
@@ -207,7 +208,9 @@ int cmd_get(int argc, char **argv, struct app *app)
     struct s3dlio_backend *be = NULL;
     if ((r = app_open(app, argv[0], &uri, &be)))
         return r;
-    if (app->mpi && !a.recursive)
+    if (!app->mpi && xc.profile_cpu)
+        r = app_usage_error(app, "--profile-cpu profiles jobs under mpirun (or 'stage')");
+    else if (app->mpi && !a.recursive)
         r = app_usage_error(app, "under mpirun only --recursive spreads over ranks");
     else if (app->mpi)
         r = get_distributed(app, argv[0], argv[1], &a, &xc);

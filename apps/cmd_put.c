@@ -162,8 +162,8 @@ static int put_distributed(struct app *app, const struct s3dlio_uri *uri, const 
     struct s3dlio_stage_opts o = {.kind = a->generate ? S3DLIO_JOB_PUT_GEN : S3DLIO_JOB_PUT_DIR,
                                   .command = "put", .uri = target, .xfer = xc->o, .gen = &gen,
                                   .gen_count = a->count, .gen_min = a->min_size,
-                                  .gen_max = a->max_size, .dest = S3DLIO_DEST_NULL,
-                                  .report_path = xc->report};
+                                  .gen_max = a->max_size, .dest = S3DLIO_DEST_NULL};
+    xfer_cli_stage_opts(xc, &o);
     if (!s3dlio_uri_is_prefix(uri))
         return app_usage_error(app, "URI must be a prefix ending in '/' (or a bucket)");
     if (!a->generate) {
@@ -208,7 +208,9 @@ int cmd_put(int argc, char **argv, struct app *app)
     struct s3dlio_backend *be = NULL;
     if ((r = app_open(app, target, &uri, &be)))
         return r;
-    if (app->mpi && (a.generate || a.recursive))
+    if (!app->mpi && xc.profile_cpu)
+        r = app_usage_error(app, "--profile-cpu profiles jobs under mpirun (or 'stage')");
+    else if (app->mpi && (a.generate || a.recursive))
         r = put_distributed(app, &uri, target, argv[0], &a, &xc);
     else if (app->mpi && is_stdin(argv[0]))
         r = app_usage_error(app, "standard input ('-') is read by one process: run 'put -' "

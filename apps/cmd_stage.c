@@ -88,7 +88,7 @@ int cmd_stage(int argc, char **argv, struct app *app)
         return r;
     o.uri = argv[0];
     o.xfer = xc.o;
-    o.report_path = xc.report;
+    xfer_cli_stage_opts(&xc, &o);
     o.command = "stage";
     return run_distributed(app, &o);
 }

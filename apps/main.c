@@ -68,6 +68,7 @@ static const struct cmd commands[] = {
     {"mb", cmd_mb, 0, "make a bucket (or a directory for file://)"},
     {"rb", cmd_rb, 0, "remove an empty bucket (or directory)"},
     {"h5", cmd_h5, 0, "list, read and verify a file of stage --to h5:"},
+    {"bench", cmd_bench, CMD_MPI, "benchmarks and self-checks (profile-selftest)"},
 };
 
 static void usage(FILE *out, const char *prog)

@@ -72,6 +72,12 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
         {"fsync", 0, OPT_FLAG, &c->o.fsync, NULL, "fsync each downloaded file before its rename"},
         {"report", 0, OPT_STRING, &c->report, "PATH",
          "under mpirun: the JSON report (profiles/<run-id>/report.json)"},
+        {"profile-cpu", 0, OPT_FLAG, &c->profile_cpu, NULL,
+         "sample CPU stacks: a flamegraph per phase beside the report"},
+        {"profile-hz", 0, OPT_INT, &c->profile_hz, "N",
+         "CPU samples per second with --profile-cpu (100; at most 1000)"},
+        {"profile-per-rank", 0, OPT_FLAG, &c->profile_per_rank, NULL,
+         "flamegraphs with a root frame per rank (implies --profile-cpu)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     memcpy(out, t, sizeof(t));
@@ -103,7 +109,24 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
     c->o.max_request_rate = c->max_request_rate;
     c->o.hash_payload = app->cfg.payload_signing == S3DLIO_PAYLOAD_FULL;
     app->cfg.max_connections = c->max_connections;
+    if (c->profile_hz || c->profile_per_rank)
+        c->profile_cpu = true;
+    if (c->profile_cpu && !c->profile_hz)
+        c->profile_hz = S3DLIO_PROF_HZ_DEFAULT;
+    if (c->profile_cpu && (c->profile_hz < 1 || c->profile_hz > S3DLIO_PROF_HZ_MAX))
+        return app_usage_error(app, "--profile-hz must be 1..%d, not %d", S3DLIO_PROF_HZ_MAX,
+                               c->profile_hz);
+    if (c->profile_cpu && !s3dlio_prof_compiled())
+        return app_usage_error(app, "--profile-cpu: this build has no CPU sampler "
+                                    "(configured with -DS3DLIO_PROFILING=OFF)");
     return 0;
+}
+
+void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o)
+{
+    o->report_path = c->report;
+    o->profile_hz = c->profile_cpu ? c->profile_hz : 0;
+    o->profile_per_rank = c->profile_per_rank;
 }
 
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)

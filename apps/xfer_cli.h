@@ -8,6 +8,8 @@
 
 #include "app.h"
 #include "s3dlio/plan.h"
+#include "s3dlio/coord.h"
+#include "s3dlio/profile.h"
 #include "s3dlio/xfer.h"
 
 struct xfer_cli {
@@ -16,15 +18,20 @@ struct xfer_cli {
     int max_connections, max_request_rate;
     const char *on_change;
     const char *report; /* under mpirun: where the JSON report goes */
+    bool profile_cpu, profile_per_rank;
+    int profile_hz;
     bool single;        /* one object: the command prints its own result line */
 };
 
-#define XFER_CLI_NOPTS 15
+#define XFER_CLI_NOPTS 18
 
 /* Defaults, and the option entries (appended by commands to their own tables). */
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS]);
 /* After parsing: copy values into c->o and the connection config; exit code on a bad value. */
 int xfer_cli_apply(struct xfer_cli *c, struct app *app);
+
+/* The options a collective job takes from these: report, CPU profile. */
+void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o);
 
 /*
  * Run plan's jobs on be with progress (a bar on a terminal, lines otherwise, none with -q)

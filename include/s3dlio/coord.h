@@ -54,6 +54,8 @@ struct s3dlio_stage_opts {
     const char *report_path;        /* NULL: profiles/<run_id>/report.json */
     const char *run_id;             /* NULL: generated, agreed by all ranks */
     int progress;                   /* 0 none, 1 periodic lines, 2 live bar */
+    int profile_hz;                 /* CPU samples per second (--profile-cpu); 0: none */
+    bool profile_per_rank;          /* flamegraphs with a root frame per rank */
     struct s3dlio_xfer_opts xfer;
 };
 

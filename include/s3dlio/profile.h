@@ -75,4 +75,16 @@ char *s3dlio_prof_folded(enum s3dlio_phase p, size_t *len);
 /* Forget the stacks and free the sampler's memory. */
 void s3dlio_prof_reset(void);
 
+/*
+ * The self-test (bench profile-selftest): `seconds` of CPU in known functions, sampled at hz,
+ * drawn as a flamegraph at svg_path (NULL: none). Fails (S3DLIO_E_INTEGRITY, saying which)
+ * when nothing was sampled or the samples do not name the functions that ran.
+ */
+struct s3dlio_prof_selftest_result {
+    uint64_t samples, dropped;
+    int frames_found, frames_expected;
+};
+enum s3dlio_rc s3dlio_prof_selftest(int hz, double seconds, const char *svg_path,
+                                    struct s3dlio_prof_selftest_result *res, struct s3dlio_error *err);
+
 #endif

@@ -66,6 +66,7 @@ struct s3dlio_rank_stats {
     bool memory_capped;              /* --max-memory refused the shard */
     struct s3dlio_hist ttfb;         /* time to first byte per request */
     struct s3dlio_hist total;        /* total time per request */
+    uint64_t prof_samples, prof_dropped; /* --profile-cpu: CPU samples kept, lost */
 };
 
 /* One failed object, for the report: key and error whole (S3 keys reach 1024 bytes). */
@@ -85,6 +86,14 @@ void s3dlio_failed_keys_free(struct s3dlio_failed_key *keys, size_t n);
  */
 #define S3DLIO_RATE_MIN_WALL_S 0.1
 #define S3DLIO_RATE_MIN_BYTES  1048576
+
+/* A file written beside the report: a flamegraph, its folded stacks, a timeline, a trace. */
+struct s3dlio_report_file {
+    char kind[16];           /* "flamegraph", "folded", "timeline", "trace" */
+    char phase[24];          /* flamegraph/folded: the phase; else "" */
+    char path[1024];
+    uint64_t samples;        /* flamegraph/folded: CPU samples in it, over all ranks */
+};
 
 /* The whole run as rank 0 reports it. */
 struct s3dlio_report {
@@ -120,6 +129,10 @@ struct s3dlio_report {
     struct s3dlio_failed_key *failed; /* borrowed; in rank order */
     size_t nfailed;
     int stragglers[8];       /* ranks named as stragglers, -1 terminated */
+    int profile_hz;          /* --profile-cpu (0: not sampled) */
+    uint64_t prof_samples, prof_dropped; /* over ranks */
+    const struct s3dlio_report_file *files; /* borrowed: pictures and traces written */
+    size_t nfiles;
     char verdict[512];       /* one line: what limited the run, with the numbers */
 };
 
@@ -169,6 +182,11 @@ struct s3dlio_timeline {
 void s3dlio_timeline_init(struct s3dlio_timeline *t, uint64_t t0_ns, uint64_t bucket_ns, size_t cap);
 /* Count bytes moved by now_ns (before t0_ns: in the first interval). */
 void s3dlio_timeline_add(struct s3dlio_timeline *t, uint64_t now_ns, uint64_t bytes);
+/*
+ * Count bytes moved over [from_ns, to_ns), spread in proportion to time: bytes known only
+ * when a request completes were received over the time before it.
+ */
+void s3dlio_timeline_add_span(struct s3dlio_timeline *t, uint64_t from_ns, uint64_t to_ns, uint64_t bytes);
 /* Merge intervals until bucket_ns is the given multiple of it (a power of two). */
 void s3dlio_timeline_coarsen(struct s3dlio_timeline *t, uint64_t bucket_ns);
 void s3dlio_timeline_release(struct s3dlio_timeline *t);

@@ -30,10 +30,16 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
     struct s3dlio_atomic_file rfile = S3DLIO_ATOMIC_FILE_INIT;
     struct s3dlio_rank_stats *rs = s3dlio_xcalloc(1, sizeof(*rs));
     struct s3dlio_error local = {0}, run_err = {0};
+    struct s3dlio_observe obs = {0};
+    char pictures[1024];
     res->listed = id->listed;
     enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_coord_check_run_id(o, &local), &local);
+    if (!rc)
+        rc = s3dlio_observe_begin(comm, o, &obs, &local);
     if (rc)
         goto out;
+    obs.transfer = o->kind == S3DLIO_JOB_GET ? S3DLIO_PHASE_CKPT_RESTORE : S3DLIO_PHASE_CKPT_SAVE;
+    w->obs = &obs;
     s3dlio_coord_make_run_id(comm, o, report.run_id);
     if (rank == 0)
         rc = s3dlio_coord_open_report(o, report.run_id, &rfile, res->report_file,
@@ -46,9 +52,19 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
     enum s3dlio_rc run_rc =
         s3dlio_coord_run_shard(comm, cfg, o, uri, w, rs, id->total_bytes, &run_err);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
+    s3dlio_observe_stop(&obs, rs);
     s3dlio_coord_gather_report(comm, rs, w, &report);
     s3dlio_coord_sum_outcome(comm, rs, res);
+    rc = s3dlio_observe_finish(comm, &obs, report.run_id,
+                               rank == 0 ? s3dlio_coord_pictures_dir(o, report.run_id, &rfile,
+                                                                     res->report_file, pictures,
+                                                                     sizeof(pictures))
+                                         : NULL,
+                               &local);
     if (rank == 0) {
+        report.files = obs.files;
+        report.nfiles = obs.nfiles;
+        report.profile_hz = o->profile_hz;
         snprintf(report.command, sizeof(report.command), "%s", id->command);
         snprintf(report.source, sizeof(report.source), "%s", id->source);
         snprintf(report.destination, sizeof(report.destination), "%s", id->destination);
@@ -57,7 +73,8 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
         s3dlio_report_build(&report);
         if (out)
             s3dlio_report_print_table(&report, out);
-        rc = s3dlio_coord_write_report(&report, &rfile, id->command, &local);
+        if (!rc)
+            rc = s3dlio_coord_write_report(&report, &rfile, id->command, &local);
     }
     rc = s3dlio_coord_outcome(comm, rc, run_rc, res, &local, &run_err);
     if (rc && rc != S3DLIO_E_ABORTED && res->failures && report.nfailed)
@@ -66,6 +83,8 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
                          "%" PRIu64 " of %" PRIu64 " transfers failed; first: %s", res->failures,
                          id->listed, report.failed[0].error);
 out:
+    w->obs = NULL;
+    s3dlio_observe_release(&obs);
     s3dlio_atomic_discard(&rfile);
     if (rc && err)
         *err = local;

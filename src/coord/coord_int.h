@@ -4,6 +4,7 @@
 #define S3DLIO_COORD_INT_H
 
 #include <mpi.h>
+#include "s3dlio/profile.h"
 #include "s3dlio/backend.h"
 #include "s3dlio/plan.h"
 #include "s3dlio/coord.h"
@@ -85,8 +86,54 @@ void s3dlio_progress_finish(struct s3dlio_progress *p);
 
 #define RUN_ID_MAX sizeof(((struct s3dlio_report *)0)->run_id)
 
+/* ---- observe.c: phases, bytes over time, CPU samples; pictures at the end ---- */
+
+#define OBSERVE_MAX_PHASES 16
+#define OBSERVE_MAX_FILES (2 * S3DLIO_PHASE_COUNT + 4)
+
+struct s3dlio_observed_phase {
+    enum s3dlio_phase phase;
+    uint64_t start_ns, end_ns;     /* CLOCK_MONOTONIC of this rank */
+};
+
+struct s3dlio_observe {
+    int hz;                        /* --profile-cpu: samples per CPU-second; 0 off */
+    bool per_rank;                 /* a root frame per rank */
+    bool sampling;                 /* this rank's sampler was started */
+    uint64_t t0_ns;                /* after the barrier that starts the job */
+    struct s3dlio_timeline timeline;
+    uint64_t run_bytes;            /* the engine's byte count at its last tick */
+    uint64_t last_tick_ns;
+    enum s3dlio_phase current;
+    enum s3dlio_phase transfer;    /* what the transfer is called (download, checkpoint_save...) */
+    struct s3dlio_observed_phase phases[OBSERVE_MAX_PHASES];
+    int nphases;
+    char run_id[64];
+    struct s3dlio_report_file files[OBSERVE_MAX_FILES]; /* rank 0: what was written */
+    size_t nfiles;
+};
+
+/* Start observing (the sampler with o->profile_hz); collective, agreed. */
+enum s3dlio_rc s3dlio_observe_begin(MPI_Comm comm, const struct s3dlio_stage_opts *o,
+                                    struct s3dlio_observe *ob, struct s3dlio_error *err);
+/* The job enters phase p (SETUP: none); ob may be NULL. */
+void s3dlio_observe_phase(struct s3dlio_observe *ob, enum s3dlio_phase p);
+/* An engine run starts (its byte count starts from 0), and its count so far. */
+void s3dlio_observe_run_started(struct s3dlio_observe *ob);
+void s3dlio_observe_bytes(struct s3dlio_observe *ob, uint64_t run_bytes);
+/* The transfers are over: the sampler stops and this rank's counts go into rs. */
+void s3dlio_observe_stop(struct s3dlio_observe *ob, struct s3dlio_rank_stats *rs);
+/*
+ * Rank 0 writes the flamegraphs (--profile-cpu) and throughput.svg into dir (rank 0's
+ * argument; NULL: no pictures) and lists them in ob->files. Collective; agreed rc.
+ */
+enum s3dlio_rc s3dlio_observe_finish(MPI_Comm comm, struct s3dlio_observe *ob, const char *run_id,
+                                     const char *dir, struct s3dlio_error *err);
+void s3dlio_observe_release(struct s3dlio_observe *ob);
+
 /* One rank's part of a job. */
 struct s3dlio_rank_work {
+    struct s3dlio_observe *obs;    /* optional */
     struct s3dlio_plan plan;       /* jobs and the strings they point to */
     struct s3dlio_shard *shard;
     bool *taken;                   /* plan.n flags: jobs this rank ran */
@@ -141,6 +188,13 @@ enum s3dlio_rc s3dlio_coord_open_report(const struct s3dlio_stage_opts *o, const
 enum s3dlio_rc s3dlio_coord_write_report(const struct s3dlio_report *r, struct s3dlio_atomic_file *f,
                                          const char *op, struct s3dlio_error *err);
 
+/*
+ * Rank 0: where a job's pictures go: beside the report when it is a file, else (a device)
+ * under profiles/<run_id> when CPU samples were asked for, else nowhere (NULL).
+ */
+const char *s3dlio_coord_pictures_dir(const struct s3dlio_stage_opts *o, const char *run_id,
+                                      const struct s3dlio_atomic_file *report, const char *report_path,
+                                      char *buf, size_t len);
 /* o->run_id is a plain name (see s3dlio_coord_stage), or NULL. */
 enum s3dlio_rc s3dlio_coord_check_run_id(const struct s3dlio_stage_opts *o, struct s3dlio_error *err);
 /* o->run_id, or "<command>-<UTC time>-<pid>" made on rank 0, on every rank. Collective. */

@@ -33,9 +33,16 @@
 
 /* ---- running ------------------------------------------------------------------------------ */
 
+struct tick_ctx {
+    struct s3dlio_progress *prog;
+    struct s3dlio_observe *obs;
+};
+
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)
 {
-    s3dlio_progress_update(ud, st->bytes);
+    struct tick_ctx *t = ud;
+    s3dlio_progress_update(t->prog, st->bytes);
+    s3dlio_observe_bytes(t->obs, st->bytes);
 }
 
 static void add_stats(struct s3dlio_rank_stats *rs, const struct s3dlio_xfer_stats *st)
@@ -96,8 +103,11 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
     rc = s3dlio_coord_agree(comm, rc, err);
     if (rc)
         return rc;
+    struct tick_ctx tick = {.prog = &prog, .obs = w->obs};
     xo.tick = on_tick;
-    xo.tick_ud = &prog;
+    xo.tick_ud = &tick;
+    if (w->obs)
+        xo.tick_ms = 100; /* the throughput picture's interval */
     xo.ttfb_hist = &rs->ttfb;
     xo.total_hist = &rs->total;
     if (!xo.jitter_seed) /* every rank its own backoff: throttled ranks must not retry together */
@@ -109,9 +119,14 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
     /* all ranks start together, so the slowest rank's own elapsed time is the job's wall time
      * and no rank's clock has to be compared with another's (they differ across nodes) */
     MPI_Barrier(comm);
+    if (w->obs) {
+        s3dlio_observe_phase(w->obs, w->obs->transfer);
+        s3dlio_observe_run_started(w->obs);
+    }
     double t0 = MPI_Wtime();
     rc = run_jobs(comm, be, w, o, &xo, &st, err);
     double t1 = MPI_Wtime();
+    s3dlio_observe_bytes(w->obs, st.bytes);
     s3dlio_cpu_times(&c_user1, &c_sys1);
     add_stats(rs, &st);
     s3dlio_progress_update(&prog, st.bytes);
@@ -332,6 +347,22 @@ void s3dlio_coord_make_run_id(MPI_Comm comm, const struct s3dlio_stage_opts *o, 
         snprintf(out + n, RUN_ID_MAX - n, "-%ld", (long)getpid());
     }
     MPI_Bcast(out, (int)RUN_ID_MAX, MPI_CHAR, 0, comm);
+}
+
+const char *s3dlio_coord_pictures_dir(const struct s3dlio_stage_opts *o, const char *run_id,
+                                      const struct s3dlio_atomic_file *report, const char *report_path,
+                                      char *buf, size_t len)
+{
+    const char *slash = strrchr(report_path, '/');
+    if (report->tmp) /* a file: the pictures go beside it */
+        snprintf(buf, len, "%.*s", slash ? (int)(slash - report_path) : 1, slash ? report_path : ".");
+    else if (o->profile_hz) /* a device: only the flamegraphs asked for, at the default place */
+        snprintf(buf, len, "profiles/%s", run_id);
+    else
+        return NULL;
+    if (!buf[0]) /* "/report.json" */
+        snprintf(buf, len, "/");
+    return buf;
 }
 
 /* Counts every rank needs (the caller's result), summed. */

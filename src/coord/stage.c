@@ -274,9 +274,11 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
     int *owner = NULL;
     bool *conflict = NULL;
     enum s3dlio_rc rc = s3dlio_uri_parse(uri, o->uri, err);
+    s3dlio_observe_phase(w->obs, S3DLIO_PHASE_LIST);
     if (!rc && rank == 0)
         rc = list_source(cfg, o, uri, &list, list_s, markers, err);
     if (!(rc = s3dlio_coord_agree(comm, rc, err))) {
+        s3dlio_observe_phase(w->obs, S3DLIO_PHASE_PARTITION);
         if (rank == 0) {
             owner = partition_list(&list, o, nranks);
             conflict = dir_conflicts(&list, o);
@@ -304,7 +306,8 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     memset(res, 0, sizeof(*res));
     struct s3dlio_uri uri = {0};
     struct s3dlio_table table = {0};
-    struct s3dlio_rank_work w = {.shard = &res->shard};
+    struct s3dlio_observe obs;
+    struct s3dlio_rank_work w = {.shard = &res->shard, .obs = &obs};
     struct s3dlio_rank_stats *rs = s3dlio_xcalloc(1, sizeof(*rs));
     struct s3dlio_report report = {0};
     struct s3dlio_error local = {0};
@@ -314,7 +317,15 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     double list_s = 0;
     uint64_t markers = 0;
     bool capped = false;
+    char pictures[1024];
     enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_coord_check_run_id(o, &local), &local);
+    if (!rc)
+        rc = s3dlio_observe_begin(comm, o, &obs, &local);
+    else
+        memset(&obs, 0, sizeof(obs));
+    obs.transfer = o->kind != S3DLIO_JOB_GET    ? S3DLIO_PHASE_UPLOAD
+                   : o->dest == S3DLIO_DEST_H5 ? S3DLIO_PHASE_H5_WRITE
+                                               : S3DLIO_PHASE_DOWNLOAD;
     if (!rc)
         rc = plan_job(comm, cfg, o, &uri, &table, &w, &list_s, &markers, &capped, &local);
     if (rc)
@@ -337,19 +348,31 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         index_shard(&w);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
     rs->memory_capped = capped || w.mem_full;
+    s3dlio_observe_stop(&obs, rs);
     s3dlio_coord_gather_report(comm, rs, &w, &report);
     s3dlio_coord_sum_outcome(comm, rs, res);
+    rc = s3dlio_observe_finish(comm, &obs, report.run_id,
+                               rank == 0 ? s3dlio_coord_pictures_dir(o, report.run_id, &rfile,
+                                                                     res->report_file, pictures,
+                                                                     sizeof(pictures))
+                                         : NULL,
+                               &local);
     if (rank == 0) {
+        report.files = obs.files;
+        report.nfiles = obs.nfiles;
+        report.profile_hz = o->profile_hz;
         fill_identity(&report, o, list_s);
         report.folder_markers = markers;
         report.listed = table.n;
         s3dlio_report_build(&report);
         if (out)
             s3dlio_report_print_table(&report, out);
-        rc = s3dlio_coord_write_report(&report, &rfile, report.command, &local);
+        if (!rc)
+            rc = s3dlio_coord_write_report(&report, &rfile, report.command, &local);
     }
     rc = s3dlio_coord_outcome(comm, rc, run_rc, res, &local, &run_err);
 out:
+    s3dlio_observe_release(&obs);
     /* every rank arrives here in the same state: the file is published or deleted together */
     rc = s3dlio_h5_writer_finish(comm, h5, rc, &local);
     s3dlio_atomic_discard(&rfile);

@@ -219,6 +219,9 @@ enum s3dlio_rc s3dlio_prof_start(int hz, struct s3dlio_error *err)
     atomic_store(&P.head, 0);
     atomic_store(&P.tail, 0);
     atomic_store(&P.phase, S3DLIO_PHASE_SETUP);
+    /* the global cache takes a lock and masks signals around every step: a system call or two
+     * per frame in the handler; the sampled thread's own cache needs neither */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     /* the first unwind loads libunwind's tables: done here, not in the handler */
     uintptr_t warm[4];
     (void)unw_backtrace((void **)warm, 4);

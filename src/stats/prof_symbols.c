@@ -177,13 +177,20 @@ char *s3dlio_prof_folded(enum s3dlio_phase p, size_t *len)
     struct s3dlio_buf out = S3DLIO_BUF_INIT(SIZE_MAX / 2);
     const uintptr_t *pc = c.pcs;
     for (size_t i = 0; i < c.n; pc += c.depth[i], i++) {
+        const char *prev = NULL;
         for (int f = c.depth[i] - 1; f >= 0; f--) {
             /* a return address is the instruction after the call: the call itself is one
              * byte before, inside the caller even when the call ends the function */
-            uintptr_t at = f ? pc[f] - 1 : pc[f];
-            s3dlio_buf_adds(&out, name_of(&names, at));
-            s3dlio_buf_addc(&out, f ? ';' : ' ');
+            const char *name = name_of(&names, f ? pc[f] - 1 : pc[f]);
+            /* a run of a stripped library's unnamed functions says no more than one frame */
+            if (prev && name[0] == '[' && !strcmp(name, prev))
+                continue;
+            if (prev)
+                s3dlio_buf_addc(&out, ';');
+            s3dlio_buf_adds(&out, name);
+            prev = name;
         }
+        s3dlio_buf_addc(&out, ' ');
         s3dlio_buf_addf(&out, "%llu\n", (unsigned long long)c.count[i]);
     }
     namer_close(&names);

@@ -142,6 +142,7 @@ static void reset_derived(struct s3dlio_report *r)
     r->imbalance_bytes = r->imbalance_time = 1.0;
     r->cpu_s = 0;
     r->cpu_s_per_GiB = NAN;
+    r->prof_samples = r->prof_dropped = 0;
     memset(&r->ttfb, 0, sizeof(r->ttfb));
     memset(&r->total, 0, sizeof(r->total));
     for (size_t i = 0; i < sizeof(r->stragglers) / sizeof(r->stragglers[0]); i++)
@@ -171,6 +172,8 @@ static void sum_ranks(struct s3dlio_report *r)
             r->limit_min = rs->limit_min;
         r->interrupted |= rs->interrupted;
         r->cpu_s += rs->cpu_user_s + rs->cpu_sys_s;
+        r->prof_samples += rs->prof_samples;
+        r->prof_dropped += rs->prof_dropped;
         s3dlio_hist_merge(&r->ttfb, &rs->ttfb);
         s3dlio_hist_merge(&r->total, &rs->total);
     }

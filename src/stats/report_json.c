@@ -119,7 +119,35 @@ static struct json_object *jrank(const struct s3dlio_rank_stats *rs)
     json_object_object_add(o, "interrupted", json_object_new_boolean(rs->interrupted));
     json_object_object_add(o, "total_ms_p50", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(&rs->total, 0.5)), 3));
     json_object_object_add(o, "total_ms_p99", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(&rs->total, 0.99)), 3));
+    json_object_object_add(o, "cpu_samples", json_object_new_uint64(rs->prof_samples));
+    json_object_object_add(o, "cpu_samples_dropped", json_object_new_uint64(rs->prof_dropped));
     return o;
+}
+
+static struct json_object *jprofile(const struct s3dlio_report *r)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "hz", json_object_new_int(r->profile_hz));
+    json_object_object_add(o, "samples", json_object_new_uint64(r->prof_samples));
+    json_object_object_add(o, "dropped", json_object_new_uint64(r->prof_dropped));
+    return o;
+}
+
+static struct json_object *jfiles(const struct s3dlio_report *r)
+{
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const struct s3dlio_report_file *f = &r->files[i];
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "kind", JSTR(f->kind));
+        if (f->phase[0])
+            json_object_object_add(o, "phase", JSTR(f->phase));
+        json_object_object_add(o, "path", JSTR(f->path));
+        if (!strcmp(f->kind, "flamegraph") || !strcmp(f->kind, "folded"))
+            json_object_object_add(o, "samples", json_object_new_uint64(f->samples));
+        json_object_array_add(a, o);
+    }
+    return a;
 }
 
 /* Whole, however long: the table may shorten them, the JSON is where they are kept. */
@@ -174,6 +202,8 @@ static struct json_object *jreport(const struct s3dlio_report *r)
     json_object_object_add(o, "wall_s", jnum(r->wall_s, 6));
     json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
     add_lists(o, r);
+    json_object_object_add(o, "profile", jprofile(r));
+    json_object_object_add(o, "files", jfiles(r));
     json_object_object_add(o, "verdict", JSTR(r->verdict));
     return o;
 }

@@ -197,6 +197,26 @@ static void table_per_rank(const struct s3dlio_report *r, FILE *out)
     }
 }
 
+/* Every picture written, so the user need not look for them. */
+static void table_files(const struct s3dlio_report *r, FILE *out)
+{
+    if (r->profile_hz)
+        row(out, "CPU samples", "%llu at %d Hz (%llu dropped)", (unsigned long long)r->prof_samples,
+            r->profile_hz, (unsigned long long)r->prof_dropped);
+    bool first = true;
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const struct s3dlio_report_file *f = &r->files[i];
+        if (!strcmp(f->kind, "folded"))
+            continue; /* beside its .svg, same name */
+        if (!strcmp(f->kind, "flamegraph"))
+            row(out, first ? "pictures" : "", "%s (%s, %llu samples; .folded beside it)", f->path,
+                f->phase, (unsigned long long)f->samples);
+        else
+            row(out, first ? "pictures" : "", "%s (%s)", f->path, f->kind);
+        first = false;
+    }
+}
+
 void s3dlio_report_print_table(const struct s3dlio_report *r, FILE *out)
 {
     table_header(r, out);
@@ -204,5 +224,6 @@ void s3dlio_report_print_table(const struct s3dlio_report *r, FILE *out)
     table_failed(r, out);
     table_stragglers(r, out);
     table_per_rank(r, out);
+    table_files(r, out);
     row(out, "verdict", "%.*s", (int)sizeof(r->verdict), r->verdict);
 }

@@ -38,6 +38,33 @@ void s3dlio_timeline_add(struct s3dlio_timeline *t, uint64_t now_ns, uint64_t by
         t->n = i + 1;
 }
 
+void s3dlio_timeline_add_span(struct s3dlio_timeline *t, uint64_t from_ns, uint64_t to_ns, uint64_t bytes)
+{
+    if (!t->bytes || !bytes)
+        return;
+    uint64_t a = from_ns > t->t0_ns ? from_ns - t->t0_ns : 0, b = to_ns > t->t0_ns ? to_ns - t->t0_ns : 0;
+    if (b <= a) {
+        s3dlio_timeline_add(t, to_ns, bytes);
+        return;
+    }
+    while (b / t->bucket_ns >= t->cap)
+        halve(t);
+    uint64_t given = 0;
+    for (uint64_t i = a / t->bucket_ns; i * t->bucket_ns < b; i++) {
+        uint64_t lo = i * t->bucket_ns > a ? i * t->bucket_ns : a;
+        uint64_t hi = (i + 1) * t->bucket_ns < b ? (i + 1) * t->bucket_ns : b;
+        /* the last interval takes what rounding left, so no byte is lost */
+        uint64_t share = hi == b ? bytes - given
+                                 : (uint64_t)((double)bytes * (double)(hi - lo) / (double)(b - a));
+        if (share > bytes - given)
+            share = bytes - given;
+        t->bytes[i] += share;
+        given += share;
+        if (i + 1 > t->n)
+            t->n = (size_t)i + 1;
+    }
+}
+
 void s3dlio_timeline_coarsen(struct s3dlio_timeline *t, uint64_t bucket_ns)
 {
     while (t->bytes && t->bucket_ns < bucket_ns)

@@ -43,5 +43,24 @@ int main(void)
         sum += t.bytes[i];
     CHECK_INT(sum, 8 + 7 + 11 + 100 + 1, "coarsening keeps every byte");
     s3dlio_timeline_release(&t);
+
+    /* a span is spread over the intervals it covers, in proportion, with no byte lost */
+    s3dlio_timeline_init(&t, 0, 100 * MS, 64);
+    s3dlio_timeline_add_span(&t, 50 * MS, 250 * MS, 1000);
+    CHECK_INT(t.bytes[0], 250, "a quarter in 0-100 ms");
+    CHECK_INT(t.bytes[1], 500, "half in 100-200 ms");
+    CHECK_INT(t.bytes[2], 250, "a quarter in 200-300 ms");
+    CHECK_INT(t.n, 3, "three intervals");
+    s3dlio_timeline_add_span(&t, 0, 300 * MS, 7); /* 7 over 3 intervals: rounding */
+    CHECK_INT(t.bytes[0] + t.bytes[1] + t.bytes[2], 1007, "rounding loses nothing");
+    s3dlio_timeline_add_span(&t, 500 * MS, 500 * MS, 9); /* empty span: at its time */
+    CHECK_INT(t.bytes[5], 9, "an empty span lands at its time");
+    s3dlio_timeline_add_span(&t, 0, 10000 * MS, 640); /* past the end: merged first */
+    CHECK_INT(t.bucket_ns, 200 * MS, "doubled for a long span");
+    sum = 0;
+    for (size_t i = 0; i < t.cap; i++)
+        sum += t.bytes[i];
+    CHECK_INT(sum, 1007 + 9 + 640, "every byte kept");
+    s3dlio_timeline_release(&t);
     TEST_DONE();
 }
