@@ -77,6 +77,7 @@ static void run_opts(struct app *app, struct xfer_cli *xc, const char *run_id,
     memset(run, 0, sizeof(*run));
     run->xfer = xc->o;
     run->report_path = xc->report;
+    run->trace_path = xc->trace;
     run->run_id = run_id;
     run->progress = app->flags.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     xfer_cli_catch_signals(&run->xfer.cancel);

@@ -166,7 +166,8 @@ static int get_distributed(struct app *app, const char *uri, const char *dest,
                            const struct get_args *a, const struct xfer_cli *xc)
 {
     struct s3dlio_stage_opts o = {.kind = S3DLIO_JOB_GET, .command = "get", .uri = uri,
-                                  .xfer = xc->o, .report_path = xc->report};
+                                  .xfer = xc->o, .report_path = xc->report,
+                                  .trace_path = xc->trace};
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
     if (a->keys_from)
         return app_usage_error(app, "--keys-from is not supported under mpirun");

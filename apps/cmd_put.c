@@ -163,7 +163,7 @@ static int put_distributed(struct app *app, const struct s3dlio_uri *uri, const 
                                   .command = "put", .uri = target, .xfer = xc->o, .gen = &gen,
                                   .gen_count = a->count, .gen_min = a->min_size,
                                   .gen_max = a->max_size, .dest = S3DLIO_DEST_NULL,
-                                  .report_path = xc->report};
+                                  .report_path = xc->report, .trace_path = xc->trace};
     if (!s3dlio_uri_is_prefix(uri))
         return app_usage_error(app, "URI must be a prefix ending in '/' (or a bucket)");
     if (!a->generate) {

@@ -72,6 +72,8 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
         {"fsync", 0, OPT_FLAG, &c->o.fsync, NULL, "fsync each downloaded file before its rename"},
         {"report", 0, OPT_STRING, &c->report, "PATH",
          "under mpirun: the JSON report (profiles/<run-id>/report.json)"},
+        {"trace", 0, OPT_STRING, &c->trace, "PATH",
+         "under mpirun: every request as a Chrome trace (Perfetto, chrome://tracing)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     memcpy(out, t, sizeof(t));
@@ -176,6 +178,9 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
                  struct s3dlio_xfer_stats *st)
 {
     struct s3dlio_progress_line line;
+    if (c->trace) /* said, not ignored: a missing trace would be found only afterwards */
+        return app_usage_error(app, "--trace records MPI jobs: run the command under mpirun "
+                                    "(-n 1 for one process), or use stage");
     int mode = app->flags.quiet ? S3DLIO_PROGRESS_NONE
                : isatty(STDERR_FILENO) ? S3DLIO_PROGRESS_BAR
                                        : S3DLIO_PROGRESS_LINES;

@@ -4,6 +4,7 @@
 #define S3DLIO_COORD_INT_H
 
 #include <mpi.h>
+#include "coord/trace_int.h"
 #include "s3dlio/backend.h"
 #include "s3dlio/plan.h"
 #include "s3dlio/coord.h"
@@ -91,6 +92,7 @@ struct s3dlio_rank_work {
     struct s3dlio_shard *shard;
     bool *taken;                   /* plan.n flags: jobs this rank ran */
     bool mem_full;                 /* --steal: this rank reached --max-memory */
+    struct s3dlio_coord_trace trace; /* --trace: begun by the job, ended by run_shard */
 };
 
 /*
