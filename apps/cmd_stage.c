@@ -15,12 +15,13 @@
 
 static const struct cmd_help help = {
     "[--to mem|dir:PATH|null|h5:PATH] [--partition size|count|contiguous] [--shuffle SEED] [--steal]\n"
-    "       [--max-memory SIZE] [--report PATH] [engine options] URI",
+    "       [--max-memory SIZE] [--report PATH] [--trace PATH] [engine options] URI",
     "Stage every object under the prefix URI onto the ranks of the MPI job: rank 0 lists and\n"
     "partitions (default: greedy by bytes), one broadcast carries the assignment, every rank\n"
     "pulls its shard with its own concurrent engine, and rank 0 prints one report (table on\n"
-    "stdout, JSON in profiles/<run-id>/report.json or --report). Run under mpirun/srun; one\n"
-    "process without them is a job of one rank.",
+    "stdout, JSON in profiles/<run-id>/report.json or --report). --trace PATH writes every\n"
+    "rank's requests as one Chrome trace (open it in ui.perfetto.dev); PATH's directory must\n"
+    "exist. Run under mpirun/srun; one process without them is a job of one rank.",
 };
 
 /* h5:PATH is published by a rename beside PATH: its directory must be there already */

@@ -78,6 +78,8 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
          "CPU samples per second with --profile-cpu (100; at most 1000)"},
         {"profile-per-rank", 0, OPT_FLAG, &c->profile_per_rank, NULL,
          "flamegraphs with a root frame per rank (implies --profile-cpu)"},
+        {"trace", 0, OPT_STRING, &c->trace, "PATH",
+         "under mpirun: every request as a Chrome trace (Perfetto, chrome://tracing)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     memcpy(out, t, sizeof(t));
@@ -125,6 +127,7 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
 void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o)
 {
     o->report_path = c->report;
+    o->trace_path = c->trace;
     o->profile_hz = c->profile_cpu ? c->profile_hz : 0;
     o->profile_per_rank = c->profile_per_rank;
 }
@@ -199,6 +202,9 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
                  struct s3dlio_xfer_stats *st)
 {
     struct s3dlio_progress_line line;
+    if (c->trace) /* said, not ignored: a missing trace would be found only afterwards */
+        return app_usage_error(app, "--trace records MPI jobs: run the command under mpirun "
+                                    "(-n 1 for one process), or use stage");
     int mode = app->flags.quiet ? S3DLIO_PROGRESS_NONE
                : isatty(STDERR_FILENO) ? S3DLIO_PROGRESS_BAR
                                        : S3DLIO_PROGRESS_LINES;

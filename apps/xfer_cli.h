@@ -18,12 +18,13 @@ struct xfer_cli {
     int max_connections, max_request_rate;
     const char *on_change;
     const char *report; /* under mpirun: where the JSON report goes */
+    const char *trace;  /* under mpirun: where the Chrome trace of the requests goes */
     bool profile_cpu, profile_per_rank;
     int profile_hz;
     bool single;        /* one object: the command prints its own result line */
 };
 
-#define XFER_CLI_NOPTS 18
+#define XFER_CLI_NOPTS 19
 
 /* Defaults, and the option entries (appended by commands to their own tables). */
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS]);

@@ -52,6 +52,8 @@ struct s3dlio_stage_opts {
     uint64_t max_memory;            /* MEM: per-rank cap in bytes (0: none); with steal a rank
                                        stops taking chunks that would pass it */
     const char *report_path;        /* NULL: profiles/<run_id>/report.json */
+    const char *trace_path;         /* a Chrome trace of every request (include/s3dlio/trace.h);
+                                       NULL: none. Its directory must exist. */
     const char *run_id;             /* NULL: generated, agreed by all ranks */
     int progress;                   /* 0 none, 1 periodic lines, 2 live bar */
     int profile_hz;                 /* CPU samples per second (--profile-cpu); 0: none */

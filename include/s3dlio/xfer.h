@@ -37,6 +37,40 @@ enum s3dlio_on_change {
  */
 typedef size_t s3dlio_xfer_refill_fn(void *ud, struct s3dlio_xfer_job **jobs);
 
+/*
+ * One request of the engine as it ended, for a request trace (--trace). Every request the
+ * engine submits gives one span, data and control alike: each retry attempt, a request
+ * refused before any I/O, one stopped by a cancel. So a run gives as many spans as
+ * s3dlio_xfer_stats.requests (unless a backend without cancel_all fails in progress, when
+ * the run stops with requests outstanding). Times are CLOCK_MONOTONIC nanoseconds of this
+ * process: start when the engine submitted it, end when the loop learned it had ended.
+ */
+struct s3dlio_req_span {
+    const char *key;          /* borrowed: valid during the callback only */
+    const char *op;           /* static: "GET", "PUT", "UploadPart", "HEAD",
+                                 "CreateMultipartUpload", "CompleteMultipartUpload",
+                                 "AbortMultipartUpload" */
+    bool data;                /* GET, PUT or UploadPart: a request that moves payload */
+    uint64_t range_off;       /* data: first byte asked for (PUT: of the source) */
+    uint64_t range_len;       /* data: bytes asked for, S3DLIO_LEN_TO_END: to the end */
+    int part_number;          /* UploadPart, HEAD of a part; 0 otherwise */
+    /* A successful data request: the payload the report counts for it (a GET resumed after
+     * a failed attempt includes what that attempt delivered, as the report does), so the
+     * successful data spans of a run add up to s3dlio_xfer_stats.bytes (less the bytes of
+     * objects fetched again after a change). Otherwise: the body bytes the attempt moved,
+     * counted nowhere else. */
+    uint64_t bytes;
+    int http_status;          /* 0: no answer */
+    int attempt;              /* 0: the first try */
+    enum s3dlio_rc rc;        /* this attempt's outcome (a retry follows some failures) */
+    uint64_t start_ns;
+    uint64_t first_byte_ns;   /* 0: no response byte arrived */
+    uint64_t end_ns;
+};
+
+/* Called on the loop's thread, once per request as it ends; see s3dlio_req_span. */
+typedef void s3dlio_xfer_span_fn(void *ud, const struct s3dlio_req_span *span);
+
 struct s3dlio_xfer_opts {
     int get_concurrency;          /* GET requests in flight (default 32) */
     int put_concurrency;          /* PUT requests in flight (default 16) */
@@ -67,6 +101,9 @@ struct s3dlio_xfer_opts {
     uint64_t tick_ms;
     struct s3dlio_hist *ttfb_hist;  /* optional: every successful request's time to first */
     struct s3dlio_hist *total_hist; /* byte and total time are added here */
+    s3dlio_xfer_span_fn *on_span;   /* optional: every request as it ends (a trace); NULL
+                                       costs nothing */
+    void *span_ud;
 };
 
 /* Fill o with the documented defaults. */

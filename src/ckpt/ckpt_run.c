@@ -40,11 +40,15 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
         goto out;
     obs.transfer = o->kind == S3DLIO_JOB_GET ? S3DLIO_PHASE_CKPT_RESTORE : S3DLIO_PHASE_CKPT_SAVE;
     w->obs = &obs;
+    obs.trace = &w->trace;
     s3dlio_coord_make_run_id(comm, o, report.run_id);
+    snprintf(w->trace.run_id, sizeof(w->trace.run_id), "%s", report.run_id); /* --trace names it */
     if (rank == 0)
         rc = s3dlio_coord_open_report(o, report.run_id, &rfile, res->report_file,
                                       sizeof(res->report_file), &local);
     if ((rc = s3dlio_coord_agree(comm, rc, &local)))
+        goto out;
+    if ((rc = s3dlio_coord_trace_begin(comm, o, &w->trace, &local))) /* --trace */
         goto out;
     rs->rank = rank;
     gethostname(rs->host, sizeof(rs->host) - 1);
@@ -86,6 +90,7 @@ out:
     w->obs = NULL;
     s3dlio_observe_release(&obs);
     s3dlio_atomic_discard(&rfile);
+    s3dlio_coord_trace_release(&w->trace); /* ended by run_shard unless the job stopped before */
     if (rc && err)
         *err = local;
     free(report.ranks);

@@ -4,6 +4,7 @@
 #define S3DLIO_COORD_INT_H
 
 #include <mpi.h>
+#include "coord/trace_int.h"
 #include "s3dlio/profile.h"
 #include "s3dlio/backend.h"
 #include "s3dlio/plan.h"
@@ -109,6 +110,8 @@ struct s3dlio_observe {
     struct s3dlio_observed_phase phases[OBSERVE_MAX_PHASES];
     int nphases;
     char run_id[64];
+    const struct s3dlio_coord_trace *trace; /* --trace: phases are recorded in it too */
+    const char *trace_path;        /* --trace: listed in the report once written */
     struct s3dlio_report_file files[OBSERVE_MAX_FILES]; /* rank 0: what was written */
     size_t nfiles;
 };
@@ -138,6 +141,7 @@ struct s3dlio_rank_work {
     struct s3dlio_shard *shard;
     bool *taken;                   /* plan.n flags: jobs this rank ran */
     bool mem_full;                 /* --steal: this rank reached --max-memory */
+    struct s3dlio_coord_trace trace; /* --trace: begun by the job, ended by run_shard */
 };
 
 /*

@@ -38,6 +38,7 @@ enum s3dlio_rc s3dlio_observe_begin(MPI_Comm comm, const struct s3dlio_stage_opt
     memset(ob, 0, sizeof(*ob));
     ob->hz = o->profile_hz;
     ob->per_rank = o->profile_per_rank;
+    ob->trace_path = o->trace_path;
     enum s3dlio_rc rc = S3DLIO_OK;
     if (ob->hz) {
         rc = s3dlio_prof_start(ob->hz, err);
@@ -61,8 +62,13 @@ void s3dlio_observe_phase(struct s3dlio_observe *ob, enum s3dlio_phase p)
     if (!ob || !ob->timeline.bytes)
         return;
     uint64_t t = now_ns();
-    if (ob->current != S3DLIO_PHASE_SETUP && ob->nphases)
-        ob->phases[ob->nphases - 1].end_ns = t;
+    if (ob->current != S3DLIO_PHASE_SETUP && ob->nphases) {
+        struct s3dlio_observed_phase *done = &ob->phases[ob->nphases - 1];
+        done->end_ns = t;
+        /* the transfer is put in the trace by run_shard, which ends the trace */
+        if (ob->trace && done->phase != ob->transfer)
+            s3dlio_trace_add_phase(ob->trace->t, s3dlio_phase_name(done->phase), done->start_ns, t);
+    }
     if (p != S3DLIO_PHASE_SETUP && ob->nphases < OBSERVE_MAX_PHASES)
         ob->phases[ob->nphases++] = (struct s3dlio_observed_phase){p, t, t};
     ob->current = p;
@@ -322,6 +328,9 @@ enum s3dlio_rc s3dlio_observe_finish(MPI_Comm comm, struct s3dlio_observe *ob, c
         free(lens);
         free(displs);
     }
+    /* the trace was written (or not) by run_shard: listed when it is there */
+    if (rank == 0 && ob->trace_path && !access(ob->trace_path, F_OK))
+        name_file(ob, "trace", NULL, ob->trace_path, 0);
     if (have_dir) {
         struct s3dlio_error later = {0}; /* the first failure's message stands */
         enum s3dlio_rc trc = write_timeline(comm, ob, rank == 0 ? dir : NULL, rc ? &later : err);

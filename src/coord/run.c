@@ -16,6 +16,7 @@
 #include "coord/coord_int.h"
 #include "util/alloc.h"
 #include "util/atomic_file.h"
+#include "util/log.h"
 #include "util/printable.h"
 #include "util/retry.h"
 
@@ -103,6 +104,10 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
     rc = s3dlio_coord_agree(comm, rc, err);
     if (rc)
         return rc;
+    if (w->trace.t) { /* --trace: begun by the job (stage, checkpoint), ended below */
+        xo.on_span = s3dlio_trace_on_span;
+        xo.span_ud = w->trace.t;
+    }
     struct tick_ctx tick = {.prog = &prog, .obs = w->obs};
     xo.tick = on_tick;
     xo.tick_ud = &tick;
@@ -124,7 +129,12 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
         s3dlio_observe_run_started(w->obs);
     }
     double t0 = MPI_Wtime();
+    uint64_t trace_t0 = s3dlio_trace_now_ns();
     rc = run_jobs(comm, be, w, o, &xo, &st, err);
+    s3dlio_trace_add_phase(w->trace.t,
+                           w->obs ? s3dlio_phase_name(w->obs->transfer)
+                           : o->kind == S3DLIO_JOB_GET ? "download" : "upload",
+                           trace_t0, s3dlio_trace_now_ns());
     double t1 = MPI_Wtime();
     s3dlio_observe_bytes(w->obs, st.bytes);
     s3dlio_cpu_times(&c_user1, &c_sys1);
@@ -135,7 +145,15 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
     rs->cpu_user_s = c_user1 - c_user0;
     rs->cpu_sys_s = c_sys1 - c_sys0;
     s3dlio_backend_free(be);
-    return rc;
+    /* the trace is written whatever the transfer did: a failed run is the one to look at. Its
+     * failure is this rank's, agreed by the caller with the run's (s3dlio_coord_outcome) */
+    struct s3dlio_error terr = {0};
+    enum s3dlio_rc trc = s3dlio_coord_trace_end(comm, &w->trace, o->command, &terr);
+    if (trc && !rc && err)
+        *err = terr;
+    else if (trc) /* the run's own failure is the one reported: this one is logged */
+        S3DLIO_LOG(S3DLIO_LOG_ERROR, S3DLIO_SUB_COORD, "%s", terr.message);
+    return rc ? rc : trc;
 }
 
 /* ---- gathering ---------------------------------------------------------------------------- */

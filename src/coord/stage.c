@@ -319,10 +319,13 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     bool capped = false;
     char pictures[1024];
     enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_coord_check_run_id(o, &local), &local);
+    if (!rc) /* --trace: before listing, so a bad PATH costs no listing and list is recorded */
+        rc = s3dlio_coord_trace_begin(comm, o, &w.trace, &local);
     if (!rc)
         rc = s3dlio_observe_begin(comm, o, &obs, &local);
     else
         memset(&obs, 0, sizeof(obs));
+    obs.trace = &w.trace;
     obs.transfer = o->kind != S3DLIO_JOB_GET    ? S3DLIO_PHASE_UPLOAD
                    : o->dest == S3DLIO_DEST_H5 ? S3DLIO_PHASE_H5_WRITE
                                                : S3DLIO_PHASE_DOWNLOAD;
@@ -332,6 +335,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         goto out;
     res->listed = table.n;
     s3dlio_coord_make_run_id(comm, o, report.run_id);
+    snprintf(w.trace.run_id, sizeof(w.trace.run_id), "%s", report.run_id); /* --trace names it */
     if (rank == 0)
         rc = s3dlio_coord_open_report(o, report.run_id, &rfile, res->report_file, sizeof(res->report_file), &local);
     if ((rc = s3dlio_coord_agree(comm, rc, &local)))
@@ -376,6 +380,7 @@ out:
     /* every rank arrives here in the same state: the file is published or deleted together */
     rc = s3dlio_h5_writer_finish(comm, h5, rc, &local);
     s3dlio_atomic_discard(&rfile);
+    s3dlio_coord_trace_release(&w.trace); /* ended by run_shard unless the job stopped before */
     if (rc && err)
         *err = local;
     free(report.ranks);

@@ -230,6 +230,55 @@ bool xfer_retry(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
     return true;
 }
 
+/* ---- spans (a request trace) -------------------------------------------------------------- */
+
+static const char *span_op(enum s3dlio_req_op op)
+{
+    switch (op) {
+    case S3DLIO_REQ_GET:
+        return "GET";
+    case S3DLIO_REQ_PUT:
+        return "PUT";
+    case S3DLIO_REQ_PUT_PART:
+        return "UploadPart";
+    case S3DLIO_REQ_HEAD:
+        return "HEAD";
+    case S3DLIO_REQ_MPU_CREATE:
+        return "CreateMultipartUpload";
+    case S3DLIO_REQ_MPU_COMPLETE:
+        return "CompleteMultipartUpload";
+    case S3DLIO_REQ_MPU_ABORT:
+        return "AbortMultipartUpload";
+    }
+    return "unknown";
+}
+
+void xfer_span(struct xfer *x, const struct xreq *r, enum s3dlio_rc rc, uint64_t bytes)
+{
+    if (!x->o->on_span)
+        return;
+    const struct s3dlio_req *q = &r->req;
+    struct s3dlio_req_span s = {
+        .key = q->key ? q->key : r->o->job->key, .op = span_op(q->op), .data = r->step == STEP_DATA,
+        .part_number = q->part_number, .bytes = bytes, .http_status = q->http_status,
+        .attempt = r->attempt, .rc = rc, .start_ns = r->started_ns,
+        /* a request refused at submit never went through req_done: it ended as it started */
+        .end_ns = r->ended_ns > r->started_ns ? r->ended_ns : r->started_ns,
+    };
+    if (s.data) {
+        /* a GET's range as asked: a retry resumes after what arrived; a PUT's, of its source */
+        bool get = q->op == S3DLIO_REQ_GET;
+        s.range_off = get ? q->offset : r->off;
+        s.range_len = get ? q->length : r->len;
+    }
+    /* the backend times the first byte from its own start, a little after ours: clamped */
+    if (q->t_first_byte_ns && q->http_status) {
+        uint64_t fb = r->started_ns + q->t_first_byte_ns;
+        s.first_byte_ns = fb < s.end_ns ? fb : s.end_ns;
+    }
+    x->o->on_span(x->o->span_ud, &s);
+}
+
 /* ---- submitting --------------------------------------------------------------------------- */
 
 static void req_done(struct s3dlio_req *req, enum s3dlio_rc rc, void *ud)
@@ -237,6 +286,9 @@ static void req_done(struct s3dlio_req *req, enum s3dlio_rc rc, void *ud)
     (void)req;
     struct xreq *r = ud;
     r->rc = rc;
+    /* when it ended, not when the loop gets to it: only a trace wants it */
+    if (r->x->o->on_span)
+        r->ended_ns = xfer_now_ns();
     xq_push(&r->x->completed, r);
 }
 

@@ -44,6 +44,7 @@ struct xreq {
     uint64_t first_fail_ns;  /* when this request first failed (time-based retry budget) */
     uint64_t not_before_ns;  /* backoff */
     uint64_t started_ns;     /* when the current attempt was submitted */
+    uint64_t ended_ns;       /* ... and when it ended (only with a span callback) */
     bool whole;              /* the whole object in one request */
     bool complete;           /* DATA: finished successfully */
     bool fatal;              /* failed in a way a retry cannot fix (local I/O, bad data) */
@@ -141,6 +142,9 @@ void xfer_pool_get(struct xfer *x, struct xreq *r, size_t len);
 void xfer_pool_put(struct xfer *x, struct xreq *r);
 /* Schedule another attempt of r if the policy allows; false: the caller fails it. */
 bool xfer_retry(struct xfer *x, struct xreq *r, struct s3dlio_error *err);
+/* r's current attempt ended with rc, bytes as s3dlio_req_span says: the span callback
+ * hears of it (nothing without one). Once per submitted attempt, before any retry. */
+void xfer_span(struct xfer *x, const struct xreq *r, enum s3dlio_rc rc, uint64_t bytes);
 /* A request succeeded or failed: feed the in-flight limit (AIMD). */
 void xfer_limit_success(struct xfer *x);
 void xfer_limit_failure(struct xfer *x, const struct xreq *r, const struct s3dlio_error *err);

@@ -569,6 +569,7 @@ static void data_done(struct xfer *x, struct xreq *r)
         if (get && (rc = xverify_part_done(x, r, &err)))
             r->complete = false;
     }
+    xfer_span(x, r, rc, rc ? q->bytes : get ? r->done : r->len); /* the bytes counted below */
     if (rc) {
         if (!err.rc)
             s3dlio_error_set(&err, rc, op_name(o), o->job->key, "%s", s3dlio_rc_str(rc));
@@ -745,6 +746,7 @@ static void ctl_done(struct xfer *x, struct xreq *r)
 {
     struct xobj *o = r->o;
     struct s3dlio_error err = r->req.err;
+    xfer_span(x, r, r->rc, 0); /* before the next step reuses r */
     if (!r->rc) {
         xfer_limit_success(x);
         ctl_succeeded(x, r);
