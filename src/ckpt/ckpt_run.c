@@ -31,7 +31,6 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
     struct s3dlio_rank_stats *rs = s3dlio_xcalloc(1, sizeof(*rs));
     struct s3dlio_error local = {0}, run_err = {0};
     struct s3dlio_observe obs = {0};
-    char pictures[1024];
     res->listed = id->listed;
     enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_coord_check_run_id(o, &local), &local);
     if (!rc)
@@ -56,19 +55,8 @@ enum s3dlio_rc ckpt_run_and_report(MPI_Comm comm, const struct s3dlio_config *cf
     enum s3dlio_rc run_rc =
         s3dlio_coord_run_shard(comm, cfg, o, uri, w, rs, id->total_bytes, &run_err);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
-    s3dlio_observe_stop(&obs, rs);
-    s3dlio_coord_gather_report(comm, rs, w, &report);
-    s3dlio_coord_sum_outcome(comm, rs, res);
-    rc = s3dlio_observe_finish(comm, &obs, report.run_id,
-                               rank == 0 ? s3dlio_coord_pictures_dir(o, report.run_id, &rfile,
-                                                                     res->report_file, pictures,
-                                                                     sizeof(pictures))
-                                         : NULL,
-                               &local);
+    rc = s3dlio_coord_gather_job(comm, o, &obs, rs, w, &rfile, res, &report, &local);
     if (rank == 0) {
-        report.files = obs.files;
-        report.nfiles = obs.nfiles;
-        report.profile_hz = o->profile_hz;
         snprintf(report.command, sizeof(report.command), "%s", id->command);
         snprintf(report.source, sizeof(report.source), "%s", id->source);
         snprintf(report.destination, sizeof(report.destination), "%s", id->destination);

@@ -166,6 +166,19 @@ char *s3dlio_coord_gather_bytes(MPI_Comm comm, const void *mine, int len, size_t
 void s3dlio_coord_gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *mine,
                                 const struct s3dlio_rank_work *w, struct s3dlio_report *r);
 
+/*
+ * After the transfers: this rank's samples stop (obs), every rank's statistics and failed
+ * keys reach r on rank 0, the counts every rank needs reach res, and the pictures are drawn
+ * beside the report (s3dlio_coord_pictures_dir) and named in r. Collective; the pictures'
+ * rc, agreed.
+ */
+enum s3dlio_rc s3dlio_coord_gather_job(MPI_Comm comm, const struct s3dlio_stage_opts *o,
+                                       struct s3dlio_observe *obs, struct s3dlio_rank_stats *rs,
+                                       const struct s3dlio_rank_work *w,
+                                       const struct s3dlio_atomic_file *rfile,
+                                       struct s3dlio_stage_result *res, struct s3dlio_report *r,
+                                       struct s3dlio_error *err);
+
 /* Counts every rank needs (objects, failures, interrupted), summed over comm. Collective. */
 void s3dlio_coord_sum_outcome(MPI_Comm comm, const struct s3dlio_rank_stats *rs,
                               struct s3dlio_stage_result *res);

@@ -271,6 +271,31 @@ void s3dlio_coord_gather_report(MPI_Comm comm, const struct s3dlio_rank_stats *m
     r->nranks = nranks;
 }
 
+enum s3dlio_rc s3dlio_coord_gather_job(MPI_Comm comm, const struct s3dlio_stage_opts *o,
+                                       struct s3dlio_observe *obs, struct s3dlio_rank_stats *rs,
+                                       const struct s3dlio_rank_work *w,
+                                       const struct s3dlio_atomic_file *rfile,
+                                       struct s3dlio_stage_result *res, struct s3dlio_report *r,
+                                       struct s3dlio_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    char pictures[1024];
+    s3dlio_observe_stop(obs, rs);
+    s3dlio_coord_gather_report(comm, rs, w, r);
+    s3dlio_coord_sum_outcome(comm, rs, res);
+    const char *dir = rank == 0 ? s3dlio_coord_pictures_dir(o, r->run_id, rfile, res->report_file,
+                                                            pictures, sizeof(pictures))
+                                : NULL;
+    enum s3dlio_rc rc = s3dlio_observe_finish(comm, obs, r->run_id, dir, err);
+    if (rank == 0) {
+        r->files = obs->files;
+        r->nfiles = obs->nfiles;
+        r->profile_hz = o->profile_hz;
+    }
+    return rc;
+}
+
 /* ---- the report file ---------------------------------------------------------------------- */
 
 /*

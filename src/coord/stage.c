@@ -317,7 +317,6 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     double list_s = 0;
     uint64_t markers = 0;
     bool capped = false;
-    char pictures[1024];
     enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_coord_check_run_id(o, &local), &local);
     if (!rc) /* --trace: before listing, so a bad PATH costs no listing and list is recorded */
         rc = s3dlio_coord_trace_begin(comm, o, &w.trace, &local);
@@ -352,19 +351,8 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         index_shard(&w);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
     rs->memory_capped = capped || w.mem_full;
-    s3dlio_observe_stop(&obs, rs);
-    s3dlio_coord_gather_report(comm, rs, &w, &report);
-    s3dlio_coord_sum_outcome(comm, rs, res);
-    rc = s3dlio_observe_finish(comm, &obs, report.run_id,
-                               rank == 0 ? s3dlio_coord_pictures_dir(o, report.run_id, &rfile,
-                                                                     res->report_file, pictures,
-                                                                     sizeof(pictures))
-                                         : NULL,
-                               &local);
+    rc = s3dlio_coord_gather_job(comm, o, &obs, rs, &w, &rfile, res, &report, &local);
     if (rank == 0) {
-        report.files = obs.files;
-        report.nfiles = obs.nfiles;
-        report.profile_hz = o->profile_hz;
         fill_identity(&report, o, list_s);
         report.folder_markers = markers;
         report.listed = table.n;
