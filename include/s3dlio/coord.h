@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "s3dlio/config.h"
+#include "s3dlio/lifecycle.h"
 #include "s3dlio/partition.h"
 #include "s3dlio/stats.h"
 #include "s3dlio/xfer.h"
@@ -84,6 +85,16 @@ struct s3dlio_stage_result {
                                        both were not done (interrupted, or left by --steal) */
     bool interrupted;               /* some rank was stopped by opts->xfer.cancel */
     char report_file[1024];         /* rank 0: where the JSON went */
+    char first_failure[512];        /* rank 0: the first failed object's error ("" none) */
+    /* rank 0, once the report is built: its headline figures, for a caller that runs several
+     * jobs and reports on them together (bench lifecycle) */
+    struct s3dlio_stage_summary {
+        double wall_s, MBps;        /* MBps NAN when the run was too short to give a rate */
+        double rank_MBps_min, rank_MBps_median, rank_MBps_max;
+        double ttfb_ms_p50, ttfb_ms_p99, total_ms_p50, total_ms_p99;
+        uint64_t bytes, requests, retries;
+        double cpu_s;
+    } summary;
 };
 
 /*
@@ -102,5 +113,15 @@ struct s3dlio_stage_result {
 enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg,
                                   const struct s3dlio_stage_opts *opts, FILE *out,
                                   struct s3dlio_stage_result *res, struct s3dlio_error *err);
+
+/*
+ * bench lifecycle (include/s3dlio/lifecycle.h) on every rank of comm. Collective; every rank
+ * returns the same rc. Rank 0 prints the table to out (NULL: none) and writes the JSON report
+ * (schema "s3dlio-mpi/lifecycle", docs/lifecycle-schema.json). A failed phase ends the run
+ * after the cleanup, with that phase's error (err on rank 0).
+ */
+enum s3dlio_rc s3dlio_bench_lifecycle(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                      const struct s3dlio_lifecycle_opts *o, FILE *out,
+                                      struct s3dlio_lifecycle_result *res, struct s3dlio_error *err);
 
 #endif

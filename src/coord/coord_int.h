@@ -101,6 +101,7 @@ struct s3dlio_observe {
     int hz;                        /* --profile-cpu: samples per CPU-second; 0 off */
     bool per_rank;                 /* a root frame per rank */
     bool sampling;                 /* this rank's sampler was started */
+    bool timeline_off;             /* no throughput.svg (a job of jobs that draw their own) */
     uint64_t t0_ns;                /* after the barrier that starts the job */
     struct s3dlio_timeline timeline;
     uint64_t run_bytes;            /* the engine's byte count at its last tick */

@@ -331,7 +331,7 @@ enum s3dlio_rc s3dlio_observe_finish(MPI_Comm comm, struct s3dlio_observe *ob, c
     /* the trace was written (or not) by run_shard: listed when it is there */
     if (rank == 0 && ob->trace_path && !access(ob->trace_path, F_OK))
         name_file(ob, "trace", NULL, ob->trace_path, 0);
-    if (have_dir) {
+    if (have_dir && !ob->timeline_off) {
         struct s3dlio_error later = {0}; /* the first failure's message stands */
         enum s3dlio_rc trc = write_timeline(comm, ob, rank == 0 ? dir : NULL, rc ? &later : err);
         if (!rc)

@@ -261,6 +261,18 @@ static void fill_identity(struct s3dlio_report *r, const struct s3dlio_stage_opt
     r->list_s = list_s;
 }
 
+static void summarize(const struct s3dlio_report *r, struct s3dlio_stage_summary *s)
+{
+    *s = (struct s3dlio_stage_summary){
+        .wall_s = r->wall_s, .MBps = r->throughput_MBps, .rank_MBps_min = r->rank_MBps_min,
+        .rank_MBps_median = r->rank_MBps_median, .rank_MBps_max = r->rank_MBps_max,
+        .ttfb_ms_p50 = (double)s3dlio_hist_quantile(&r->ttfb, 0.5) / 1e6,
+        .ttfb_ms_p99 = (double)s3dlio_hist_quantile(&r->ttfb, 0.99) / 1e6,
+        .total_ms_p50 = (double)s3dlio_hist_quantile(&r->total, 0.5) / 1e6,
+        .total_ms_p99 = (double)s3dlio_hist_quantile(&r->total, 0.99) / 1e6,
+        .bytes = r->bytes, .requests = r->requests, .retries = r->retries, .cpu_s = r->cpu_s};
+}
+
 /* Rank 0 lists and partitions; every rank gets the table and builds its jobs. Collective. */
 static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
                                const struct s3dlio_stage_opts *o, struct s3dlio_uri *uri,
@@ -357,6 +369,9 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         report.folder_markers = markers;
         report.listed = table.n;
         s3dlio_report_build(&report);
+        summarize(&report, &res->summary);
+        if (report.nfailed)
+            snprintf(res->first_failure, sizeof(res->first_failure), "%s", report.failed[0].error);
         if (out)
             s3dlio_report_print_table(&report, out);
         if (!rc)
