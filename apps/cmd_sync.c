@@ -15,7 +15,9 @@
 static const struct cmd_help help = {
     "[--compare size|etag|mtime] [--delete] [--dry-run] [--run-id ID] [--report PATH]\n"
     "       [--trace PATH] [engine options] SRC DST",
-    "Make DST hold what SRC holds (s3:// to file://, file:// to s3://, file:// to file://).\n"
+    "Make DST hold what SRC holds (s3:// to file://, file:// to s3://, file:// to file://,\n"
+    "s3:// to s3:// on the same endpoint by server-side copy: CopyObject, and above\n"
+    "--copy-threshold UploadPartCopy).\n"
     "Rank 0 lists both sides at once and copies what DST lacks or has differently:\n"
     "--compare size (default: missing or another size), etag (also another ETag; S3 to S3\n"
     "only) or mtime (also the source newer). The copies are shared by size over the ranks and\n"
@@ -27,6 +29,7 @@ static const struct cmd_help help = {
 struct sync_args {
     const char *compare, *run_id;
     bool delete_extra, dry_run;
+    uint64_t copy_threshold;
 };
 
 /* What rank 0 says after the run, besides the report table. */
@@ -49,9 +52,10 @@ static void say_outcome(struct app *app, const struct s3dlio_sync_opts *o,
         fprintf(stderr, "%s: sync: interrupted: %" PRIu64 " of %" PRIu64 " copies complete, "
                         "nothing deleted\n", app->prog, j->objects, j->listed);
     if (!rc && !app->flags.quiet && !o->dry_run)
-        fprintf(stderr, "%s: sync: copied %" PRIu64 " objects (%" PRIu64 " bytes), deleted %" PRIu64
+        fprintf(stderr, "%s: sync: copied %" PRIu64 " objects (%" PRIu64 " bytes%s), deleted %" PRIu64
                         "%s, %" PRIu64 " unchanged; report written to %s\n",
-                app->prog, j->objects, res->copy_bytes, res->deleted,
+                app->prog, j->objects, res->copy_bytes,
+                res->server_side ? ", copied on the server" : "", res->deleted,
                 !o->delete_extra && res->to_delete ? " (extras kept: no --delete)" : "", res->same,
                 j->report_file);
 }
@@ -79,7 +83,7 @@ static int run_sync(struct app *app, struct s3dlio_sync_opts *o)
 
 int cmd_sync(int argc, char **argv, struct app *app)
 {
-    struct sync_args a = {.compare = "size"};
+    struct sync_args a = {.compare = "size", .copy_threshold = 5ull << 30};
     struct s3dlio_sync_opts o = {0};
     struct xfer_cli xc;
     struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 8];
@@ -90,6 +94,8 @@ int cmd_sync(int argc, char **argv, struct app *app)
         {"delete", 0, OPT_FLAG, &a.delete_extra, NULL,
          "remove what DST has and SRC has not (after every copy succeeded)"},
         {"dry-run", 0, OPT_FLAG, &a.dry_run, NULL, "print the plan, change nothing"},
+        {"copy-threshold", 0, OPT_SIZE, &a.copy_threshold, "SIZE",
+         "s3 to s3: copy larger objects in parts (UploadPartCopy), 5MiB..5GiB (5GiB)"},
         {"run-id", 0, OPT_STRING, &a.run_id, "ID", "name of the run (profiles/<ID>/)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
@@ -102,8 +108,12 @@ int cmd_sync(int argc, char **argv, struct app *app)
         return app_usage_error(app, "expected SRC and DST (see '%s sync --help')", app->prog);
     if (s3dlio_sync_compare_parse(a.compare, &o.compare))
         return app_usage_error(app, "--compare must be size, etag or mtime, not '%s'", a.compare);
+    /* a part of a multipart copy is 5 MiB at least, a CopyObject 5 GiB at most */
+    if (a.copy_threshold < (5u << 20) || a.copy_threshold > (5ull << 30))
+        return app_usage_error(app, "--copy-threshold must be within 5MiB..5GiB");
     if ((r = xfer_cli_apply(&xc, app)))
         return r;
+    xc.o.copy_threshold = a.copy_threshold;
     o.src = argv[0];
     o.dst = argv[1];
     o.delete_extra = a.delete_extra;

@@ -21,6 +21,7 @@
 enum sync_mode {
     SYNC_GET, /* to file://: GET from the source into files (file to file too) */
     SYNC_PUT, /* file:// to s3://: PUT from files */
+    SYNC_COPY, /* s3:// to s3:// (one endpoint): CopyObject / UploadPartCopy on the server */
 };
 
 struct sync_sides {
@@ -49,13 +50,11 @@ static enum s3dlio_rc sides_parse(const struct s3dlio_sync_opts *o, struct sync_
     s->src_root = s3dlio_sync_root(s->src.key);
     s->dst_root = s3dlio_sync_root(s->dst.key);
     bool src_s3 = !strcmp(s->src.scheme, "s3"), dst_s3 = !strcmp(s->dst.scheme, "s3");
-    if (src_s3 && dst_s3)
-        return s3dlio_error_set(err, S3DLIO_E_UNSUPPORTED, "sync", o->dst,
-                                "sync from s3:// to s3:// is not supported yet");
-    s->mode = dst_s3 ? SYNC_PUT : SYNC_GET;
+    s->mode = src_s3 && dst_s3 ? SYNC_COPY : dst_s3 ? SYNC_PUT : SYNC_GET;
     /* one tree inside the other would copy into what it is listing, or delete its source */
-    if (!src_s3 && !dst_s3 && (!strncmp(s->src_root, s->dst_root, strlen(s->src_root)) ||
-                               !strncmp(s->dst_root, s->src_root, strlen(s->dst_root))))
+    if (src_s3 == dst_s3 && !strcmp(s->src.bucket, s->dst.bucket) &&
+        (!strncmp(s->src_root, s->dst_root, strlen(s->src_root)) ||
+         !strncmp(s->dst_root, s->src_root, strlen(s->dst_root))))
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "sync", o->dst,
                                 "source and destination overlap ('%s')", o->src);
     return S3DLIO_OK;
@@ -184,8 +183,8 @@ static void build_jobs(const struct s3dlio_table *t, const struct sync_sides *s,
         if (t->owner[i] != rank)
             continue;
         conflict[mine.n] = t->dir_conflict[i];
-        if (s->mode == SYNC_PUT) {
-            s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, NULL);
+        if (s->mode != SYNC_GET) {
+            s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, t->etags[i]);
             continue;
         }
         size_t kn = strlen(t->keys[i]);
@@ -197,7 +196,9 @@ static void build_jobs(const struct s3dlio_table *t, const struct sync_sides *s,
     }
     size_t dn = strlen(s->dst_root), sn = strlen(s->src_root);
     char *dir = s3dlio_xmalloc((dn > sn ? dn : sn) + 2);
-    if (s->mode == SYNC_PUT) { /* the files are under "/<source root>" */
+    if (s->mode == SYNC_COPY) {
+        s3dlio_plan_copy(&w->plan, &mine, s->src.bucket, s->src_root, s->dst_root);
+    } else if (s->mode == SYNC_PUT) { /* the files are under "/<source root>" */
         snprintf(dir, sn + 2, "/%.*s", (int)(sn ? sn - 1 : 0), s->src_root);
         s3dlio_plan_put_files(&w->plan, &mine, dir, s->dst_root);
     } else {
@@ -298,7 +299,7 @@ static void fill_identity(struct s3dlio_report *r, const struct s3dlio_sync_opts
 static struct s3dlio_stage_opts job_opts(const struct s3dlio_sync_opts *o, const struct sync_sides *s)
 {
     struct s3dlio_stage_opts j = o->job;
-    j.kind = s->mode == SYNC_PUT ? S3DLIO_JOB_PUT_DIR : S3DLIO_JOB_GET;
+    j.kind = s->mode == SYNC_GET ? S3DLIO_JOB_GET : S3DLIO_JOB_PUT_DIR;
     j.command = "sync";
     j.uri = o->src;
     j.dest = S3DLIO_DEST_DIR;
@@ -349,7 +350,8 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     if (!rc && !o->dry_run)
         rc = s3dlio_observe_begin(comm, &jo, &obs, &local);
     obs.trace = &w.trace;
-    obs.transfer = sides.mode == SYNC_PUT ? S3DLIO_PHASE_UPLOAD : S3DLIO_PHASE_DOWNLOAD;
+    obs.transfer = sides.mode == SYNC_GET ? S3DLIO_PHASE_DOWNLOAD : S3DLIO_PHASE_UPLOAD;
+    res->server_side = sides.mode == SYNC_COPY;
     if (!rc)
         rc = plan_sync(comm, cfg, o, &sides, &diff, &table, &w, out, res, &list_s, &local);
     if (rc || o->dry_run)
@@ -364,11 +366,13 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
         goto out;
     rs->rank = rank;
     gethostname(rs->host, sizeof(rs->host) - 1);
-    rs->concurrency = sides.mode == SYNC_PUT ? jo.xfer.put_concurrency : jo.xfer.get_concurrency;
+    rs->concurrency = sides.mode == SYNC_GET ? jo.xfer.get_concurrency : jo.xfer.put_concurrency;
     struct s3dlio_error run_err = {0};
-    enum s3dlio_rc run_rc = s3dlio_coord_run_shard(comm, cfg, &jo, sides.mode == SYNC_PUT ? &sides.dst
-                                                                                          : &sides.src,
-                                                   &w, rs, table.total_bytes, &run_err);
+    /* copies run on the destination's backend and move no bytes through this process: the
+     * progress has nothing to count for them */
+    enum s3dlio_rc run_rc = s3dlio_coord_run_shard(
+        comm, cfg, &jo, sides.mode == SYNC_GET ? &sides.src : &sides.dst, &w, rs,
+        sides.mode == SYNC_COPY ? 0 : table.total_bytes, &run_err);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
     rc = s3dlio_coord_gather_job(comm, &jo, &obs, rs, &w, &rfile, &res->job, &report, &local);
     if (rank == 0) {
