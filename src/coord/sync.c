@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "coord/coord_int.h"
 #include "util/alloc.h"
 #include "util/atomic_file.h"
@@ -85,6 +86,23 @@ static void *list_side(void *ud)
 
 static bool *copy_conflicts(const struct s3dlio_sync_diff *d, const struct s3dlio_objlist *srcl);
 
+/*
+ * A directory that is not there lists as empty, like an S3 prefix: as a source, a typo would
+ * then make --delete empty the destination. It must exist.
+ */
+static enum s3dlio_rc check_source_dir(const struct s3dlio_sync_opts *o, const struct sync_sides *s,
+                                       struct s3dlio_error *err)
+{
+    size_t n = strlen(s->src_root);
+    char *path = s3dlio_xmalloc(n + 2);
+    snprintf(path, n + 2, "/%s", s->src_root);
+    struct stat st;
+    bool dir = !stat(path, &st) && S_ISDIR(st.st_mode);
+    free(path);
+    return dir ? S3DLIO_OK
+               : s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "sync", o->src, "no such directory");
+}
+
 /* The difference into d and, for copies into files, their directory conflicts (heap). */
 static enum s3dlio_rc list_and_diff(const struct s3dlio_config *cfg, const struct s3dlio_sync_opts *o,
                                     const struct sync_sides *s, struct s3dlio_sync_diff *d,
@@ -105,6 +123,8 @@ static enum s3dlio_rc list_and_diff(const struct s3dlio_config *cfg, const struc
     enum s3dlio_rc rc = src.rc ? src.rc : dst.rc;
     if (rc && err)
         *err = src.rc ? src.err : dst.err;
+    if (!rc && !src.list.n && !strcmp(s->src.scheme, "file"))
+        rc = check_source_dir(o, s, err);
     enum s3dlio_sync_compare cmp = o->compare;
     /* a file's ETag is made from its inode and time: never equal to an S3 one */
     if (cmp == S3DLIO_SYNC_ETAG && (strcmp(s->src.scheme, "s3") || strcmp(s->dst.scheme, "s3"))) {

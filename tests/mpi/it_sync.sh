@@ -115,6 +115,9 @@ run sync -q --compare etag --report "$WORK/copy2.json" "s3://$B/set/" "s3://$C/m
 #    adds its own lines about a non-zero exit; it_messages checks rank 0 says it once)
 expect "missing bucket" 1 "list 's3://$B-nope/x/': NoSuchBucket \\(HTTP 404, request id" -- \
   "$CLI" sync -q "s3://$B-nope/x/" "file://$WORK/nope"
+expect "missing source directory" 1 "sync 'file://$WORK/nosuch': .*no such directory" -- \
+  "$CLI" sync -q --delete "file://$WORK/nosuch" "s3://$B/back/"
+[ "$(listing "s3://$B/back/")" = "$(listing "s3://$B/set/")" ] && ok || bad "a missing source deleted something"
 expect "bad scheme" 2 "unknown scheme 'ftp'" -- "$CLI" sync -q "ftp://x/y" "file://$WORK/nope"
 expect "bad compare" 2 "--compare must be" -- "$CLI" sync -q --compare md5 "s3://$B/set/" "file://$WORK/nope"
 expect "one argument" 2 "expected SRC and DST" -- "$CLI" sync -q "s3://$B/set/"
