@@ -13,6 +13,7 @@ int cmd_rm(int argc, char **argv, struct app *app);
 int cmd_mb(int argc, char **argv, struct app *app);
 int cmd_rb(int argc, char **argv, struct app *app);
 int cmd_stage(int argc, char **argv, struct app *app);
+int cmd_sync(int argc, char **argv, struct app *app);
 int cmd_h5(int argc, char **argv, struct app *app);
 int cmd_checkpoint(int argc, char **argv, struct app *app);
 int cmd_bench(int argc, char **argv, struct app *app);

@@ -59,6 +59,7 @@ struct cmd {
 
 static const struct cmd commands[] = {
     {"stage", cmd_stage, CMD_MPI, "stage a prefix onto the ranks of an MPI job, with a report"},
+    {"sync", cmd_sync, CMD_MPI, "make DST hold what SRC holds (copies spread over the ranks)"},
     {"checkpoint", cmd_checkpoint, CMD_MPI, "save, restore, list or delete checkpoints at any world size"},
     {"ls", cmd_ls, 0, "list objects under a prefix"},
     {"stat", cmd_stat, 0, "show one object's size, ETag and time"},

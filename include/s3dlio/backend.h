@@ -78,6 +78,10 @@ enum s3dlio_req_op {
     S3DLIO_REQ_MPU_CREATE,   /* CreateMultipartUpload: the id arrives in upload_id_out */
     S3DLIO_REQ_MPU_COMPLETE, /* CompleteMultipartUpload of parts[0..nparts) */
     S3DLIO_REQ_MPU_ABORT,    /* AbortMultipartUpload */
+    S3DLIO_REQ_COPY,         /* CopyObject: copy_source to key on the server, no data moved
+                                through the client; the new ETag arrives in etag */
+    S3DLIO_REQ_COPY_PART,    /* UploadPartCopy: bytes [offset, offset + length) of
+                                copy_source as part part_number of upload_id */
 };
 
 #define S3DLIO_LEN_TO_END UINT64_MAX
@@ -118,6 +122,8 @@ struct s3dlio_req {
     size_t nparts;
     uint64_t meta_part_size;     /* MPU_CREATE: recorded with the object (0: not), so that
                                     --verify can later recompute its composite ETag */
+    const char *copy_source;     /* COPY, COPY_PART: "bucket/key" of the source, raw (the
+                                    backend encodes it); if_match pins its version */
     const char *content_md5;     /* optional base64 MD5 of the body (PUT) */
     const char *payload_sha256;  /* optional hex SHA-256 of the body, computed by the caller
                                     while reading it, so the backend needs no second pass */
@@ -171,6 +177,7 @@ struct s3dlio_backend_ops {
      * must have it: that is how the engine takes its requests back and cleans up. */
     void (*cancel_all)(struct s3dlio_backend *be);
     bool multipart;          /* MPU_CREATE / PUT_PART / MPU_COMPLETE / MPU_ABORT work */
+    bool server_copy;        /* COPY / COPY_PART work (between buckets of one endpoint) */
     enum s3dlio_rc (*bucket_create)(struct s3dlio_backend *be, struct s3dlio_error *err);
     enum s3dlio_rc (*bucket_delete)(struct s3dlio_backend *be, struct s3dlio_error *err);
     enum s3dlio_rc (*bucket_head)(struct s3dlio_backend *be, struct s3dlio_error *err);
@@ -210,6 +217,7 @@ enum s3dlio_rc s3dlio_backend_bucket_create(struct s3dlio_backend *be, struct s3
 enum s3dlio_rc s3dlio_backend_bucket_delete(struct s3dlio_backend *be, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_backend_bucket_head(struct s3dlio_backend *be, struct s3dlio_error *err);
 bool s3dlio_backend_has_multipart(const struct s3dlio_backend *be);
+bool s3dlio_backend_has_server_copy(const struct s3dlio_backend *be);
 
 /*
  * The pages of one listing in order. The continuation is checked: a token the server

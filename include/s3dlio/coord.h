@@ -15,6 +15,7 @@
 #include "s3dlio/lifecycle.h"
 #include "s3dlio/partition.h"
 #include "s3dlio/stats.h"
+#include "s3dlio/sync.h"
 #include "s3dlio/xfer.h"
 
 enum s3dlio_dest_kind {
@@ -123,5 +124,39 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
 enum s3dlio_rc s3dlio_bench_lifecycle(MPI_Comm comm, const struct s3dlio_config *cfg,
                                       const struct s3dlio_lifecycle_opts *o, FILE *out,
                                       struct s3dlio_lifecycle_result *res, struct s3dlio_error *err);
+
+/* ---- sync: one-way, any two URIs (README "sync") ---- */
+
+struct s3dlio_sync_opts {
+    const char *src, *dst;            /* URIs; each names a prefix (a '/' is implied) */
+    enum s3dlio_sync_compare compare;
+    bool delete_extra;                /* --delete: remove what DST has and SRC has not, after
+                                         every copy succeeded (never when one failed) */
+    bool dry_run;                     /* print the plan on rank 0's `out`, change nothing */
+    struct s3dlio_stage_opts job;     /* report, trace, run id, progress, CPU profile, engine
+                                         options; kind, uri and dest are set by the sync */
+};
+
+struct s3dlio_sync_result {
+    struct s3dlio_stage_result job;   /* objects copied and failed, the report file */
+    uint64_t to_copy, copy_bytes;     /* the plan (every rank gets it) */
+    uint64_t to_delete, same;
+    uint64_t deleted;                 /* extras removed (--delete) */
+    bool etag_size_only;              /* --compare etag with a file:// side: by size instead */
+    bool server_side;                 /* s3 to s3: CopyObject / UploadPartCopy, no data moved
+                                         through the client */
+};
+
+/*
+ * Make DST hold what SRC holds. Rank 0 lists both sides at once (the destination on a second
+ * thread), computes the difference (s3dlio_sync_diff), partitions the copies by size and
+ * broadcasts them; every rank copies its share; rank 0 prints and writes the report as
+ * s3dlio_coord_stage does, then, with delete_extra and no failure, deletes the extras.
+ * Collective; every rank returns the same rc. A dry run lists and diffs only: no report,
+ * nothing written anywhere.
+ */
+enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                 const struct s3dlio_sync_opts *opts, FILE *out,
+                                 struct s3dlio_sync_result *res, struct s3dlio_error *err);
 
 #endif

@@ -63,6 +63,13 @@ void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list
 void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist *files,
                            const char *local_root, const char *prefix);
 
+/*
+ * Server-side COPY of every listed object (keys relative to src_root) from bucket
+ * src_bucket to the same relative key under dst_root, pinned to the ETag listed.
+ */
+void s3dlio_plan_copy(struct s3dlio_plan *plan, const struct s3dlio_objlist *list,
+                      const char *src_bucket, const char *src_root, const char *dst_root);
+
 /* PUT `count` generated objects "<prefix>obj-<index>.bin", sizes uniform in [min, max]. */
 void s3dlio_plan_generate(struct s3dlio_plan *plan, const struct s3dlio_gen *gen, uint64_t first,
                           uint64_t count, uint64_t min_size, uint64_t max_size, const char *prefix);

@@ -49,7 +49,7 @@ struct s3dlio_req_span {
     const char *key;          /* borrowed: valid during the callback only */
     const char *op;           /* static: "GET", "PUT", "UploadPart", "HEAD",
                                  "CreateMultipartUpload", "CompleteMultipartUpload",
-                                 "AbortMultipartUpload" */
+                                 "AbortMultipartUpload", "CopyObject", "UploadPartCopy" */
     bool data;                /* GET, PUT or UploadPart: a request that moves payload */
     uint64_t range_off;       /* data: first byte asked for (PUT: of the source) */
     uint64_t range_len;       /* data: bytes asked for, S3DLIO_LEN_TO_END: to the end */
@@ -77,6 +77,8 @@ struct s3dlio_xfer_opts {
     uint64_t range_threshold;     /* GETs of larger objects are split into ranged parts (4 MiB) */
     uint64_t part_size;           /* ranged GET and multipart PUT part size (8 MiB) */
     uint64_t multipart_threshold; /* PUTs of larger objects go multipart (16 MiB) */
+    uint64_t copy_threshold;      /* COPYs of larger objects go multipart (5 GiB, S3's
+                                     CopyObject limit; at most that) */
     int retries;                  /* retries of 5xx, 429 and short bodies (5) */
     uint64_t retry_time_ms;       /* connection failures keep being retried this long (30 s) */
     uint64_t retry_base_ms;       /* backoff: full jitter over base * 2^attempt ... (100) */
@@ -121,7 +123,13 @@ void s3dlio_xfer_opts_default(struct s3dlio_xfer_opts *o);
  */
 uint64_t s3dlio_xfer_part_size(uint64_t part_size, uint64_t size);
 
-enum s3dlio_xfer_dir { S3DLIO_XFER_GET, S3DLIO_XFER_PUT };
+/*
+ * COPY: a server-side copy of `copy_source` to `key` (CopyObject; above copy_threshold
+ * CreateMultipartUpload + UploadPartCopy of part_size ranges + Complete, aborted on failure),
+ * pinned to the source's `etag`. No local side, no payload through the client: its bytes
+ * are 0 in the stats. It counts against put_concurrency.
+ */
+enum s3dlio_xfer_dir { S3DLIO_XFER_GET, S3DLIO_XFER_PUT, S3DLIO_XFER_COPY };
 
 /* The local side of a transfer. */
 enum s3dlio_xfer_local {
@@ -182,7 +190,9 @@ struct s3dlio_xfer_job {
     enum s3dlio_xfer_dir dir;
     const char *key;
     uint64_t size;                 /* S3DLIO_SIZE_UNKNOWN: a GET asks (HEAD) first */
-    const char *etag;              /* GET: the ETag listed (NULL/"": pinned by the first answer) */
+    const char *etag;              /* GET: the ETag listed (NULL/"": pinned by the first answer);
+                                      COPY: the source's, sent as x-amz-copy-source-if-match */
+    const char *copy_source;       /* COPY: "bucket/key" of the source on the same endpoint */
     enum s3dlio_xfer_local local;
     void *mem;
     const char *path;

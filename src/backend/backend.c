@@ -129,6 +129,11 @@ bool s3dlio_backend_has_multipart(const struct s3dlio_backend *be)
     return be->ops->multipart;
 }
 
+bool s3dlio_backend_has_server_copy(const struct s3dlio_backend *be)
+{
+    return be->ops->server_copy;
+}
+
 void s3dlio_backend_cancel_all(struct s3dlio_backend *be)
 {
     if (be->ops->cancel_all)

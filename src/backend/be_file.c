@@ -446,6 +446,10 @@ static enum s3dlio_rc check_req(struct s3dlio_req *req)
     case S3DLIO_REQ_MPU_ABORT:
         return s3dlio_file_fail(&req->err, S3DLIO_E_UNSUPPORTED, "put", key, 0,
                                 "the file backend has no multipart upload");
+    case S3DLIO_REQ_COPY:
+    case S3DLIO_REQ_COPY_PART:
+        return s3dlio_file_fail(&req->err, S3DLIO_E_UNSUPPORTED, "copy", key, 0,
+                                "the file backend has no server-side copy");
     }
     return s3dlio_file_fail(&req->err, S3DLIO_E_USAGE, "submit", key, 0, "unknown request type %d",
                 (int)req->op);

@@ -34,6 +34,7 @@ struct s3_inflight {
     char part[16];
     char meta[24];
     char if_match[84];
+    struct s3dlio_buf copy_source; /* CopyObject / UploadPartCopy: "/bucket/key", encoded */
 };
 
 static struct s3_state *st(struct s3dlio_backend *be)
@@ -238,6 +239,14 @@ static void request_done(struct s3dlio_s3_call *call, void *ud)
         if (!rc)
             rc = s3dlio_s3_parse_mpu_complete(call, req->etag, &call->err);
         break;
+    case S3DLIO_REQ_COPY:
+    case S3DLIO_REQ_COPY_PART:
+        /* the header's ETag, if any, is not the new object's: the body's is */
+        if (!rc)
+            rc = s3dlio_s3_parse_copy(call, req->op == S3DLIO_REQ_COPY_PART, req->etag, &call->err);
+        else
+            req->etag[0] = '\0';
+        break;
     default:
         break;
     }
@@ -245,6 +254,7 @@ static void request_done(struct s3dlio_s3_call *call, void *ud)
         req->err = call->err;
     s3dlio_s3_call_release(call);
     s3dlio_buf_release(&f->body);
+    s3dlio_buf_release(&f->copy_source);
     req->priv = NULL;
     free(f);
     if (req->done)
@@ -300,6 +310,30 @@ static void setup_put(struct s3_inflight *f, struct s3dlio_req *req)
     }
 }
 
+/* CopyObject or UploadPartCopy: the source, encoded as the header wants, pinned to its ETag. */
+static enum s3dlio_rc setup_copy(struct s3_inflight *f, struct s3dlio_req *req, const char *bucket)
+{
+    bool part = req->op == S3DLIO_REQ_COPY_PART;
+    f->copy_source = (struct s3dlio_buf)S3DLIO_BUF_INIT(8192);
+    enum s3dlio_rc rc = s3dlio_buf_addf(&f->copy_source, "/");
+    if (!rc && req->copy_source)
+        rc = s3dlio_uri_encode(&f->copy_source, req->copy_source, true);
+    if (rc || !req->copy_source)
+        return s3dlio_error_set(&req->err, rc ? rc : S3DLIO_E_USAGE, "copy", req->key,
+                                "no copy source, or one too long to name");
+    if (req->if_match && *req->if_match)
+        snprintf(f->if_match, sizeof(f->if_match), "\"%s\"", req->if_match);
+    if (part) {
+        snprintf(f->range, sizeof(f->range), "bytes=%" PRIu64 "-%" PRIu64, req->offset,
+                 req->offset + req->length - 1);
+        snprintf(f->part, sizeof(f->part), "%d", req->part_number);
+    }
+    s3dlio_s3_prepare_copy(&f->call, bucket, req->key, f->copy_source.data,
+                           f->if_match[0] ? f->if_match : NULL, part ? f->range : NULL,
+                           part ? f->part : NULL, part ? req->upload_id : NULL);
+    return S3DLIO_OK;
+}
+
 /* Fill f->call for req (on a zeroed call); non-OK, with req->err set, if it cannot be built. */
 static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const char *bucket)
 {
@@ -329,6 +363,9 @@ static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const
     case S3DLIO_REQ_MPU_ABORT:
         s3dlio_s3_prepare_mpu_abort(&f->call, bucket, req->key, req->upload_id);
         return S3DLIO_OK;
+    case S3DLIO_REQ_COPY:
+    case S3DLIO_REQ_COPY_PART:
+        return setup_copy(f, req, bucket);
     }
     return s3dlio_error_set(&req->err, S3DLIO_E_USAGE, "submit", req->key,
                             "unknown request type %d", (int)req->op);
@@ -364,6 +401,7 @@ static enum s3dlio_rc s3_submit(struct s3dlio_backend *be, struct s3dlio_req *re
             req->err = f->call.err;
         s3dlio_s3_call_release(&f->call);
         s3dlio_buf_release(&f->body);
+        s3dlio_buf_release(&f->copy_source);
         req->priv = NULL;
         free(f);
     }
@@ -420,6 +458,7 @@ const struct s3dlio_backend_ops s3dlio_backend_s3 = {
     .progress = s3_progress,
     .cancel_all = s3_cancel_all,
     .multipart = true,
+    .server_copy = true,
     .bucket_create = s3_bucket_create,
     .bucket_delete = s3_bucket_delete,
     .bucket_head = s3_bucket_head,

@@ -520,7 +520,9 @@ static void setup_easy(const struct s3dlio_s3_client *c, struct s3dlio_s3_call *
     }
     if (!strcmp(call->method, "HEAD")) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (call->body || call->source) {
+    } else if (call->body || call->source || !strcmp(call->method, "PUT")) {
+        /* a PUT without a body (CopyObject, UploadPartCopy) still says Content-Length: 0,
+         * which RGW requires of UploadPartCopy (411 MissingContentLength otherwise) */
         curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(e, CURLOPT_READDATA, call);

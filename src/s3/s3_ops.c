@@ -327,3 +327,28 @@ void s3dlio_s3_prepare_mpu_abort(struct s3dlio_s3_call *call, const char *bucket
     init_call(call, "abort-upload", "DELETE", bucket, key);
     add_query(call, "uploadId", upload_id);
 }
+
+void s3dlio_s3_prepare_copy(struct s3dlio_s3_call *call, const char *bucket, const char *key,
+                            const char *copy_source, const char *if_match, const char *range,
+                            const char *part_number, const char *upload_id)
+{
+    init_call(call, "copy", "PUT", bucket, key);
+    add_header(call, "x-amz-copy-source", copy_source);
+    /* the source's version as listed: a 412 when it changed since, never a mix */
+    if (if_match)
+        add_header(call, "x-amz-copy-source-if-match", if_match);
+    if (upload_id) {
+        add_header(call, "x-amz-copy-source-range", range);
+        add_query(call, "partNumber", part_number);
+        add_query(call, "uploadId", upload_id);
+    }
+}
+
+enum s3dlio_rc s3dlio_s3_parse_copy(struct s3dlio_s3_call *call, bool part, char etag[80],
+                                    struct s3dlio_error *err)
+{
+    enum s3dlio_rc rc = s3dlio_xml_parse_copy_result(call->resp_body.data, call->resp_body.len,
+                                                     part ? "CopyPartResult" : "CopyObjectResult",
+                                                     etag, err);
+    return rc ? parse_failed(err, rc, call) : S3DLIO_OK;
+}

@@ -41,6 +41,17 @@ enum s3dlio_rc s3dlio_s3_prepare_mpu_complete(struct s3dlio_s3_call *call, const
                                               struct s3dlio_buf *body, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_s3_parse_mpu_complete(struct s3dlio_s3_call *call, char etag[80],
                                             struct s3dlio_error *err);
+/*
+ * CopyObject (upload_id NULL) or UploadPartCopy of the source named by copy_source, the
+ * x-amz-copy-source value already encoded ("/bucket/key"); range "bytes=a-b" for a part,
+ * if_match a quoted ETag or NULL. The strings must outlive the call.
+ */
+void s3dlio_s3_prepare_copy(struct s3dlio_s3_call *call, const char *bucket, const char *key,
+                            const char *copy_source, const char *if_match, const char *range,
+                            const char *part_number, const char *upload_id);
+/* The copy's answer: the new object's (or part's) ETag; an <Error> in a 200 fails it. */
+enum s3dlio_rc s3dlio_s3_parse_copy(struct s3dlio_s3_call *call, bool part, char etag[80],
+                                    struct s3dlio_error *err);
 void s3dlio_s3_prepare_mpu_abort(struct s3dlio_s3_call *call, const char *bucket, const char *key,
                                  const char *upload_id);
 

@@ -659,6 +659,27 @@ enum s3dlio_rc s3dlio_xml_parse_complete_mpu(const char *body, size_t len, char 
     return rc;
 }
 
+enum s3dlio_rc s3dlio_xml_parse_copy_result(const char *body, size_t len, const char *want,
+                                            char etag[80], struct s3dlio_error *err)
+{
+    const struct px p = { "copy response", err };
+    xmlDoc *doc = NULL;
+    const xmlNode *root = NULL;
+    char *tag = NULL;
+    etag[0] = '\0';
+    enum s3dlio_rc rc = open_root(&p, body, len, want, &doc, &root);
+    if (!rc)
+        rc = child_text(&p, root, "ETag", &tag);
+    /* without it the part cannot be named in CompleteMultipartUpload */
+    if (!rc && (!tag || !tag[0]))
+        rc = fail(&p, "no ETag in <%s>", want);
+    if (!rc)
+        copy_etag(etag, tag);
+    free(tag);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 /* Decode one UTF-8 sequence; its length, or 0 if malformed, overlong or a surrogate. */
 static size_t utf8_next(const unsigned char *s, uint32_t *cp)
 {

@@ -59,6 +59,15 @@ enum s3dlio_rc s3dlio_xml_parse_initiate_mpu(const char *body, size_t len, char 
 enum s3dlio_rc s3dlio_xml_parse_complete_mpu(const char *body, size_t len, char etag[80],
                                              struct s3dlio_error *err);
 
+/*
+ * The answer of a server-side copy: <CopyObjectResult> (CopyObject) or <CopyPartResult>
+ * (UploadPartCopy), root named `want`; the new ETag without quotes into etag[80]. A copy may
+ * fail after its 200 was sent (S3 documents it): the body is then an <Error>, which gives
+ * S3DLIO_E_S3 with the error fields filled.
+ */
+enum s3dlio_rc s3dlio_xml_parse_copy_result(const char *body, size_t len, const char *want,
+                                            char etag[80], struct s3dlio_error *err);
+
 /* Whether s is UTF-8 made only of characters XML 1.0 can carry (its Char production). */
 bool s3dlio_xml_can_carry(const char *s);
 

@@ -25,7 +25,7 @@
 
 static const char *const op_names[] = {
     "GET",  "PUT", "UploadPart", "HEAD", "CreateMultipartUpload", "CompleteMultipartUpload",
-    "AbortMultipartUpload",
+    "AbortMultipartUpload", "CopyObject", "UploadPartCopy",
 };
 #define NOPS (sizeof(op_names) / sizeof(op_names[0]))
 

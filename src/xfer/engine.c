@@ -51,6 +51,7 @@ void s3dlio_xfer_opts_default(struct s3dlio_xfer_opts *o)
     o->range_threshold = 4u << 20;
     o->part_size = 8u << 20;
     o->multipart_threshold = 16u << 20;
+    o->copy_threshold = S3DLIO_MAX_PART_SIZE;
     o->retries = 5;
     o->retry_time_ms = 30000;
     o->retry_base_ms = 100;
@@ -249,6 +250,10 @@ static const char *span_op(enum s3dlio_req_op op)
         return "CompleteMultipartUpload";
     case S3DLIO_REQ_MPU_ABORT:
         return "AbortMultipartUpload";
+    case S3DLIO_REQ_COPY:
+        return "CopyObject";
+    case S3DLIO_REQ_COPY_PART:
+        return "UploadPartCopy";
     }
     return "unknown";
 }
@@ -259,7 +264,9 @@ void xfer_span(struct xfer *x, const struct xreq *r, enum s3dlio_rc rc, uint64_t
         return;
     const struct s3dlio_req *q = &r->req;
     struct s3dlio_req_span s = {
-        .key = q->key ? q->key : r->o->job->key, .op = span_op(q->op), .data = r->step == STEP_DATA,
+        .key = q->key ? q->key : r->o->job->key, .op = span_op(q->op),
+        /* a server-side copy moves no payload through the client */
+        .data = r->step == STEP_DATA && r->o->job->dir != S3DLIO_XFER_COPY,
         .part_number = q->part_number, .bytes = bytes, .http_status = q->http_status,
         .attempt = r->attempt, .rc = rc, .start_ns = r->started_ns,
         /* a request refused at submit never went through req_done: it ended as it started */

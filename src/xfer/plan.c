@@ -192,6 +192,29 @@ void s3dlio_plan_put_files(struct s3dlio_plan *plan, const struct s3dlio_objlist
     }
 }
 
+/* prefix + rel, owned by the plan */
+static char *own_join(struct s3dlio_plan *plan, const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = s3dlio_xmalloc(n);
+    snprintf(s, n, "%s%s%s", a, b, c);
+    return own(plan, s);
+}
+
+void s3dlio_plan_copy(struct s3dlio_plan *plan, const struct s3dlio_objlist *list,
+                      const char *src_bucket, const char *src_root, const char *dst_root)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        const struct s3dlio_object *obj = &list->items[i];
+        struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_COPY, "", obj->size);
+        j->key = own_join(plan, dst_root, obj->key, "");
+        char *src = own_join(plan, src_bucket, "/", src_root);
+        j->copy_source = own_join(plan, src, obj->key, "");
+        if (obj->etag[0])
+            j->etag = own(plan, s3dlio_xstrdup(obj->etag));
+    }
+}
+
 void s3dlio_plan_generate(struct s3dlio_plan *plan, const struct s3dlio_gen *gen, uint64_t first,
                           uint64_t count, uint64_t min_size, uint64_t max_size, const char *prefix)
 {

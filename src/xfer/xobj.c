@@ -37,7 +37,7 @@ uint64_t s3dlio_xfer_part_size(uint64_t part_size, uint64_t size)
 
 static const char *op_name(const struct xobj *o)
 {
-    return o->job->dir == S3DLIO_XFER_GET ? "get" : "put";
+    return o->job->dir == S3DLIO_XFER_GET ? "get" : o->job->dir == S3DLIO_XFER_COPY ? "copy" : "put";
 }
 
 /* job failed (job->rc, job->err set): its message names the object, the run keeps its rc */
@@ -120,7 +120,7 @@ static void make_parts(struct xfer *x, struct xobj *o, bool multi, uint64_t ps)
         r->off = base + (multi ? i * ps : 0);
         r->len = multi ? (span - i * ps < ps ? span - i * ps : ps) : span;
         r->whole = !multi && !o->job->range_len;
-        r->number = multi && o->job->dir == S3DLIO_XFER_PUT ? first_part(o) + (int)i : 0;
+        r->number = multi && o->job->dir != S3DLIO_XFER_GET ? first_part(o) + (int)i : 0;
         xq_push(&x->ready, r);
     }
     o->outstanding = o->nparts;
@@ -269,6 +269,20 @@ static enum s3dlio_rc setup_put(struct xfer *x, struct xreq *r)
     return rc;
 }
 
+/* Server-side: the whole source, or one range of it as a part; pinned to the ETag listed. */
+static void setup_copy(struct xreq *r)
+{
+    struct s3dlio_req *q = &r->req;
+    const struct s3dlio_xfer_job *job = r->o->job;
+    q->op = r->number ? S3DLIO_REQ_COPY_PART : S3DLIO_REQ_COPY;
+    q->copy_source = job->copy_source;
+    q->if_match = job->etag && job->etag[0] ? job->etag : NULL;
+    q->offset = r->off;
+    q->length = r->len;
+    q->upload_id = r->o->upload_id;
+    q->part_number = r->number;
+}
+
 static void setup_complete(struct xobj *o, struct s3dlio_req *q)
 {
     if (!o->mpu_parts) {
@@ -295,6 +309,10 @@ enum s3dlio_rc xobj_setup(struct xfer *x, struct xreq *r)
     case STEP_DATA:
         if (o->job->dir == S3DLIO_XFER_GET) {
             setup_get(r);
+            return S3DLIO_OK;
+        }
+        if (o->job->dir == S3DLIO_XFER_COPY) {
+            setup_copy(r);
             return S3DLIO_OK;
         }
         return setup_put(x, r);
@@ -359,11 +377,34 @@ static enum s3dlio_rc check_job(const struct xobj *o, struct s3dlio_error *err)
                            job->local == S3DLIO_LOCAL_STREAM))
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
                                 "a share of an upload needs its range, part size and first part");
-    if (job->dir == S3DLIO_XFER_PUT && o->size != S3DLIO_SIZE_UNKNOWN &&
+    if (job->dir == S3DLIO_XFER_COPY && (!job->copy_source || o->size == S3DLIO_SIZE_UNKNOWN ||
+                                         job->upload_id))
+        return s3dlio_error_set(err, S3DLIO_E_USAGE, "copy", job->key,
+                                "a copy needs its source and the source's size");
+    if (job->dir != S3DLIO_XFER_GET && o->size != S3DLIO_SIZE_UNKNOWN &&
         o->size > S3DLIO_MAX_OBJECT_SIZE)
         return s3dlio_error_set(err, S3DLIO_E_USAGE, "put", job->key,
                                 "%" PRIu64 " bytes exceed S3's object size limit of 5 TiB", o->size);
     return S3DLIO_OK;
+}
+
+/* CopyObject up to its 5 GiB limit (or copy_threshold); above, a multipart copy. */
+static void start_copy(struct xfer *x, struct xobj *o)
+{
+    uint64_t limit = x->o->copy_threshold && x->o->copy_threshold < S3DLIO_MAX_PART_SIZE
+                         ? x->o->copy_threshold
+                         : S3DLIO_MAX_PART_SIZE;
+    if (!s3dlio_backend_has_server_copy(x->be)) {
+        struct s3dlio_error err = {0};
+        s3dlio_error_set(&err, S3DLIO_E_UNSUPPORTED, "copy", o->job->key,
+                         "the '%s' backend cannot copy on the server", x->be->ops->scheme);
+        xobj_fail(x, o, &err);
+        finish_object(x, o);
+    } else if (o->size > limit) {
+        xobj_ctl_start(x, o, STEP_CREATE);
+    } else {
+        make_parts(x, o, false, 0);
+    }
 }
 
 void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
@@ -397,7 +438,8 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
         xstream_start(x, o);
         return;
     }
-    if (o->size != S3DLIO_SIZE_UNKNOWN)
+    /* progress counts bytes through the client: a copy has none */
+    if (o->size != S3DLIO_SIZE_UNKNOWN && job->dir != S3DLIO_XFER_COPY)
         x->st->bytes_expected += span_len(o);
     if (job->upload_id) {
         o->upload_id = s3dlio_xstrdup(job->upload_id);
@@ -407,6 +449,8 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
             xobj_ctl_start(x, o, STEP_HEAD);
         else
             plan_get(x, o, NULL);
+    } else if (job->dir == S3DLIO_XFER_COPY) {
+        start_copy(x, o);
     } else if (o->size > x->o->multipart_threshold && s3dlio_backend_has_multipart(x->be)) {
         xobj_ctl_start(x, o, STEP_CREATE);
     } else {
@@ -569,7 +613,9 @@ static void data_done(struct xfer *x, struct xreq *r)
         if (get && (rc = xverify_part_done(x, r, &err)))
             r->complete = false;
     }
-    xfer_span(x, r, rc, rc ? q->bytes : get ? r->done : r->len); /* the bytes counted below */
+    bool copy = o->job->dir == S3DLIO_XFER_COPY;
+    /* the bytes counted below: none for a copy, which moved nothing through the client */
+    xfer_span(x, r, rc, rc ? q->bytes : get ? r->done : copy ? 0 : r->len);
     if (rc) {
         if (!err.rc)
             s3dlio_error_set(&err, rc, op_name(o), o->job->key, "%s", s3dlio_rc_str(rc));
@@ -578,7 +624,7 @@ static void data_done(struct xfer *x, struct xreq *r)
         /* a local write or read failure will not go away by asking the server again */
         if (r->sink_err.rc && r->sink_err.rc != S3DLIO_E_INTEGRITY)
             r->fatal = true;
-        if (err.rc == S3DLIO_E_CHANGED) {
+        if (err.rc == S3DLIO_E_CHANGED && get) { /* a copy's source changed: it fails */
             note_change(o, &err);
         } else if (xfer_retry(x, r, &err)) {
             return;
@@ -599,7 +645,7 @@ static void data_done(struct xfer *x, struct xreq *r)
     }
     if (!get && !r->number)
         memcpy(o->job->etag_out, q->etag, sizeof(o->job->etag_out));
-    uint64_t moved = get ? r->done : r->len;
+    uint64_t moved = get ? r->done : copy ? 0 : r->len;
     x->st->bytes += moved;
     o->job->bytes += moved;
     x->st->ttfb_ns_sum += q->t_first_byte_ns;
