@@ -18,7 +18,9 @@ static const struct cmd_help top_help = {
     "  lifecycle         s3dlio's large-scale benchmark on every rank: create a bucket, upload,\n"
     "                    list, download (every byte checked), delete, delete the bucket\n"
     "  profile-selftest  sample a short CPU-bound run and draw its flamegraph\n"
-    "                    (profiles/simple_test_profile.svg): checks that --profile-cpu works here",
+    "                    (profiles/simple_test_profile.svg): checks that --profile-cpu works here\n"
+    "  sync URI          every rank reads (or --write) its share in rounds after a barrier:\n"
+    "                    per-round spread, skew, the slowest ranks (see 'bench sync --help')",
 };
 
 static int do_profile_selftest(int argc, char **argv, struct app *app)
@@ -150,6 +152,10 @@ int cmd_bench(int argc, char **argv, struct app *app)
     int at = app_find_subcommand(app, argc, argv);
     const char *sub = at ? argv[at] : argc > 1 ? argv[1] : "";
     int (*fn)(int, char **, struct app *) = NULL;
+    if (!strcmp(sub, "sync") && at) { /* every rank takes part, not rank 0 alone */
+        app_subcommand_first(argv, at);
+        return bench_sync_main(argc - 1, argv + 1, app);
+    }
     if (!strcmp(sub, "profile-selftest"))
         fn = do_profile_selftest;
     else if (!strcmp(sub, "lifecycle"))

@@ -17,6 +17,8 @@ int cmd_sync(int argc, char **argv, struct app *app);
 int cmd_h5(int argc, char **argv, struct app *app);
 int cmd_checkpoint(int argc, char **argv, struct app *app);
 int cmd_bench(int argc, char **argv, struct app *app);
+/* bench sync (apps/cmd_bench_sync.c): every rank takes part */
+int bench_sync_main(int argc, char **argv, struct app *app);
 
 struct s3dlio_stage_opts;
 /* Run a job over MPI_COMM_WORLD through the coordination layer and print its report. */

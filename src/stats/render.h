@@ -115,6 +115,21 @@ struct s3dlio_timeline_chart {
 enum s3dlio_rc s3dlio_timeline_svg(const struct s3dlio_timeline_chart *c, FILE *out,
                                    struct s3dlio_error *err);
 
+/* ---- bench sync: rounds x ranks (rounds_svg.c) ------------------------------------------ */
+
+struct s3dlio_sync_report; /* include/s3dlio/sync_report.h */
+
+/*
+ * The bench sync picture of a built report: a heatmap of rounds (rows) by ranks (columns),
+ * each cell coloured by the rank's time over the round's fastest (1x to 2x and beyond; grey:
+ * no objects that round), the round's slowest rank framed, failed objects marked, every
+ * figure in the cell's hover title; beside it the slowest rank's time per round as bars with
+ * the median and fastest ranks' times marked. No round: a valid SVG saying so. A report
+ * that was not built: S3DLIO_E_USAGE. Write errors on out: S3DLIO_E_IO.
+ */
+enum s3dlio_rc s3dlio_rounds_svg(const struct s3dlio_sync_report *r, FILE *out,
+                                 struct s3dlio_error *err);
+
 /* ---- shared by the SVG writers (svg_util.c) --------------------------------------------- */
 
 /* Characters of s[0..len) once each invalid UTF-8 byte counts as one U+FFFD. */
