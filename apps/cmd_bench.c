@@ -13,14 +13,14 @@
 #include "xfer_cli.h"
 
 static const struct cmd_help top_help = {
-    "lifecycle|profile-selftest [options]",
+    "lifecycle|sync|profile-selftest [options]",
     "Benchmarks and self-checks.\n"
     "  lifecycle         s3dlio's large-scale benchmark on every rank: create a bucket, upload,\n"
     "                    list, download (every byte checked), delete, delete the bucket\n"
-    "  profile-selftest  sample a short CPU-bound run and draw its flamegraph\n"
-    "                    (profiles/simple_test_profile.svg): checks that --profile-cpu works here\n"
     "  sync URI          every rank reads (or --write) its share in rounds after a barrier:\n"
-    "                    per-round spread, skew, the slowest ranks (see 'bench sync --help')",
+    "                    per-round spread, skew, the slowest ranks (see 'bench sync --help')\n"
+    "  profile-selftest  sample a short CPU-bound run and draw its flamegraph\n"
+    "                    (profiles/simple_test_profile.svg): checks that --profile-cpu works here",
 };
 
 static int do_profile_selftest(int argc, char **argv, struct app *app)
@@ -152,11 +152,9 @@ int cmd_bench(int argc, char **argv, struct app *app)
     int at = app_find_subcommand(app, argc, argv);
     const char *sub = at ? argv[at] : argc > 1 ? argv[1] : "";
     int (*fn)(int, char **, struct app *) = NULL;
-    if (!strcmp(sub, "sync") && at) { /* every rank takes part, not rank 0 alone */
-        app_subcommand_first(argv, at);
-        return bench_sync_main(argc - 1, argv + 1, app);
-    }
-    if (!strcmp(sub, "profile-selftest"))
+    if (!strcmp(sub, "sync"))
+        fn = bench_sync_main;
+    else if (!strcmp(sub, "profile-selftest"))
         fn = do_profile_selftest;
     else if (!strcmp(sub, "lifecycle"))
         fn = do_lifecycle;
@@ -166,7 +164,7 @@ int cmd_bench(int argc, char **argv, struct app *app)
         return EXIT_OK;
     }
     if (!fn)
-        return app_usage_error(app, "expected lifecycle or profile-selftest%s%s%s", sub[0] ? ", not '" : "",
+        return app_usage_error(app, "expected lifecycle, sync or profile-selftest%s%s%s", sub[0] ? ", not '" : "",
                                sub, sub[0] ? "'" : "");
     app_subcommand_first(argv, at);
     if (fn == do_profile_selftest) /* one process's CPU is the subject: rank 0 runs it */
