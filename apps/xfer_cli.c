@@ -71,7 +71,7 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
          "an object changed since listing: fail (default) or restart (once)"},
         {"fsync", 0, OPT_FLAG, &c->o.fsync, NULL, "fsync each downloaded file before its rename"},
         {"report", 0, OPT_STRING, &c->report, "PATH",
-         "under mpirun: the JSON report (profiles/<run-id>/report.json)"},
+         "the JSON report (default: under profiles/<run-id>/); pictures go beside it"},
         {"profile-cpu", 0, OPT_FLAG, &c->profile_cpu, NULL,
          "sample CPU stacks: a flamegraph per phase beside the report"},
         {"profile-hz", 0, OPT_INT, &c->profile_hz, "N",

@@ -2,7 +2,7 @@
 /*
  * Benchmarks over MPI. bench sync: the multi-node synchronisation benchmark. In each round
  * every rank leaves a barrier together and reads (or writes) its share of a dataset, as a
- * training step waits for its slowest reader; the report (include/s3dlio/sync_report.h) says
+ * training step waits for its slowest reader; the report (include/s3dlio/rounds_report.h) says
  * per round how long each rank took, how far apart they were and what the slowest allowed.
  */
 #ifndef S3DLIO_BENCH_H
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "s3dlio/coord.h"
-#include "s3dlio/sync_report.h"
+#include "s3dlio/rounds_report.h"
 
 struct s3dlio_bench_sync_opts {
     const char *uri;              /* the dataset: every object under this prefix */

@@ -147,7 +147,7 @@ enum s3dlio_rc s3dlio_bench_sync_clean(struct bsync *b, struct s3dlio_error *err
 
 /* ---- rank 0: table, picture, JSON --------------------------------------------------------- */
 
-static void fill(const struct bsync *b, struct s3dlio_sync_report *r)
+static void fill(const struct bsync *b, struct s3dlio_rounds_report *r)
 {
     snprintf(r->run_id, sizeof(r->run_id), "%s", b->run_id);
     snprintf(r->source, sizeof(r->source), "%s", b->o->uri);
@@ -179,7 +179,7 @@ static void picture_path(const char *report, char *out, size_t len)
 }
 
 /* Written like the report: under a temporary name, renamed when complete. */
-static enum s3dlio_rc write_picture(const struct s3dlio_sync_report *r, const char *path,
+static enum s3dlio_rc write_picture(const struct s3dlio_rounds_report *r, const char *path,
                                     struct s3dlio_error *err)
 {
     struct s3dlio_atomic_file f = S3DLIO_ATOMIC_FILE_INIT;
@@ -204,12 +204,12 @@ static enum s3dlio_rc write_picture(const struct s3dlio_sync_report *r, const ch
     return s3dlio_atomic_commit(&f, false, "bench sync", err);
 }
 
-static enum s3dlio_rc write_json(const struct s3dlio_sync_report *r, struct s3dlio_atomic_file *f,
+static enum s3dlio_rc write_json(const struct s3dlio_rounds_report *r, struct s3dlio_atomic_file *f,
                                  struct s3dlio_error *err)
 {
     int fd = dup(f->fd);
     FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    enum s3dlio_rc rc = fp ? s3dlio_sync_report_write_json(r, fp) : S3DLIO_E_IO;
+    enum s3dlio_rc rc = fp ? s3dlio_rounds_report_write_json(r, fp) : S3DLIO_E_IO;
     if (fp && fclose(fp) && !rc)
         rc = S3DLIO_E_IO;
     else if (!fp && fd >= 0)
@@ -227,10 +227,10 @@ enum s3dlio_rc s3dlio_bench_sync_report(struct bsync *b, FILE *out,
                                         struct s3dlio_bench_sync_result *res,
                                         struct s3dlio_error *err)
 {
-    struct s3dlio_sync_report r = { 0 };
+    struct s3dlio_rounds_report r = { 0 };
     enum s3dlio_rc rc = S3DLIO_OK;
     fill(b, &r);
-    s3dlio_sync_report_build(&r);
+    s3dlio_rounds_report_build(&r);
     if (b->rfile.tmp) { /* a file, not a device: the picture goes beside it */
         char path[sizeof(r.files[0].path)];
         picture_path(b->report_path, path, sizeof(path));
@@ -243,8 +243,8 @@ enum s3dlio_rc s3dlio_bench_sync_report(struct bsync *b, FILE *out,
         }
     }
     if (out)
-        s3dlio_sync_report_print_table(&r, out);
+        s3dlio_rounds_report_print_table(&r, out);
     enum s3dlio_rc jrc = write_json(&r, &b->rfile, rc ? NULL : err);
-    s3dlio_sync_report_release(&r);
+    s3dlio_rounds_report_release(&r);
     return rc ? rc : jrc;
 }

@@ -117,7 +117,7 @@ enum s3dlio_rc s3dlio_timeline_svg(const struct s3dlio_timeline_chart *c, FILE *
 
 /* ---- bench sync: rounds x ranks (rounds_svg.c) ------------------------------------------ */
 
-struct s3dlio_sync_report; /* include/s3dlio/sync_report.h */
+struct s3dlio_rounds_report; /* include/s3dlio/rounds_report.h */
 
 /*
  * The bench sync picture of a built report: a heatmap of rounds (rows) by ranks (columns),
@@ -127,7 +127,7 @@ struct s3dlio_sync_report; /* include/s3dlio/sync_report.h */
  * the median and fastest ranks' times marked. No round: a valid SVG saying so. A report
  * that was not built: S3DLIO_E_USAGE. Write errors on out: S3DLIO_E_IO.
  */
-enum s3dlio_rc s3dlio_rounds_svg(const struct s3dlio_sync_report *r, FILE *out,
+enum s3dlio_rc s3dlio_rounds_svg(const struct s3dlio_rounds_report *r, FILE *out,
                                  struct s3dlio_error *err);
 
 /* ---- shared by the SVG writers (svg_util.c) --------------------------------------------- */

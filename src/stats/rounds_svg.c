@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "s3dlio/sync_report.h"
+#include "s3dlio/rounds_report.h"
 
 #define WIDTH      1200
 #define TOP        92  /* title, subtitle, column labels */
@@ -43,7 +43,7 @@ static double clampd(double v, double lo, double hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static void make_layout(struct layout *l, const struct s3dlio_sync_report *r)
+static void make_layout(struct layout *l, const struct s3dlio_rounds_report *r)
 {
     /* whole pixels while they fit, so cell edges stay crisp; past HEAT_W ranks, fractions */
     l->cw = r->nranks <= HEAT_W ? clampd((double)(HEAT_W / r->nranks), 1, CELL_W_MAX)
@@ -131,7 +131,7 @@ static void svg_open(FILE *out, int height)
             WIDTH, height, WIDTH, height);
 }
 
-static void title(FILE *out, const struct s3dlio_sync_report *r)
+static void title(FILE *out, const struct s3dlio_rounds_report *r)
 {
     fprintf(out, "<text id=\"title\" x=\"%d\" y=\"28\">", WIDTH / 2);
     s3dlio_svg_escapef(out, "bench sync: %s %.*s, %d rank%s \xC3\x97 %d round%s%s",
@@ -141,7 +141,7 @@ static void title(FILE *out, const struct s3dlio_sync_report *r)
     fputs("</text>\n", out);
 }
 
-static void subtitle(FILE *out, const struct s3dlio_sync_report *r)
+static void subtitle(FILE *out, const struct s3dlio_rounds_report *r)
 {
     int top = -1;
     for (int k = 0; k < r->nranks; k++)
@@ -170,7 +170,7 @@ static int label_every(double px, double min_px)
     return k;
 }
 
-static void heat_labels(FILE *out, const struct layout *l, const struct s3dlio_sync_report *r)
+static void heat_labels(FILE *out, const struct layout *l, const struct s3dlio_rounds_report *r)
 {
     int kr = label_every(l->ch, 13), kc = label_every(l->cw, l->cw >= 44 ? 0 : 18);
     fprintf(out,
@@ -186,7 +186,7 @@ static void heat_labels(FILE *out, const struct layout *l, const struct s3dlio_s
 }
 
 /* One cell: colour, the time in it when it fits, everything in its hover title. */
-static void cell(FILE *out, const struct layout *l, const struct s3dlio_sync_report *r, int i,
+static void cell(FILE *out, const struct layout *l, const struct s3dlio_rounds_report *r, int i,
                  int k)
 {
     const struct s3dlio_sync_sample *s = s3dlio_sync_at(r, i, k);
@@ -220,7 +220,7 @@ static void cell(FILE *out, const struct layout *l, const struct s3dlio_sync_rep
                 x + 2, y + 2, l->cw - 4 > 1 ? l->cw - 4 : 1, l->ch - 4 > 1 ? l->ch - 4 : 1);
 }
 
-static void heatmap(FILE *out, const struct layout *l, const struct s3dlio_sync_report *r)
+static void heatmap(FILE *out, const struct layout *l, const struct s3dlio_rounds_report *r)
 {
     fputs("<g class=\"heat\">\n", out);
     heat_labels(out, l, r);
@@ -271,7 +271,7 @@ static void bars_axis(FILE *out, const struct layout *l)
             (l->bx0 + l->bx1) / 2, l->y1 + 37);
 }
 
-static void bar(FILE *out, const struct layout *l, const struct s3dlio_sync_report *r, int i)
+static void bar(FILE *out, const struct layout *l, const struct s3dlio_rounds_report *r, int i)
 {
     const struct s3dlio_sync_round *d = &r->rounds[i];
     double yc = l->y0 + (i + 0.5) * l->ch, h = l->ch * 0.7 > 1 ? l->ch * 0.7 : 1;
@@ -299,7 +299,7 @@ static void bar(FILE *out, const struct layout *l, const struct s3dlio_sync_repo
     fputc('\n', out);
 }
 
-static void bars(FILE *out, const struct layout *l, const struct s3dlio_sync_report *r)
+static void bars(FILE *out, const struct layout *l, const struct s3dlio_rounds_report *r)
 {
     fputs("<g class=\"bars\">\n", out);
     bars_axis(out, l);
@@ -345,7 +345,7 @@ static void key(FILE *out, const struct layout *l)
         x, y - 1, h, x + 20, y + 10, x, y + 17, h, x + 20, y + 28, x, y + 35, h, x + 20, y + 46);
 }
 
-enum s3dlio_rc s3dlio_rounds_svg(const struct s3dlio_sync_report *r, FILE *out,
+enum s3dlio_rc s3dlio_rounds_svg(const struct s3dlio_rounds_report *r, FILE *out,
                                  struct s3dlio_error *err)
 {
     if (r->nranks < 0 || r->nrounds < 0 || (r->nrounds && (!r->rounds || !r->samples)))

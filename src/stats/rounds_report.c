@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The bench sync report (include/s3dlio/sync_report.h): per-round figures from the ranks'
+ * The bench sync report (include/s3dlio/rounds_report.h): per-round figures from the ranks'
  * own times, percentiles over rounds, who was slowest, and the table for people. Every
  * ratio divides by a time measured on one rank, so no two nodes' clocks are ever compared.
  */
-#include "s3dlio/sync_report.h"
+#include "s3dlio/rounds_report.h"
 
 #include <math.h> /* NAN, isnan: macros; the core links no libm */
 #include <stdarg.h>
@@ -44,7 +44,7 @@ static double quantile(const double *sorted, size_t n, double q)
 }
 
 /* p50/p90/max of a figure of every round, read at byte offset off of struct s3dlio_sync_round. */
-static struct s3dlio_sync_pct percentiles(const struct s3dlio_sync_report *r, size_t off)
+static struct s3dlio_sync_pct percentiles(const struct s3dlio_rounds_report *r, size_t off)
 {
     double *v = s3dlio_xcalloc((size_t)r->nrounds + 1, sizeof(*v));
     size_t n = 0;
@@ -66,7 +66,7 @@ static double ratio(double a, double b)
 }
 
 /* One round from its samples: the slowest over all ranks, the rest over ranks that had work. */
-static void build_round(const struct s3dlio_sync_report *r, int i, struct s3dlio_sync_round *o,
+static void build_round(const struct s3dlio_rounds_report *r, int i, struct s3dlio_sync_round *o,
                         double *busy)
 {
     size_t nbusy = 0;
@@ -101,9 +101,9 @@ static void build_round(const struct s3dlio_sync_report *r, int i, struct s3dlio
     o->MBps = o->slowest_s > 0 ? (double)o->bytes / o->slowest_s / 1e6 : NAN;
 }
 
-void s3dlio_sync_report_build(struct s3dlio_sync_report *r)
+void s3dlio_rounds_report_build(struct s3dlio_rounds_report *r)
 {
-    s3dlio_sync_report_release(r);
+    s3dlio_rounds_report_release(r);
     r->rounds = s3dlio_xcalloc((size_t)r->nrounds + 1, sizeof(*r->rounds));
     r->slowest_count = s3dlio_xcalloc((size_t)r->nranks + 1, sizeof(*r->slowest_count));
     double *busy = s3dlio_xcalloc((size_t)r->nranks + 1, sizeof(*busy));
@@ -128,7 +128,7 @@ void s3dlio_sync_report_build(struct s3dlio_sync_report *r)
     r->sustained_MBps = slowest > 0 ? bytes / slowest / 1e6 : NAN;
 }
 
-void s3dlio_sync_report_release(struct s3dlio_sync_report *r)
+void s3dlio_rounds_report_release(struct s3dlio_rounds_report *r)
 {
     free(r->rounds);
     free(r->slowest_count);
@@ -136,7 +136,7 @@ void s3dlio_sync_report_release(struct s3dlio_sync_report *r)
     r->slowest_count = NULL;
 }
 
-size_t s3dlio_sync_slowest_ranks(const struct s3dlio_sync_report *r, int *out)
+size_t s3dlio_sync_slowest_ranks(const struct s3dlio_rounds_report *r, int *out)
 {
     size_t n = 0;
     for (int k = 0; r->slowest_count && k < r->nranks; k++)
@@ -177,12 +177,12 @@ static const char *num(double v, int decimals, char *buf, size_t len)
     return buf;
 }
 
-static const char *host_of(const struct s3dlio_sync_report *r, int rank)
+static const char *host_of(const struct s3dlio_rounds_report *r, int rank)
 {
     return r->hosts && rank >= 0 && rank < r->nranks ? r->hosts[rank] : "?";
 }
 
-static void table_header(const struct s3dlio_sync_report *r, FILE *out)
+static void table_header(const struct s3dlio_rounds_report *r, FILE *out)
 {
     fprintf(out, "s3dlio-mpi bench sync report%s%.*s\n", r->run_id[0] ? ", run " : "",
             (int)sizeof(r->run_id), r->run_id);
@@ -204,7 +204,7 @@ static void table_header(const struct s3dlio_sync_report *r, FILE *out)
                                        : "");
 }
 
-static void table_round(const struct s3dlio_sync_report *r, int i, FILE *out)
+static void table_round(const struct s3dlio_rounds_report *r, int i, FILE *out)
 {
     const struct s3dlio_sync_round *o = &r->rounds[i];
     char a[32], b[32], c[32], d[32], e[32], failed[48] = "";
@@ -217,7 +217,7 @@ static void table_round(const struct s3dlio_sync_report *r, int i, FILE *out)
             host_of(r, o->slowest_rank), failed);
 }
 
-static void table_rounds(const struct s3dlio_sync_report *r, FILE *out)
+static void table_rounds(const struct s3dlio_rounds_report *r, FILE *out)
 {
     fprintf(out, "\n  %5s %10s %10s %10s %8s %8s %9s %9s  %s\n", "round", "slowest s", "fastest s",
             "median s", "max/min", "max/med", "skew ms", "MB/s", "slowest rank");
@@ -240,7 +240,7 @@ static void pct_row(FILE *out, const char *label, const struct s3dlio_sync_pct *
         num(p->p90 * scale, decimals, b, sizeof(b)), num(p->max * scale, decimals, c, sizeof(c)));
 }
 
-static void table_slowest(const struct s3dlio_sync_report *r, FILE *out)
+static void table_slowest(const struct s3dlio_rounds_report *r, FILE *out)
 {
     int *order = s3dlio_xcalloc((size_t)r->nranks + 1, sizeof(*order));
     size_t n = s3dlio_sync_slowest_ranks(r, order);
@@ -253,7 +253,7 @@ static void table_slowest(const struct s3dlio_sync_report *r, FILE *out)
 }
 
 /* Every rank's time per round, for jobs small enough to read it. */
-static void table_matrix(const struct s3dlio_sync_report *r, FILE *out)
+static void table_matrix(const struct s3dlio_rounds_report *r, FILE *out)
 {
     if (r->nranks > TABLE_MATRIX_RANKS || r->nrounds > TABLE_MATRIX_ROUNDS || !r->nrounds)
         return;
@@ -273,7 +273,7 @@ static void table_matrix(const struct s3dlio_sync_report *r, FILE *out)
     fprintf(out, "  %-14s(* the slowest rank of the round)\n", "");
 }
 
-static void table_tail(const struct s3dlio_sync_report *r, FILE *out)
+static void table_tail(const struct s3dlio_rounds_report *r, FILE *out)
 {
     if (r->nfailed)
         row(out, "failed", "%zu object(s), first: round %d, rank %d, '%s': %s", r->nfailed,
@@ -284,7 +284,7 @@ static void table_tail(const struct s3dlio_sync_report *r, FILE *out)
         row(out, i ? "" : "pictures", "%s", r->files[i].path);
 }
 
-void s3dlio_sync_report_print_table(const struct s3dlio_sync_report *r, FILE *out)
+void s3dlio_rounds_report_print_table(const struct s3dlio_rounds_report *r, FILE *out)
 {
     char a[32], b[32];
     table_header(r, out);

@@ -6,8 +6,8 @@
  * data and pure functions, no MPI: coord gathers the samples, rank 0 builds, prints and
  * writes the report; tests build one by hand.
  */
-#ifndef S3DLIO_SYNC_REPORT_H
-#define S3DLIO_SYNC_REPORT_H
+#ifndef S3DLIO_ROUNDS_REPORT_H
+#define S3DLIO_ROUNDS_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@ struct s3dlio_sync_sample {
                             summed): equal sets give equal values, in any order */
 };
 
-/* What one round comes to (s3dlio_sync_report_build). */
+/* What one round comes to (s3dlio_rounds_report_build). */
 struct s3dlio_sync_round {
     double slowest_s, fastest_s, median_s; /* fastest and median over ranks that had objects */
     int slowest_rank, fastest_rank;        /* ties: the lowest rank; -1 when no rank had work */
@@ -53,7 +53,7 @@ struct s3dlio_sync_file {
     char path[1024];
 };
 
-struct s3dlio_sync_report {
+struct s3dlio_rounds_report {
     /* set by the caller */
     char run_id[64];
     char source[1024];  /* the URI listed */
@@ -74,7 +74,7 @@ struct s3dlio_sync_report {
     bool scratch_left; /* --write: the scratch prefix could not be removed */
     struct s3dlio_sync_file files[2];
     size_t nfiles;
-    /* filled by s3dlio_sync_report_build */
+    /* filled by s3dlio_rounds_report_build */
     struct s3dlio_sync_round *rounds; /* nrounds (heap) */
     struct s3dlio_sync_pct round_s, spread_max_min, spread_max_median, skew_s;
     double mean_MBps;      /* mean of the rounds' MBps */
@@ -86,26 +86,26 @@ struct s3dlio_sync_report {
 uint64_t s3dlio_sync_key_hash(const char *key);
 
 /* The sample of rank `rank` in round index `i` (from 0). */
-static inline struct s3dlio_sync_sample *s3dlio_sync_at(const struct s3dlio_sync_report *r, int i,
+static inline struct s3dlio_sync_sample *s3dlio_sync_at(const struct s3dlio_rounds_report *r, int i,
                                                         int rank)
 {
     return &r->samples[(size_t)i * (size_t)r->nranks + (size_t)rank];
 }
 
 /* Fill the derived fields from the samples; may be called again after they change. */
-void s3dlio_sync_report_build(struct s3dlio_sync_report *r);
+void s3dlio_rounds_report_build(struct s3dlio_rounds_report *r);
 /*
  * The ranks that were the slowest in at least one round, most often first (ties: lowest
  * rank), into out (nranks entries); returns how many.
  */
-size_t s3dlio_sync_slowest_ranks(const struct s3dlio_sync_report *r, int *out);
+size_t s3dlio_sync_slowest_ranks(const struct s3dlio_rounds_report *r, int *out);
 /* Free what build allocated (not the borrowed arrays). */
-void s3dlio_sync_report_release(struct s3dlio_sync_report *r);
+void s3dlio_rounds_report_release(struct s3dlio_rounds_report *r);
 
 /* The table for people. */
-void s3dlio_sync_report_print_table(const struct s3dlio_sync_report *r, FILE *out);
+void s3dlio_rounds_report_print_table(const struct s3dlio_rounds_report *r, FILE *out);
 
 /* JSON, schema "s3dlio-mpi/bench-sync" version 1 (docs/bench-sync-schema.json). */
-enum s3dlio_rc s3dlio_sync_report_write_json(const struct s3dlio_sync_report *r, FILE *out);
+enum s3dlio_rc s3dlio_rounds_report_write_json(const struct s3dlio_rounds_report *r, FILE *out);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bench sync report as JSON, schema "s3dlio-mpi/bench-sync" (docs/bench-sync-schema.json). */
-#include "s3dlio/sync_report.h"
+#include "s3dlio/rounds_report.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -57,7 +57,7 @@ static struct json_object *jsample(int rank, const struct s3dlio_sync_sample *s)
     return o;
 }
 
-static struct json_object *jround(const struct s3dlio_sync_report *r, int i)
+static struct json_object *jround(const struct s3dlio_rounds_report *r, int i)
 {
     const struct s3dlio_sync_round *d = &r->rounds[i];
     struct json_object *o = json_object_new_object(), *ranks = json_object_new_array();
@@ -83,7 +83,7 @@ static struct json_object *jround(const struct s3dlio_sync_report *r, int i)
 }
 
 /* Ranks, then hosts, that were the slowest of a round, most often first. */
-static void add_slowest(struct json_object *summary, const struct s3dlio_sync_report *r)
+static void add_slowest(struct json_object *summary, const struct s3dlio_rounds_report *r)
 {
     int *order = s3dlio_xcalloc((size_t)r->nranks + 1, sizeof(*order));
     size_t n = s3dlio_sync_slowest_ranks(r, order);
@@ -104,7 +104,7 @@ static void add_slowest(struct json_object *summary, const struct s3dlio_sync_re
     free(order);
 }
 
-static struct json_object *jsummary(const struct s3dlio_sync_report *r)
+static struct json_object *jsummary(const struct s3dlio_rounds_report *r)
 {
     struct json_object *o = json_object_new_object(), *spread = json_object_new_object();
     json_object_object_add(o, "round_s", jpct(&r->round_s, 6));
@@ -118,7 +118,7 @@ static struct json_object *jsummary(const struct s3dlio_sync_report *r)
     return o;
 }
 
-static struct json_object *jlists(const struct s3dlio_sync_report *r, struct json_object *o)
+static struct json_object *jlists(const struct s3dlio_rounds_report *r, struct json_object *o)
 {
     struct json_object *hosts = json_object_new_array(), *failed = json_object_new_array();
     struct json_object *files = json_object_new_array(), *rounds = json_object_new_array();
@@ -147,7 +147,7 @@ static struct json_object *jlists(const struct s3dlio_sync_report *r, struct jso
     return o;
 }
 
-static struct json_object *jreport(const struct s3dlio_sync_report *r)
+static struct json_object *jreport(const struct s3dlio_rounds_report *r)
 {
     struct json_object *o = json_object_new_object(), *ds = json_object_new_object();
     json_object_object_add(o, "schema", json_object_new_string("s3dlio-mpi/bench-sync"));
@@ -171,7 +171,7 @@ static struct json_object *jreport(const struct s3dlio_sync_report *r)
     return jlists(r, o);
 }
 
-enum s3dlio_rc s3dlio_sync_report_write_json(const struct s3dlio_sync_report *r, FILE *out)
+enum s3dlio_rc s3dlio_rounds_report_write_json(const struct s3dlio_rounds_report *r, FILE *out)
 {
     enum s3dlio_rc rc = S3DLIO_OK;
     struct json_object *o = jreport(r);
