@@ -5,6 +5,7 @@
  * and rank 0's table, picture and JSON at the end.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,27 +57,6 @@ void s3dlio_bench_sync_gather_hosts(struct bsync *b)
                b->comm);
 }
 
-/* This rank's failed objects as "key\0error\0" pairs (a few: the run stops after the round). */
-static char *pack_failed(const struct s3dlio_plan *plan, int *len)
-{
-    char *buf = NULL, error[ERROR_TEXT];
-    size_t used = 0, count = 0;
-    for (size_t i = 0; i < plan->n && count < FAILED_PER_RANK; i++) {
-        const struct s3dlio_xfer_job *j = &plan->jobs[i];
-        if (!j->rc)
-            continue;
-        s3dlio_error_format(&j->err, error, sizeof(error));
-        size_t klen = strlen(j->key) + 1, elen = strlen(error) + 1;
-        buf = s3dlio_xrealloc(buf, used + klen + elen);
-        memcpy(buf + used, j->key, klen);
-        memcpy(buf + used + klen, error, elen);
-        used += klen + elen;
-        count++;
-    }
-    *len = (int)used;
-    return buf;
-}
-
 static void add_failed(struct bsync *b, int round, int rank, const char *key, const char *error)
 {
     if (b->nfailed >= FAILED_MAX)
@@ -94,7 +74,7 @@ void s3dlio_bench_sync_gather_failed(struct bsync *b, int r, const struct s3dlio
 {
     int len = 0, *lens = NULL, *displs = NULL;
     size_t total = 0;
-    char *mine = pack_failed(plan, &len);
+    char *mine = s3dlio_coord_pack_failed(plan, FAILED_PER_RANK, (size_t)INT_MAX / (size_t)b->nranks, &len);
     char *all = s3dlio_coord_gather_bytes(b->comm, mine, len, &total, &lens, &displs);
     for (int k = 0; b->rank == 0 && k < b->nranks; k++) {
         for (const char *p = all + displs[k], *end = p + lens[k]; p < end;) {
@@ -204,23 +184,15 @@ static enum s3dlio_rc write_picture(const struct s3dlio_rounds_report *r, const 
     return s3dlio_atomic_commit(&f, false, "bench sync", err);
 }
 
+static enum s3dlio_rc put_json(const void *r, FILE *out)
+{
+    return s3dlio_rounds_report_write_json(r, out);
+}
+
 static enum s3dlio_rc write_json(const struct s3dlio_rounds_report *r, struct s3dlio_atomic_file *f,
                                  struct s3dlio_error *err)
 {
-    int fd = dup(f->fd);
-    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    enum s3dlio_rc rc = fp ? s3dlio_rounds_report_write_json(r, fp) : S3DLIO_E_IO;
-    if (fp && fclose(fp) && !rc)
-        rc = S3DLIO_E_IO;
-    else if (!fp && fd >= 0)
-        close(fd);
-    if (rc) {
-        s3dlio_error_set(err, rc, "bench sync", f->path, "writing the report failed: %s",
-                         strerror(errno));
-        s3dlio_atomic_discard(f);
-        return rc;
-    }
-    return s3dlio_atomic_commit(f, false, "bench sync", err);
+    return s3dlio_coord_write_atomic(f, "bench sync", put_json, r, err);
 }
 
 enum s3dlio_rc s3dlio_bench_sync_report(struct bsync *b, FILE *out,

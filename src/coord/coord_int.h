@@ -203,6 +203,17 @@ enum s3dlio_rc s3dlio_coord_open_report(const struct s3dlio_stage_opts *o, const
                                         struct s3dlio_atomic_file *f, char *path, size_t pathlen,
                                         struct s3dlio_error *err);
 /* Write r as JSON into f and publish it under its final name. */
+/* Writes what (by write) into f, then publishes it; on failure f is discarded, err says why. */
+typedef enum s3dlio_rc s3dlio_coord_writer_fn(const void *what, FILE *out);
+enum s3dlio_rc s3dlio_coord_write_atomic(struct s3dlio_atomic_file *f, const char *op,
+                                         s3dlio_coord_writer_fn *write, const void *what,
+                                         struct s3dlio_error *err);
+/*
+ * This rank's failed jobs of plan as "key\0error\0" pairs, whole however long: at most
+ * max_keys pairs and budget bytes (whole pairs only), so rank 0's int displacements cannot
+ * overflow. Returns the heap buffer (NULL when empty) and its length.
+ */
+char *s3dlio_coord_pack_failed(const struct s3dlio_plan *plan, size_t max_keys, size_t budget, int *len);
 enum s3dlio_rc s3dlio_coord_write_report(const struct s3dlio_report *r, struct s3dlio_atomic_file *f,
                                          const char *op, struct s3dlio_error *err);
 

@@ -398,22 +398,14 @@ static void seed_names(struct lc *c)
     }
 }
 
+static enum s3dlio_rc put_report(const void *r, FILE *out)
+{
+    return s3dlio_lifecycle_write_json(r, out);
+}
+
 static enum s3dlio_rc write_report(struct lc *c, struct s3dlio_atomic_file *f, struct s3dlio_error *err)
 {
-    int fd = dup(f->fd);
-    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    enum s3dlio_rc rc = fp ? s3dlio_lifecycle_write_json(&c->rep, fp) : S3DLIO_E_IO;
-    if (fp && fclose(fp) && !rc)
-        rc = S3DLIO_E_IO;
-    else if (!fp && fd >= 0)
-        close(fd);
-    if (rc) {
-        s3dlio_error_set(err, rc, "bench lifecycle", f->path, "writing the report failed: %s",
-                         strerror(errno));
-        s3dlio_atomic_discard(f);
-        return rc;
-    }
-    return s3dlio_atomic_commit(f, false, "bench lifecycle", err);
+    return s3dlio_coord_write_atomic(f, "bench lifecycle", put_report, &c->rep, err);
 }
 
 enum s3dlio_rc s3dlio_bench_lifecycle(MPI_Comm comm, const struct s3dlio_config *cfg,

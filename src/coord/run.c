@@ -158,17 +158,13 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
 
 /* ---- gathering ---------------------------------------------------------------------------- */
 
-/*
- * This rank's failed objects as "key\0error\0" pairs, whole however long: at most
- * MAX_FAILED_PER_RANK pairs and budget bytes (whole pairs only), so rank 0's int
- * displacements cannot overflow. Returns the heap buffer (NULL when empty) and its length.
- */
-static char *pack_failed(const struct s3dlio_rank_work *w, size_t budget, int *len)
+/* See coord_int.h. */
+char *s3dlio_coord_pack_failed(const struct s3dlio_plan *plan, size_t max_keys, size_t budget, int *len)
 {
     char *buf = NULL, error[ERROR_TEXT_MAX];
     size_t used = 0, count = 0;
-    for (size_t i = 0; i < w->plan.n && count < MAX_FAILED_PER_RANK; i++) {
-        const struct s3dlio_xfer_job *j = &w->plan.jobs[i];
+    for (size_t i = 0; i < plan->n && count < max_keys; i++) {
+        const struct s3dlio_xfer_job *j = &plan->jobs[i];
         if (!j->rc)
             continue;
         s3dlio_error_format(&j->err, error, sizeof(error));
@@ -186,7 +182,7 @@ static char *pack_failed(const struct s3dlio_rank_work *w, size_t budget, int *l
 }
 
 /*
- * Rank 0: all[0..total) holds each rank's "key\0error\0" pairs (pack_failed), rank i's at
+ * Rank 0: all[0..total) holds each rank's "key\0error\0" pairs (s3dlio_coord_pack_failed), rank i's at
  * displs[i] for lens[i] bytes; they become r->failed entries of rank i.
  */
 static void unpack_failed(const char *all, size_t total, const int *lens, const int *displs,
@@ -247,7 +243,7 @@ static void gather_failed(MPI_Comm comm, const struct s3dlio_rank_work *w, struc
     int rank, nranks, len = 0, *lens = NULL, *displs = NULL;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    char *mine = pack_failed(w, (size_t)INT_MAX / (size_t)nranks, &len);
+    char *mine = s3dlio_coord_pack_failed(&w->plan, MAX_FAILED_PER_RANK, (size_t)INT_MAX / (size_t)nranks, &len);
     size_t total = 0;
     char *all = s3dlio_coord_gather_bytes(comm, mine, len, &total, &lens, &displs);
     if (rank == 0)
@@ -320,12 +316,13 @@ enum s3dlio_rc s3dlio_coord_open_report(const struct s3dlio_stage_opts *o, const
     return rc;
 }
 
-enum s3dlio_rc s3dlio_coord_write_report(const struct s3dlio_report *r, struct s3dlio_atomic_file *f,
-                                   const char *op, struct s3dlio_error *err)
+enum s3dlio_rc s3dlio_coord_write_atomic(struct s3dlio_atomic_file *f, const char *op,
+                                         s3dlio_coord_writer_fn *write, const void *what,
+                                         struct s3dlio_error *err)
 {
     int fd = dup(f->fd);
     FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    enum s3dlio_rc rc = fp ? s3dlio_report_write_json(r, fp) : S3DLIO_E_IO;
+    enum s3dlio_rc rc = fp ? write(what, fp) : S3DLIO_E_IO;
     if (fp && fclose(fp) && !rc)
         rc = S3DLIO_E_IO;
     else if (!fp && fd >= 0)
@@ -336,6 +333,17 @@ enum s3dlio_rc s3dlio_coord_write_report(const struct s3dlio_report *r, struct s
         return rc;
     }
     return s3dlio_atomic_commit(f, false, op, err);
+}
+
+static enum s3dlio_rc put_report(const void *r, FILE *out)
+{
+    return s3dlio_report_write_json(r, out);
+}
+
+enum s3dlio_rc s3dlio_coord_write_report(const struct s3dlio_report *r, struct s3dlio_atomic_file *f,
+                                         const char *op, struct s3dlio_error *err)
+{
+    return s3dlio_coord_write_atomic(f, op, put_report, r, err);
 }
 
 /*

@@ -3,6 +3,7 @@
 #ifndef S3DLIO_STATS_REPORT_INT_H
 #define S3DLIO_STATS_REPORT_INT_H
 
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,9 @@ double s3dlio_rep_median_wall(const struct s3dlio_report *r);
  * character boundaries. out has room for max + 1 bytes.
  */
 const char *s3dlio_rep_shorten(const char *s, size_t max, char *out, size_t outlen);
+
+/* One "  label         value" line of a table (the run report's, bench sync's). */
+void s3dlio_rep_row(FILE *out, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static inline double s3dlio_rep_ms(uint64_t ns)
 {

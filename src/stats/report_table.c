@@ -13,11 +13,7 @@
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-/* One "  label       value" line of the table. */
-static void row(FILE *out, const char *label, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void row(FILE *out, const char *label, const char *fmt, ...)
+void s3dlio_rep_row(FILE *out, const char *label, const char *fmt, ...)
 {
     va_list ap;
     fprintf(out, "  %-14s", label);
@@ -26,6 +22,7 @@ static void row(FILE *out, const char *label, const char *fmt, ...)
     va_end(ap);
     fputc('\n', out);
 }
+
 
 static void table_latency(const struct s3dlio_report *r, FILE *out)
 {
@@ -36,12 +33,12 @@ static void table_latency(const struct s3dlio_report *r, FILE *out)
         { "  ttfb", offsetof(struct s3dlio_report, ttfb) },
         { "  total", offsetof(struct s3dlio_report, total) },
     };
-    row(out, "latency ms", "%9s %9s %9s %9s %9s %9s %10s", "p50", "p90", "p99", "p99.9", "max",
+    s3dlio_rep_row(out, "latency ms", "%9s %9s %9s %9s %9s %9s %10s", "p50", "p90", "p99", "p99.9", "max",
         "mean", "count");
     for (size_t i = 0; i < sizeof(hists) / sizeof(hists[0]); i++) {
         const struct s3dlio_hist *h =
             (const struct s3dlio_hist *)((const char *)r + hists[i].offset);
-        row(out, hists[i].label, "%9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10llu",
+        s3dlio_rep_row(out, hists[i].label, "%9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10llu",
             s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.50)), s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.90)),
             s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.99)), s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.999)), s3dlio_rep_ms(h->max_ns),
             s3dlio_rep_hist_mean_ms(h), (unsigned long long)h->n);
@@ -53,9 +50,9 @@ static void table_header(const struct s3dlio_report *r, FILE *out)
     fprintf(out, "s3dlio-mpi%s%.*s report%s%.*s\n", r->command[0] ? " " : "",
             (int)sizeof(r->command), r->command, r->run_id[0] ? ", run " : "",
             (int)sizeof(r->run_id), r->run_id);
-    row(out, "source", "%.*s", (int)sizeof(r->source), r->source);
-    row(out, "destination", "%.*s", (int)sizeof(r->destination), r->destination);
-    row(out, "ranks", "%d, partition %.*s", r->nranks, (int)sizeof(r->partition),
+    s3dlio_rep_row(out, "source", "%.*s", (int)sizeof(r->source), r->source);
+    s3dlio_rep_row(out, "destination", "%.*s", (int)sizeof(r->destination), r->destination);
+    s3dlio_rep_row(out, "ranks", "%d, partition %.*s", r->nranks, (int)sizeof(r->partition),
         r->partition[0] ? r->partition : "-");
 }
 
@@ -75,66 +72,66 @@ static void table_objects(const struct s3dlio_report *r, FILE *out)
     char rest[48] = "";
     if (r->listed > settled)
         snprintf(rest, sizeof(rest), ", %llu not done", (unsigned long long)(r->listed - settled));
-    row(out, "objects", "%llu listed, %llu done, %llu failed%s", (unsigned long long)r->listed,
+    s3dlio_rep_row(out, "objects", "%llu listed, %llu done, %llu failed%s", (unsigned long long)r->listed,
         (unsigned long long)r->objects, (unsigned long long)r->failures, rest);
 }
 
 static void table_rates(const struct s3dlio_report *r, FILE *out)
 {
     if (isnan(r->throughput_MBps))
-        row(out, "throughput", "n/a (run under %.1f s)", S3DLIO_RATE_MIN_WALL_S);
+        s3dlio_rep_row(out, "throughput", "n/a (run under %.1f s)", S3DLIO_RATE_MIN_WALL_S);
     else
-        row(out, "throughput", "%.1f MB/s aggregate", r->throughput_MBps);
+        s3dlio_rep_row(out, "throughput", "%.1f MB/s aggregate", r->throughput_MBps);
     if (isnan(r->rank_MBps_median))
-        row(out, "rank MB/s", "n/a (no rank ran %.1f s)", S3DLIO_RATE_MIN_WALL_S);
+        s3dlio_rep_row(out, "rank MB/s", "n/a (no rank ran %.1f s)", S3DLIO_RATE_MIN_WALL_S);
     else
-        row(out, "rank MB/s", "min %.1f, median %.1f, max %.1f", r->rank_MBps_min,
+        s3dlio_rep_row(out, "rank MB/s", "min %.1f, median %.1f, max %.1f", r->rank_MBps_min,
             r->rank_MBps_median, r->rank_MBps_max);
 }
 
 static void table_cpu(const struct s3dlio_report *r, FILE *out)
 {
     if (!isnan(r->cpu_s_per_GiB))
-        row(out, "cpu", "%.2f s user+sys, %.3f s/GiB", r->cpu_s, r->cpu_s_per_GiB);
+        s3dlio_rep_row(out, "cpu", "%.2f s user+sys, %.3f s/GiB", r->cpu_s, r->cpu_s_per_GiB);
     else if (!s3dlio_rep_rate_measurable(r->wall_s))
-        row(out, "cpu", "%.2f s user+sys, s/GiB n/a (run under %.1f s)", r->cpu_s,
+        s3dlio_rep_row(out, "cpu", "%.2f s user+sys, s/GiB n/a (run under %.1f s)", r->cpu_s,
             S3DLIO_RATE_MIN_WALL_S);
     else
-        row(out, "cpu", "%.2f s user+sys, s/GiB n/a (under %d MiB moved)", r->cpu_s,
+        s3dlio_rep_row(out, "cpu", "%.2f s user+sys, s/GiB n/a (under %d MiB moved)", r->cpu_s,
             (int)(S3DLIO_RATE_MIN_BYTES / S3DLIO_REP_MIB));
 }
 
 static void table_totals(const struct s3dlio_report *r, FILE *out)
 {
     table_objects(r, out);
-    row(out, "bytes", "%.2f GiB (%llu B)", (double)r->bytes / S3DLIO_REP_GIB, (unsigned long long)r->bytes);
-    row(out, "wall", "%.3f s", r->wall_s);
+    s3dlio_rep_row(out, "bytes", "%.2f GiB (%llu B)", (double)r->bytes / S3DLIO_REP_GIB, (unsigned long long)r->bytes);
+    s3dlio_rep_row(out, "wall", "%.3f s", r->wall_s);
     table_rates(r, out);
-    row(out, "imbalance", "time %.2f (max/min wall), bytes %.2f (max/mean)", r->imbalance_time,
+    s3dlio_rep_row(out, "imbalance", "time %.2f (max/min wall), bytes %.2f (max/mean)", r->imbalance_time,
         r->imbalance_bytes);
-    row(out, "listing", "%.3f s (rank 0, once)", r->list_s);
-    row(out, "requests", "%llu (%llu retries)", (unsigned long long)r->requests,
+    s3dlio_rep_row(out, "listing", "%.3f s (rank 0, once)", r->list_s);
+    s3dlio_rep_row(out, "requests", "%llu (%llu retries)", (unsigned long long)r->requests,
         (unsigned long long)r->retries);
-    row(out, "throttled/5xx", "%llu / %llu", (unsigned long long)r->throttled,
+    s3dlio_rep_row(out, "throttled/5xx", "%llu / %llu", (unsigned long long)r->throttled,
         (unsigned long long)r->server_errors);
     if (r->limit_decreases)
-        row(out, "in flight", "limit cut %llu times (throttled or refused), lowest %u; %.1f s of "
+        s3dlio_rep_row(out, "in flight", "limit cut %llu times (throttled or refused), lowest %u; %.1f s of "
             "backoff over ranks", (unsigned long long)r->limit_decreases, (unsigned)r->limit_min,
             r->backoff_s);
     if (r->changed || r->restarted)
-        row(out, "changed", "%llu objects changed during the transfer (%llu fetched again)",
+        s3dlio_rep_row(out, "changed", "%llu objects changed during the transfer (%llu fetched again)",
             (unsigned long long)r->changed, (unsigned long long)r->restarted);
     if (r->verified || r->not_verifiable)
-        row(out, "verified", "%llu objects against their ETag, %llu not verifiable",
+        s3dlio_rep_row(out, "verified", "%llu objects against their ETag, %llu not verifiable",
             (unsigned long long)r->verified, (unsigned long long)r->not_verifiable);
     if (r->folder_markers)
-        row(out, "skipped", "%llu folder markers (keys ending in '/')",
+        s3dlio_rep_row(out, "skipped", "%llu folder markers (keys ending in '/')",
             (unsigned long long)r->folder_markers);
     if (r->aborted_uploads)
-        row(out, "aborted", "%llu unfinished multipart uploads aborted on the server",
+        s3dlio_rep_row(out, "aborted", "%llu unfinished multipart uploads aborted on the server",
             (unsigned long long)r->aborted_uploads);
     if (r->interrupted)
-        row(out, "INTERRUPTED", "stopped by a signal: the counts above are what was done");
+        s3dlio_rep_row(out, "INTERRUPTED", "stopped by a signal: the counts above are what was done");
     table_latency(r, out);
     table_cpu(r, out);
 }
@@ -144,10 +141,10 @@ static void table_failed(const struct s3dlio_report *r, FILE *out)
     if (r->nfailed == 0)
         return;
     if (r->nfailed > TABLE_FAILED_MAX)
-        row(out, "failed keys", "%zu (first %d; all in the JSON report)", r->nfailed,
+        s3dlio_rep_row(out, "failed keys", "%zu (first %d; all in the JSON report)", r->nfailed,
             TABLE_FAILED_MAX);
     else
-        row(out, "failed keys", "%zu", r->nfailed);
+        s3dlio_rep_row(out, "failed keys", "%zu", r->nfailed);
     for (size_t i = 0; i < r->nfailed && i < TABLE_FAILED_MAX; i++) {
         const struct s3dlio_failed_key *f = &r->failed[i];
         char key[TABLE_TEXT_MAX + 1], error[TABLE_TEXT_MAX + 1];
@@ -174,7 +171,7 @@ static void table_stragglers(const struct s3dlio_report *r, FILE *out)
         const struct s3dlio_rank_stats *rs = rank_by_id(r, r->stragglers[k]);
         if (!rs)
             continue;
-        row(out, k ? "" : "stragglers", "rank %d (%.*s) %.2f s vs median %.2f s", rs->rank,
+        s3dlio_rep_row(out, k ? "" : "stragglers", "rank %d (%.*s) %.2f s vs median %.2f s", rs->rank,
             (int)sizeof(rs->host), rs->host, s3dlio_rep_rank_wall(rs), median);
     }
 }
@@ -201,7 +198,7 @@ static void table_per_rank(const struct s3dlio_report *r, FILE *out)
 static void table_files(const struct s3dlio_report *r, FILE *out)
 {
     if (r->profile_hz)
-        row(out, "CPU samples", "%llu at %d Hz (%llu dropped)", (unsigned long long)r->prof_samples,
+        s3dlio_rep_row(out, "CPU samples", "%llu at %d Hz (%llu dropped)", (unsigned long long)r->prof_samples,
             r->profile_hz, (unsigned long long)r->prof_dropped);
     bool first = true;
     for (size_t i = 0; i < r->nfiles; i++) {
@@ -209,10 +206,10 @@ static void table_files(const struct s3dlio_report *r, FILE *out)
         if (!strcmp(f->kind, "folded"))
             continue; /* beside its .svg, same name */
         if (!strcmp(f->kind, "flamegraph"))
-            row(out, first ? "pictures" : "", "%s (%s, %llu samples; .folded beside it)", f->path,
+            s3dlio_rep_row(out, first ? "pictures" : "", "%s (%s, %llu samples; .folded beside it)", f->path,
                 f->phase, (unsigned long long)f->samples);
         else
-            row(out, first ? "pictures" : "", "%s (%s)", f->path, f->kind);
+            s3dlio_rep_row(out, first ? "pictures" : "", "%s (%s)", f->path, f->kind);
         first = false;
     }
 }
@@ -225,5 +222,5 @@ void s3dlio_report_print_table(const struct s3dlio_report *r, FILE *out)
     table_stragglers(r, out);
     table_per_rank(r, out);
     table_files(r, out);
-    row(out, "verdict", "%.*s", (int)sizeof(r->verdict), r->verdict);
+    s3dlio_rep_row(out, "verdict", "%.*s", (int)sizeof(r->verdict), r->verdict);
 }

@@ -5,6 +5,7 @@
  * ratio divides by a time measured on one rank, so no two nodes' clocks are ever compared.
  */
 #include "s3dlio/rounds_report.h"
+#include "stats/report_int.h"
 
 #include <math.h> /* NAN, isnan: macros; the core links no libm */
 #include <stdarg.h>
@@ -155,18 +156,6 @@ size_t s3dlio_sync_slowest_ranks(const struct s3dlio_rounds_report *r, int *out)
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-static void row(FILE *out, const char *label, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void row(FILE *out, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(out, "  %-14s", label);
-    va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
-    va_end(ap);
-    fputc('\n', out);
-}
 
 /* A number as table text: "-" when it is not one (NAN: no time to divide by). */
 static const char *num(double v, int decimals, char *buf, size_t len)
@@ -186,19 +175,19 @@ static void table_header(const struct s3dlio_rounds_report *r, FILE *out)
 {
     fprintf(out, "s3dlio-mpi bench sync report%s%.*s\n", r->run_id[0] ? ", run " : "",
             (int)sizeof(r->run_id), r->run_id);
-    row(out, "source", "%s", r->source);
+    s3dlio_rep_row(out, "source", "%s", r->source);
     if (r->write)
-        row(out, "mode", "write: PUT of generated data under %s (removed after)", r->scratch);
+        s3dlio_rep_row(out, "mode", "write: PUT of generated data under %s (removed after)", r->scratch);
     else
-        row(out, "mode", "read: GET, bytes discarded");
+        s3dlio_rep_row(out, "mode", "read: GET, bytes discarded");
     if (r->shuffle)
-        row(out, "assignment", "shuffled every round (seed %llu + round - 1), %d ranks",
+        s3dlio_rep_row(out, "assignment", "shuffled every round (seed %llu + round - 1), %d ranks",
             (unsigned long long)r->seed, r->nranks);
     else
-        row(out, "assignment", "balanced by bytes, the same every round, %d ranks", r->nranks);
-    row(out, "dataset", "%llu objects, %.1f MB, listed in %.3f s (rank 0, once)",
+        s3dlio_rep_row(out, "assignment", "balanced by bytes, the same every round, %d ranks", r->nranks);
+    s3dlio_rep_row(out, "dataset", "%llu objects, %.1f MB, listed in %.3f s (rank 0, once)",
         (unsigned long long)r->listed, (double)r->dataset_bytes / 1e6, r->list_s);
-    row(out, "rounds", "%d of %d%s", r->nrounds, r->rounds_asked,
+    s3dlio_rep_row(out, "rounds", "%d of %d%s", r->nrounds, r->rounds_asked,
         r->interrupted                 ? " (interrupted)"
         : r->nrounds < r->rounds_asked ? " (stopped by a failure)"
                                        : "");
@@ -236,7 +225,7 @@ static void pct_row(FILE *out, const char *label, const struct s3dlio_sync_pct *
                     int decimals)
 {
     char a[32], b[32], c[32];
-    row(out, label, "p50 %s, p90 %s, max %s", num(p->p50 * scale, decimals, a, sizeof(a)),
+    s3dlio_rep_row(out, label, "p50 %s, p90 %s, max %s", num(p->p50 * scale, decimals, a, sizeof(a)),
         num(p->p90 * scale, decimals, b, sizeof(b)), num(p->max * scale, decimals, c, sizeof(c)));
 }
 
@@ -276,12 +265,12 @@ static void table_matrix(const struct s3dlio_rounds_report *r, FILE *out)
 static void table_tail(const struct s3dlio_rounds_report *r, FILE *out)
 {
     if (r->nfailed)
-        row(out, "failed", "%zu object(s), first: round %d, rank %d, '%s': %s", r->nfailed,
+        s3dlio_rep_row(out, "failed", "%zu object(s), first: round %d, rank %d, '%s': %s", r->nfailed,
             r->failed[0].round, r->failed[0].rank, r->failed[0].key, r->failed[0].error);
     if (r->scratch_left)
-        row(out, "scratch", "NOT removed: %s (delete it with rm --recursive)", r->scratch);
+        s3dlio_rep_row(out, "scratch", "NOT removed: %s (delete it with rm --recursive)", r->scratch);
     for (size_t i = 0; i < r->nfiles; i++)
-        row(out, i ? "" : "pictures", "%s", r->files[i].path);
+        s3dlio_rep_row(out, i ? "" : "pictures", "%s", r->files[i].path);
 }
 
 void s3dlio_rounds_report_print_table(const struct s3dlio_rounds_report *r, FILE *out)
@@ -294,7 +283,7 @@ void s3dlio_rounds_report_print_table(const struct s3dlio_rounds_report *r, FILE
         pct_row(out, "max/min", &r->spread_max_min, 1, 2);
         pct_row(out, "max/median", &r->spread_max_median, 1, 2);
         pct_row(out, "skew ms", &r->skew_s, 1e3, 2);
-        row(out, "throughput",
+        s3dlio_rep_row(out, "throughput",
             "%s MB/s sustained (all bytes / sum of slowest times), %s MB/s "
             "mean of rounds",
             num(r->sustained_MBps, 1, a, sizeof(a)), num(r->mean_MBps, 1, b, sizeof(b)));
