@@ -16,8 +16,9 @@
 static const struct cmd_help help = {
     "[--to mem|dir:PATH|null|h5:PATH] [--partition size|count|contiguous] [--shuffle SEED] [--steal]\n"
     "       [--max-memory SIZE] [--report PATH] [--trace PATH] [engine options] URI",
-    "Stage every object under the prefix URI onto the ranks of the MPI job: rank 0 lists and\n"
-    "partitions (default: greedy by bytes), one broadcast carries the assignment, every rank\n"
+    "Stage every object under the prefix URI onto the ranks of the MPI job: the ranks list\n"
+    "pieces of the prefix at once (--list-parallel off: rank 0 alone), rank 0 partitions\n"
+    "(default: greedy by bytes), one broadcast carries the assignment, every rank\n"
     "pulls its shard with its own concurrent engine, and rank 0 prints one report (table on\n"
     "stdout, JSON in profiles/<run-id>/report.json or --report). --trace PATH writes every\n"
     "rank's requests as one Chrome trace (open it in ui.perfetto.dev); PATH's directory must\n"
@@ -37,17 +38,21 @@ static bool h5_dir_exists(const char *path)
 }
 
 struct stage_args {
-    const char *to, *partition, *run_id;
+    const char *to, *partition, *run_id, *list_dump;
     uint64_t shuffle_seed, max_memory, steal_chunk;
-    bool shuffle_set, steal;
+    bool shuffle_set, steal, list_only;
 };
 
 static int parse_stage(struct app *app, struct stage_args *a, struct s3dlio_stage_opts *o)
 {
+    if (a->list_only && strcmp(a->to, "mem") && strcmp(a->to, "null"))
+        return app_usage_error(app, "--list-only moves nothing: leave out --to %s", a->to);
     if (s3dlio_dest_parse(a->to, &o->dest, &o->dest_path))
         return app_usage_error(app, "--to must be mem, dir:PATH, null or h5:PATH, not '%s'", a->to);
     if (o->dest == S3DLIO_DEST_H5 && !h5_dir_exists(o->dest_path))
         return app_usage_error(app, "--to h5:%s: its directory does not exist", o->dest_path);
+    if (a->list_only) /* nothing is fetched: no shard memory either */
+        o->dest = S3DLIO_DEST_NULL;
     if (s3dlio_partition_mode_parse(a->partition, &o->partition))
         return app_usage_error(app, "--partition must be size, count or contiguous, not '%s'",
                                a->partition);
@@ -57,6 +62,8 @@ static int parse_stage(struct app *app, struct stage_args *a, struct s3dlio_stag
     o->steal_chunk = a->steal_chunk;
     o->max_memory = a->max_memory;
     o->run_id = a->run_id;
+    o->list_dump = a->list_dump;
+    o->list_only = a->list_only;
     o->progress = app->flags.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     return 0;
 }
@@ -76,6 +83,9 @@ int cmd_stage(int argc, char **argv, struct app *app)
         {"steal-chunk", 0, OPT_SIZE, &a.steal_chunk, "N", "objects per stolen chunk (auto)"},
         {"max-memory", 0, OPT_SIZE, &a.max_memory, "SIZE", "--to mem: per-rank cap"},
         {"run-id", 0, OPT_STRING, &a.run_id, "ID", "name of the run (profiles/<ID>/)"},
+        {"list-dump", 0, OPT_STRING, &a.list_dump, "PATH",
+         "rank 0 writes the listing there: key, size, ETag per line"},
+        {"list-only", 0, OPT_FLAG, &a.list_only, NULL, "list (and dump), move nothing, no report"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     xfer_cli_init(&xc, xopts);
@@ -115,6 +125,8 @@ int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
                         "key and its error (%s)\n",
                 app->prog, o->command, res.failures, res.listed,
                 res.report_file[0] ? res.report_file : "no report written");
+    if (rank == 0 && !rc && o->list_only && !app->flags.quiet)
+        printf("listed %" PRIu64 " objects in %.3f s\n", res.listed, res.list_s);
     if (rank == 0 && res.interrupted)
         fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " of %" PRIu64 " objects complete, %" PRIu64
                         " failed, the rest not done; nothing partial was kept\n",

@@ -51,6 +51,7 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
     c->ramp_ms = c->o.ramp_ms;
     c->max_connections = 200;
     c->on_change = "fail";
+    c->list_parallel = "on";
     const struct opt t[XFER_CLI_NOPTS] = {
         {"get-concurrency", 0, OPT_INT, &c->o.get_concurrency, "N", "GET requests in flight (32)"},
         {"put-concurrency", 0, OPT_INT, &c->o.put_concurrency, "N", "PUT requests in flight (16)"},
@@ -80,6 +81,8 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
          "flamegraphs with a root frame per rank (implies --profile-cpu)"},
         {"trace", 0, OPT_STRING, &c->trace, "PATH",
          "under mpirun: every request as a Chrome trace (Perfetto, chrome://tracing)"},
+        {"list-parallel", 0, OPT_STRING, &c->list_parallel, "on|off",
+         "under mpirun: the ranks list pieces of the prefix at once (on)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     memcpy(out, t, sizeof(t));
@@ -111,6 +114,9 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app)
     c->o.max_request_rate = c->max_request_rate;
     c->o.hash_payload = app->cfg.payload_signing == S3DLIO_PAYLOAD_FULL;
     app->cfg.max_connections = c->max_connections;
+    if (strcmp(c->list_parallel, "on") && strcmp(c->list_parallel, "off"))
+        return app_usage_error(app, "--list-parallel must be 'on' or 'off', not '%s'",
+                               c->list_parallel);
     if (c->profile_hz || c->profile_per_rank)
         c->profile_cpu = true;
     if (c->profile_cpu && !c->profile_hz)
@@ -130,6 +136,7 @@ void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o)
     o->trace_path = c->trace;
     o->profile_hz = c->profile_cpu ? c->profile_hz : 0;
     o->profile_per_rank = c->profile_per_rank;
+    o->list_serial = !strcmp(c->list_parallel, "off");
 }
 
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)

@@ -19,19 +19,20 @@ struct xfer_cli {
     const char *on_change;
     const char *report; /* under mpirun: where the JSON report goes */
     const char *trace;  /* under mpirun: where the Chrome trace of the requests goes */
+    const char *list_parallel; /* under mpirun: "on" (default) or "off" */
     bool profile_cpu, profile_per_rank;
     int profile_hz;
     bool single;        /* one object: the command prints its own result line */
 };
 
-#define XFER_CLI_NOPTS 19
+#define XFER_CLI_NOPTS 20
 
 /* Defaults, and the option entries (appended by commands to their own tables). */
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS]);
 /* After parsing: copy values into c->o and the connection config; exit code on a bad value. */
 int xfer_cli_apply(struct xfer_cli *c, struct app *app);
 
-/* The options a collective job takes from these: report, CPU profile. */
+/* The options a collective job takes from these: report, trace, CPU profile, listing. */
 void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o);
 
 /*

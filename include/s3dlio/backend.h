@@ -44,6 +44,8 @@ struct s3dlio_list_req {
     const char *delimiter;    /* NULL: recursive; "/": one level, directories as prefixes */
     int max_keys;             /* page size, 1..1000; 0 means 1000 */
     const char *continuation; /* token from the previous page, NULL for the first */
+    const char *start_after;  /* first page only: keys strictly after this one (NULL: all);
+                                 ignored with a continuation, which already says where */
 };
 struct s3dlio_list_page {
     struct s3dlio_objlist list; /* entries of this page, in S3 (UTF-8 byte) order */
@@ -225,6 +227,7 @@ bool s3dlio_backend_has_server_copy(const struct s3dlio_backend *be);
  */
 struct s3dlio_list_pager {
     const char *prefix, *delimiter; /* borrowed */
+    const char *start_after;        /* borrowed; NULL: from the first key (set after init) */
     int page_size;
     char *token;       /* for the next page */
     uint64_t *seen;    /* hashes of the tokens handed out so far */

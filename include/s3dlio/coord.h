@@ -11,6 +11,7 @@
 #include <mpi.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "s3dlio/backend.h"
 #include "s3dlio/config.h"
 #include "s3dlio/lifecycle.h"
 #include "s3dlio/partition.h"
@@ -60,6 +61,11 @@ struct s3dlio_stage_opts {
     int progress;                   /* 0 none, 1 periodic lines, 2 live bar */
     int profile_hz;                 /* CPU samples per second (--profile-cpu); 0: none */
     bool profile_per_rank;          /* flamegraphs with a root frame per rank */
+    bool list_serial;               /* GET: rank 0 lists alone (--list-parallel off) */
+    const char *list_dump;          /* GET: rank 0 writes the listing here, one "key TAB size TAB
+                                       etag" line per object, before folder markers are dropped
+                                       (NULL: not) */
+    bool list_only;                 /* GET: list (and dump), then stop: nothing moved, no report */
     struct s3dlio_xfer_opts xfer;
 };
 
@@ -82,6 +88,7 @@ void s3dlio_shard_release(struct s3dlio_shard *s);
 struct s3dlio_stage_result {
     struct s3dlio_shard shard;      /* MEM only */
     uint64_t listed;                /* objects in the job's table (every rank gets it) */
+    double list_s;                  /* rank 0: seconds the listing took (the report's list_s) */
     uint64_t objects, failures;     /* over all ranks (every rank gets them); listed minus
                                        both were not done (interrupted, or left by --steal) */
     bool interrupted;               /* some rank was stopped by opts->xfer.cancel */
@@ -97,6 +104,20 @@ struct s3dlio_stage_result {
         double cpu_s;
     } summary;
 };
+
+/*
+ * List every object under uri's prefix (recursively) into out on rank 0, as one
+ * ListObjectsV2 walk would: the same entries in the same (UTF-8 byte) order, with their
+ * sizes, mtimes and ETags. With parallel and more than one rank, rank 0 cuts the key space
+ * into pieces (common prefixes, descending while there are too few; start-after ranges in a
+ * level of more than a page) and the ranks list them at once; otherwise rank 0 lists alone.
+ * out is appended to on rank 0 only (caller releases it). Collective; every rank returns the
+ * same rc, with the failing rank's message in err. A merge that is not strictly in key
+ * order (a bug, or a server that answers start-after wrongly) fails with S3DLIO_E_INTERNAL.
+ */
+enum s3dlio_rc s3dlio_coord_list(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                 const struct s3dlio_uri *uri, bool parallel,
+                                 struct s3dlio_objlist *out, struct s3dlio_error *err);
 
 /*
  * Stage opts->uri onto every rank of comm (or, by opts->kind, upload a directory or a

@@ -187,7 +187,8 @@ enum s3dlio_rc s3dlio_list_pager_next(struct s3dlio_backend *be, struct s3dlio_l
     if (p->done)
         return S3DLIO_OK;
     struct s3dlio_list_req req = {.prefix = p->prefix, .delimiter = p->delimiter,
-                                  .max_keys = p->page_size, .continuation = p->token};
+                                  .max_keys = p->page_size, .continuation = p->token,
+                                  .start_after = p->token ? NULL : p->start_after};
     enum s3dlio_rc rc = s3dlio_backend_list(be, &req, page, err);
     free(p->token);
     p->token = NULL;

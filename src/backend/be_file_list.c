@@ -408,7 +408,8 @@ enum s3dlio_rc s3dlio_file_list(struct s3dlio_file_cursor **cache, const struct 
     struct s3dlio_file_cursor *cur = take_cursor(cache, prefix, delimited, req->continuation);
     enum s3dlio_rc rc = S3DLIO_OK;
     if (!cur)
-        rc = cursor_new(prefix, delimited, req->continuation, &cur, err);
+        rc = cursor_new(prefix, delimited, req->continuation ? req->continuation : req->start_after,
+                        &cur, err);
     if (!rc)
         rc = fill_page(cur, max, page, err);
     if (!rc && page->truncated)

@@ -5,6 +5,7 @@
  * from a shared counter), and the per-rank statistics and failed keys are gathered into one
  * report on rank 0.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,27 +117,42 @@ static size_t drop_markers(struct s3dlio_objlist *list)
     return dropped;
 }
 
-static enum s3dlio_rc list_source(const struct s3dlio_config *cfg, const struct s3dlio_stage_opts *o,
-                                  struct s3dlio_uri *uri, struct s3dlio_objlist *list,
-                                  double *list_s, uint64_t *markers, struct s3dlio_error *err)
+/* --list-dump: the listing as listed, one line per object, for comparing listings */
+static enum s3dlio_rc dump_list(const char *path, const struct s3dlio_objlist *list,
+                                struct s3dlio_error *err)
 {
-    struct s3dlio_backend *be = NULL;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return s3dlio_error_sys(err, "list-dump", path, errno, "open");
+    for (size_t i = 0; i < list->n; i++)
+        fprintf(f, "%s\t%" PRIu64 "\t%s\n", list->items[i].key, list->items[i].size,
+                list->items[i].etag);
+    if (fclose(f))
+        return s3dlio_error_sys(err, "list-dump", path, errno, "write");
+    return S3DLIO_OK;
+}
+
+/* Collective for GET (the ranks may list in parallel), rank 0's alone otherwise. */
+static enum s3dlio_rc list_source(MPI_Comm comm, int rank, const struct s3dlio_config *cfg,
+                                  const struct s3dlio_stage_opts *o, struct s3dlio_uri *uri,
+                                  struct s3dlio_objlist *list, double *list_s, uint64_t *markers,
+                                  struct s3dlio_error *err)
+{
     double t0 = MPI_Wtime();
     enum s3dlio_rc rc = S3DLIO_OK;
-    if (o->kind == S3DLIO_JOB_PUT_DIR) {
-        rc = list_local(o, list, err);
-    } else if (o->kind == S3DLIO_JOB_PUT_GEN) {
-        list_generated(o, uri, list);
-    } else {
-        rc = s3dlio_backend_new(uri, cfg, &be, err);
-        if (!rc)
-            rc = s3dlio_backend_list_all(be, uri->key, NULL, 1000, list, err);
-        s3dlio_backend_free(be);
-        if (!rc)
+    if (o->kind == S3DLIO_JOB_GET) {
+        rc = s3dlio_coord_list(comm, cfg, uri, !o->list_serial, list, err);
+        if (!rc && rank == 0 && o->list_dump)
+            rc = dump_list(o->list_dump, list, err);
+        if (!rc && rank == 0)
             *markers = drop_markers(list);
+    } else if (rank == 0 && o->kind == S3DLIO_JOB_PUT_DIR) {
+        rc = list_local(o, list, err);
+    } else if (rank == 0) {
+        list_generated(o, uri, list);
     }
     *list_s = MPI_Wtime() - t0;
-    if (!rc)
+    if (!rc && rank == 0)
         S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD, "listed %zu objects in %.3f s under '%s'",
                    list->n, *list_s, o->uri);
     return rc;
@@ -287,8 +303,8 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
     bool *conflict = NULL;
     enum s3dlio_rc rc = s3dlio_uri_parse(uri, o->uri, err);
     s3dlio_observe_phase(w->obs, S3DLIO_PHASE_LIST);
-    if (!rc && rank == 0)
-        rc = list_source(cfg, o, uri, &list, list_s, markers, err);
+    if (!rc)
+        rc = list_source(comm, rank, cfg, o, uri, &list, list_s, markers, err);
     if (!(rc = s3dlio_coord_agree(comm, rc, err))) {
         s3dlio_observe_phase(w->obs, S3DLIO_PHASE_PARTITION);
         if (rank == 0) {
@@ -345,6 +361,9 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     if (rc)
         goto out;
     res->listed = table.n;
+    res->list_s = list_s;
+    if (o->list_only)
+        goto out;
     s3dlio_coord_make_run_id(comm, o, report.run_id);
     snprintf(w.trace.run_id, sizeof(w.trace.run_id), "%s", report.run_id); /* --trace names it */
     if (rank == 0)

@@ -65,6 +65,8 @@ enum s3dlio_rc s3dlio_s3_list_v2(struct s3dlio_s3_client *c, const char *bucket,
         add_query(&call, "delimiter", req->delimiter);
     if (req->continuation && *req->continuation)
         add_query(&call, "continuation-token", req->continuation);
+    else if (req->start_after && *req->start_after)
+        add_query(&call, "start-after", req->start_after);
     enum s3dlio_rc rc = s3dlio_s3_call_perform(c, &call, err);
     if (!rc) {
         rc = s3dlio_xml_parse_list_v2(call.resp_body.data, call.resp_body.len, page, err);

@@ -196,7 +196,7 @@ static void list_rel(const char *rel, const char *delim, int max, bool fresh, st
     struct s3dlio_backend b = { 0 };
     backend_open(&b);
     do {
-        struct s3dlio_list_req req = { key(rel), delim, max, token };
+        struct s3dlio_list_req req = { key(rel), delim, max, token, NULL };
         struct s3dlio_list_page page = { 0 };
         if (fresh) {
             backend_close(&b);
@@ -478,7 +478,7 @@ static void test_list_pages(void)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct s3dlio_backend b = { 0 };
-        struct s3dlio_list_req req = { key("pg/"), cases[i].delim, 0, key(cases[i].token) };
+        struct s3dlio_list_req req = { key("pg/"), cases[i].delim, 0, key(cases[i].token), NULL };
         struct s3dlio_list_page page = { 0 };
         struct s3dlio_error err = { 0 };
         backend_open(&b);
@@ -511,7 +511,7 @@ static void test_list_errors(void)
           "delimiter ',' is not supported by the file backend (use '/' or none)" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct s3dlio_list_req req = { key(cases[i].prefix), cases[i].delim, 0, NULL };
+        struct s3dlio_list_req req = { key(cases[i].prefix), cases[i].delim, 0, NULL, NULL };
         struct s3dlio_list_page page = { 0 };
         struct s3dlio_error err = { 0 };
         CHECK_INT(ops->list(&be, &req, &page, &err), cases[i].rc, cases[i].name);
@@ -522,7 +522,7 @@ static void test_list_errors(void)
         CHECK(page.list.n == 0 && !page.next_token, cases[i].name);
     }
     /* the example of the brief: a prefix below /etc/passwd */
-    struct s3dlio_list_req req = { "etc/passwd/", NULL, 0, NULL };
+    struct s3dlio_list_req req = { "etc/passwd/", NULL, 0, NULL, NULL };
     struct s3dlio_list_page page = { 0 };
     struct s3dlio_error err = { 0 };
     if (!access("/etc/passwd", F_OK)) {
@@ -571,7 +571,7 @@ static void test_list_big(void)
     free(all);
     listing_release(&l);
 
-    struct s3dlio_list_req req = { key("big/"), NULL, 5000, NULL };
+    struct s3dlio_list_req req = { key("big/"), NULL, 5000, NULL, NULL };
     struct s3dlio_list_page page = { 0 };
     struct s3dlio_error err = { 0 };
     CHECK_INT(ops->list(&be, &req, &page, &err), S3DLIO_OK, "max_keys over 1000");

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Parallel listing: rank 0 cuts the key space under a prefix into disjoint pieces (common
+ * prefixes of a delimited listing, descending while there are too few; ranges between
+ * start-after points where a level is too big to list by delimiter), the ranks list the
+ * pieces at once and rank 0 puts the results back together in key order. The result is the
+ * single listing's, entry for entry: a listing that lost or doubled a key would lose or
+ * double data, so the merge checks the order and refuses anything else.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "coord/coord_int.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define PAGE 1000
+/* pieces wanted per rank: enough that an uneven piece does not hold up the job */
+#define PIECES_PER_RANK 8
+/* delimited listings rank 0 may make while looking for pieces (each one round trip) */
+#define DESCEND_MAX 64
+/* start-after points cut into one big level at most */
+#define SPLITS_MAX 512
+
+/*
+ * One unit of the listing, ordered among the others by its lower bound. A literal holds keys
+ * rank 0 has listed already; a piece lists every key under prefix that is after `after`
+ * (NULL: from the first) and not after `last` (NULL: to the end).
+ */
+enum unit_kind { UNIT_LITERAL, UNIT_PREFIX, UNIT_RANGE };
+
+struct unit {
+    enum unit_kind kind;
+    char *bound;                /* literal: its key; prefix: the prefix; range: after */
+    char *prefix, *after, *last;
+    struct s3dlio_objlist list; /* the result, on rank 0 */
+    bool expanded;              /* prefix: replaced by the units of its level */
+};
+
+struct plan {
+    struct unit *u;
+    size_t n, alloc;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? s3dlio_xstrdup(s) : NULL;
+}
+
+static struct unit *plan_add(struct plan *p, enum unit_kind kind, const char *bound,
+                             const char *prefix, const char *after, const char *last)
+{
+    s3dlio_xgrow((void **)&p->u, sizeof(*p->u), p->n + 1, &p->alloc);
+    struct unit *u = &p->u[p->n++];
+    memset(u, 0, sizeof(*u));
+    u->kind = kind;
+    u->bound = s3dlio_xstrdup(bound);
+    u->prefix = dup_or_null(prefix);
+    u->after = dup_or_null(after);
+    u->last = dup_or_null(last);
+    return u;
+}
+
+static void unit_release(struct unit *u)
+{
+    free(u->bound);
+    free(u->prefix);
+    free(u->after);
+    free(u->last);
+    s3dlio_objlist_release(&u->list);
+    memset(u, 0, sizeof(*u));
+}
+
+static void plan_release(struct plan *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        unit_release(&p->u[i]);
+    free(p->u);
+    memset(p, 0, sizeof(*p));
+}
+
+static size_t plan_pieces(const struct plan *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += p->u[i].kind != UNIT_LITERAL && !p->u[i].expanded;
+    return n;
+}
+
+/* ---- rank 0: finding the pieces ----------------------------------------------------------- */
+
+static int cmp_byte(const void *a, const void *b)
+{
+    return (int)*(const unsigned char *)a - (int)*(const unsigned char *)b;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Start-after points above `last`, the last key of a first page under prefix: `last` cut
+ * after each of its characters past the prefix and continued by a character that occurs in
+ * the page's keys and is greater than the one there. The points only steer the balance:
+ * any sorted set of them cuts (last, end) into pieces that are disjoint and cover it.
+ */
+static size_t split_points(const struct s3dlio_objlist *page, const char *prefix, const char *last,
+                           char ***out)
+{
+    unsigned char seen[256] = {0}, alpha[256];
+    size_t na = 0, lp = strlen(prefix), ll = strlen(last), n = 0, alloc = 0;
+    char **pts = NULL;
+    for (size_t i = 0; i < page->n; i++)
+        for (const unsigned char *c = (const unsigned char *)page->items[i].key + lp; *c; c++)
+            seen[*c] = 1;
+    for (int c = 1; c < 256; c++)
+        if (seen[c])
+            alpha[na++] = (unsigned char)c;
+    qsort(alpha, na, 1, cmp_byte);
+    for (size_t i = lp; i < ll; i++) {
+        for (size_t a = 0; a < na; a++) {
+            if (alpha[a] <= (unsigned char)last[i])
+                continue;
+            s3dlio_xgrow((void **)&pts, sizeof(*pts), n + 1, &alloc);
+            pts[n] = s3dlio_xmalloc(i + 2);
+            memcpy(pts[n], last, i);
+            pts[n][i] = (char)alpha[a];
+            pts[n][i + 1] = '\0';
+            n++;
+        }
+    }
+    qsort(pts, n, sizeof(*pts), cmp_str);
+    *out = pts;
+    return n;
+}
+
+/*
+ * A level with more entries than one page: its first page of keys (listed recursively, so
+ * complete up to its last key) is kept, the rest is cut at start-after points into ranges.
+ */
+static enum s3dlio_rc split_flat(struct s3dlio_backend *be, struct plan *p, const char *prefix,
+                                 size_t want, struct s3dlio_error *err)
+{
+    struct s3dlio_list_req req = {.prefix = prefix, .max_keys = PAGE};
+    struct s3dlio_list_page page = {0};
+    enum s3dlio_rc rc = s3dlio_backend_list(be, &req, &page, err);
+    if (rc || !page.list.n) {
+        s3dlio_list_page_release(&page);
+        return rc;
+    }
+    const char *last = page.list.items[page.list.n - 1].key;
+    size_t lit = p->n; /* by index: adding units moves them */
+    plan_add(p, UNIT_LITERAL, page.list.items[0].key, NULL, NULL, NULL);
+    if (!page.truncated) { /* it shrank since the delimited listing: nothing more to cut */
+        s3dlio_objlist_splice(&p->u[lit].list, &page.list);
+        s3dlio_list_page_release(&page);
+        return S3DLIO_OK;
+    }
+    char **pts = NULL;
+    size_t npts = split_points(&page.list, prefix, last, &pts);
+    /* an even subset when there are more than wanted: empty pieces cost a request each */
+    size_t keep = npts < want ? npts : want, prev = (size_t)-1;
+    const char *after = last;
+    for (size_t k = 0; k < keep; k++) {
+        size_t i = (k + 1) * npts / (keep + 1);
+        if (i == prev || i >= npts)
+            continue;
+        prev = i;
+        plan_add(p, UNIT_RANGE, after, prefix, after, pts[i]);
+        after = pts[i];
+    }
+    plan_add(p, UNIT_RANGE, after, prefix, after, NULL);
+    for (size_t i = 0; i < npts; i++)
+        free(pts[i]);
+    free(pts);
+    s3dlio_objlist_splice(&p->u[lit].list, &page.list);
+    s3dlio_list_page_release(&page);
+    return S3DLIO_OK;
+}
+
+/*
+ * Replace the prefix unit at index i by its level: direct keys as literals, common prefixes
+ * as prefix pieces; a level of more than a page is cut by split_flat instead.
+ */
+static enum s3dlio_rc expand(struct s3dlio_backend *be, struct plan *p, size_t i, size_t want,
+                             struct s3dlio_error *err)
+{
+    char *prefix = s3dlio_xstrdup(p->u[i].prefix);
+    struct s3dlio_list_req req = {.prefix = prefix, .delimiter = "/", .max_keys = PAGE};
+    struct s3dlio_list_page page = {0};
+    enum s3dlio_rc rc = s3dlio_backend_list(be, &req, &page, err);
+    if (!rc) {
+        p->u[i].expanded = true;
+        if (page.truncated) {
+            rc = split_flat(be, p, prefix, want, err);
+        } else {
+            for (size_t k = 0; k < page.list.n; k++) {
+                const struct s3dlio_object *o = &page.list.items[k];
+                struct unit *u = plan_add(p, UNIT_LITERAL, o->key, NULL, NULL, NULL);
+                s3dlio_objlist_add(&u->list, o->key, o->size, o->mtime, o->etag);
+            }
+            for (size_t k = 0; k < page.list.nprefixes; k++)
+                plan_add(p, UNIT_PREFIX, page.list.prefixes[k], page.list.prefixes[k], NULL, NULL);
+        }
+    }
+    s3dlio_list_page_release(&page);
+    free(prefix);
+    return rc;
+}
+
+/* Keys under a prefix sort after it; a range's keys after its bound; literals first on ties. */
+static int cmp_unit(const void *a, const void *b)
+{
+    const struct unit *x = a, *y = b;
+    int c = strcmp(x->bound, y->bound);
+    if (c)
+        return c;
+    return (x->kind == UNIT_RANGE) - (y->kind == UNIT_RANGE);
+}
+
+/* Expand prefix pieces breadth first until there are enough pieces or the budget is spent. */
+static enum s3dlio_rc discover(struct s3dlio_backend *be, const char *root, int nranks,
+                               struct plan *p, struct s3dlio_error *err)
+{
+    size_t want = (size_t)nranks * PIECES_PER_RANK, calls = 0, from = 0;
+    plan_add(p, UNIT_PREFIX, root, root, NULL, NULL);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    while (!rc && calls < DESCEND_MAX && plan_pieces(p) < want) {
+        size_t end = p->n, before = calls;
+        for (size_t i = from; !rc && i < end && calls < DESCEND_MAX && plan_pieces(p) < want; i++) {
+            if (p->u[i].kind != UNIT_PREFIX || p->u[i].expanded)
+                continue;
+            rc = expand(be, p, i, want > SPLITS_MAX ? SPLITS_MAX : want, err);
+            calls++;
+        }
+        if (calls == before)
+            break; /* nothing left to descend into */
+        from = end;
+    }
+    /* expanded prefixes are gone: their level stands in for them */
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->u[i].expanded)
+            unit_release(&p->u[i]);
+        else
+            p->u[kept++] = p->u[i];
+    }
+    p->n = kept;
+    qsort(p->u, p->n, sizeof(*p->u), cmp_unit);
+    return rc;
+}
+
+/* ---- every rank: listing pieces ----------------------------------------------------------- */
+
+/* Every key of a piece, in order: all pages from `after`, stopping at the first past `last`. */
+static enum s3dlio_rc list_piece(struct s3dlio_backend *be, const struct unit *u,
+                                 struct s3dlio_objlist *out, struct s3dlio_error *err)
+{
+    struct s3dlio_list_pager pager;
+    struct s3dlio_list_page page = {0};
+    enum s3dlio_rc rc;
+    bool more = false, past = false;
+    s3dlio_list_pager_init(&pager, u->prefix, NULL, PAGE);
+    pager.start_after = u->after;
+    while (!past && !(rc = s3dlio_list_pager_next(be, &pager, &page, &more, err)) && more) {
+        size_t keep = 0;
+        for (size_t i = 0; i < page.list.n; i++) {
+            struct s3dlio_object *o = &page.list.items[i];
+            if (u->last && strcmp(o->key, u->last) > 0) {
+                past = true; /* the next piece's: this one is complete */
+                free(o->key);
+                continue;
+            }
+            page.list.items[keep++] = *o;
+        }
+        page.list.n = keep;
+        s3dlio_objlist_splice(out, &page.list);
+    }
+    s3dlio_list_page_release(&page);
+    s3dlio_list_pager_release(&pager);
+    return rc;
+}
+
+/* ---- packing: pieces out to the ranks, listings back to rank 0 ---------------------------- */
+
+static void put_str(struct s3dlio_buf *b, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) + 1 : 0; /* 0: NULL */
+    s3dlio_buf_add(b, &n, sizeof(n));
+    if (n)
+        s3dlio_buf_add(b, s, n);
+}
+
+/* A string of the packed buffer, or NULL; *ok false (and NULL) when it runs past the end. */
+static const char *get_str(const char *buf, size_t len, size_t *at, bool *ok)
+{
+    uint32_t n;
+    if (!*ok || len - *at < sizeof(n)) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(&n, buf + *at, sizeof(n));
+    *at += sizeof(n);
+    if (!n)
+        return NULL;
+    if (len - *at < n || buf[*at + n - 1]) {
+        *ok = false;
+        return NULL;
+    }
+    const char *s = buf + *at;
+    *at += n;
+    return s;
+}
+
+static bool get_u64(const char *buf, size_t len, size_t *at, uint64_t *v)
+{
+    if (len - *at < sizeof(*v))
+        return false;
+    memcpy(v, buf + *at, sizeof(*v));
+    *at += sizeof(*v);
+    return true;
+}
+
+/* Rank 0's pieces to every rank (prefix, after, last each). Collective; agreed rc. */
+static enum s3dlio_rc bcast_pieces(MPI_Comm comm, int rank, struct plan *p, struct s3dlio_error *err)
+{
+    struct s3dlio_buf b = S3DLIO_BUF_INIT((size_t)INT_MAX);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    for (size_t i = 0; rank == 0 && !rc && i < p->n; i++) {
+        if (p->u[i].kind == UNIT_LITERAL)
+            continue;
+        put_str(&b, p->u[i].prefix);
+        put_str(&b, p->u[i].after);
+        put_str(&b, p->u[i].last);
+        if (b.toobig)
+            rc = s3dlio_error_set(err, S3DLIO_E_LIMIT, "list", p->u[i].prefix,
+                                  "the table of listing pieces passes 2 GiB");
+    }
+    if ((rc = s3dlio_coord_agree(comm, rc, err))) {
+        s3dlio_buf_release(&b);
+        return rc;
+    }
+    uint64_t len = b.len;
+    MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
+    char *data = rank == 0 ? b.data : s3dlio_xmalloc(len ? len : 1);
+    MPI_Bcast(data, (int)len, MPI_BYTE, 0, comm);
+    bool ok = true;
+    for (size_t at = 0; rank != 0 && ok && at < len;) {
+        const char *prefix = get_str(data, len, &at, &ok);
+        const char *after = get_str(data, len, &at, &ok);
+        const char *last = get_str(data, len, &at, &ok);
+        if (ok && prefix)
+            plan_add(p, UNIT_PREFIX, prefix, prefix, after, last);
+        else
+            ok = false;
+    }
+    if (!ok)
+        rc = s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", NULL, "bad piece table");
+    if (rank != 0)
+        free(data);
+    s3dlio_buf_release(&b);
+    return s3dlio_coord_agree(comm, rc, err);
+}
+
+/* The pieces rank `rank` lists: every nranks-th, starting at its own number. */
+static bool mine(size_t piece, int rank, int nranks)
+{
+    return piece % (size_t)nranks == (size_t)rank;
+}
+
+/* This rank's listings, piece after piece: a count, then key, size, mtime, ETag each. */
+static enum s3dlio_rc pack_lists(struct plan *p, size_t cap, struct s3dlio_buf *b,
+                                 const char *uri, struct s3dlio_error *err)
+{
+    *b = (struct s3dlio_buf)S3DLIO_BUF_INIT(cap);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct s3dlio_objlist *l = &p->u[i].list;
+        uint64_t n = l->n;
+        s3dlio_buf_add(b, &n, sizeof(n));
+        for (size_t k = 0; k < l->n; k++) {
+            uint64_t mtime = (uint64_t)l->items[k].mtime;
+            put_str(b, l->items[k].key);
+            s3dlio_buf_add(b, &l->items[k].size, sizeof(uint64_t));
+            s3dlio_buf_add(b, &mtime, sizeof(mtime));
+            put_str(b, l->items[k].etag);
+        }
+    }
+    if (b->toobig)
+        return s3dlio_error_set(err, S3DLIO_E_LIMIT, "list", uri,
+                                "one rank's share of the listing passes %zu bytes: list with "
+                                "more ranks or --list-parallel off", cap);
+    return S3DLIO_OK;
+}
+
+/* One rank's packed listings into the pieces it listed (rank 0's plan order). */
+static bool unpack_lists(const char *buf, size_t len, struct unit **pieces, size_t npieces,
+                         int from, int nranks)
+{
+    size_t at = 0;
+    bool ok = true;
+    for (size_t j = 0; ok && j < npieces; j++) {
+        if (!mine(j, from, nranks))
+            continue;
+        uint64_t n = 0;
+        ok = get_u64(buf, len, &at, &n);
+        for (uint64_t k = 0; ok && k < n; k++) {
+            uint64_t size = 0, mtime = 0;
+            const char *key = get_str(buf, len, &at, &ok);
+            ok = ok && key && get_u64(buf, len, &at, &size) && get_u64(buf, len, &at, &mtime);
+            const char *etag = get_str(buf, len, &at, &ok);
+            if (ok)
+                s3dlio_objlist_add(&pieces[j]->list, key, size, (int64_t)mtime, etag);
+        }
+    }
+    return ok && at == len;
+}
+
+/* ---- rank 0: the merge -------------------------------------------------------------------- */
+
+/* Units in order, each one's keys in order: strictly increasing throughout, or a bug. */
+static enum s3dlio_rc merge(struct plan *p, const char *uri, struct s3dlio_objlist *out,
+                            struct s3dlio_error *err)
+{
+    const char *prev = NULL;
+    for (size_t i = 0; i < p->n; i++)
+        for (size_t k = 0; k < p->u[i].list.n; k++) {
+            const char *key = p->u[i].list.items[k].key;
+            if (prev && strcmp(prev, key) >= 0)
+                return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", uri,
+                                        "parallel listing out of order: '%s' after '%s' "
+                                        "(use --list-parallel off and report this)", key, prev);
+            prev = key;
+        }
+    for (size_t i = 0; i < p->n; i++)
+        s3dlio_objlist_splice(out, &p->u[i].list);
+    return S3DLIO_OK;
+}
+
+/* ---- the collective ----------------------------------------------------------------------- */
+
+/* This rank's pieces listed into their units. */
+static enum s3dlio_rc list_mine(const struct s3dlio_config *cfg, const struct s3dlio_uri *uri,
+                                struct unit **pieces, size_t npieces, int rank, int nranks,
+                                struct s3dlio_error *err)
+{
+    struct s3dlio_backend *be = NULL;
+    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
+    for (size_t j = 0; !rc && j < npieces; j++)
+        if (mine(j, rank, nranks))
+            rc = list_piece(be, pieces[j], &pieces[j]->list, err);
+    s3dlio_backend_free(be);
+    return rc;
+}
+
+/* The pieces of p (not the literals), in order, pointing into p. */
+static struct unit **piece_index(struct plan *p, size_t *n)
+{
+    struct unit **v = s3dlio_xcalloc(p->n ? p->n : 1, sizeof(*v));
+    *n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->u[i].kind != UNIT_LITERAL)
+            v[(*n)++] = &p->u[i];
+    return v;
+}
+
+/* Every rank's listings to rank 0, into the pieces they came from. Collective; agreed rc. */
+static enum s3dlio_rc gather_lists(MPI_Comm comm, int rank, int nranks, struct unit **pieces,
+                                   size_t npieces, const char *target, struct s3dlio_error *err)
+{
+    struct plan own = {0};
+    struct s3dlio_buf b;
+    /* rank 0's share is already in place; the others' travel */
+    for (size_t j = 0; rank != 0 && j < npieces; j++)
+        if (mine(j, rank, nranks)) {
+            s3dlio_xgrow((void **)&own.u, sizeof(*own.u), own.n + 1, &own.alloc);
+            own.u[own.n++] = *pieces[j]; /* borrowed: not released through own */
+        }
+    enum s3dlio_rc rc = pack_lists(&own, (size_t)INT_MAX / (size_t)nranks, &b, target, err);
+    free(own.u);
+    if ((rc = s3dlio_coord_agree(comm, rc, err))) {
+        s3dlio_buf_release(&b);
+        return rc;
+    }
+    size_t total = 0;
+    int *lens = NULL, *displs = NULL;
+    char *all = s3dlio_coord_gather_bytes(comm, b.data, rank == 0 ? 0 : (int)b.len, &total,
+                                          &lens, &displs);
+    s3dlio_buf_release(&b);
+    for (int r = 1; rank == 0 && !rc && r < nranks; r++)
+        if (!unpack_lists(all + displs[r], (size_t)lens[r], pieces, npieces, r, nranks))
+            rc = s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", target,
+                                  "rank %d's listing arrived damaged", r);
+    free(all);
+    free(lens);
+    free(displs);
+    return s3dlio_coord_agree(comm, rc, err);
+}
+
+static enum s3dlio_rc list_single(const struct s3dlio_config *cfg, const struct s3dlio_uri *uri,
+                                  struct s3dlio_objlist *out, struct s3dlio_error *err)
+{
+    struct s3dlio_backend *be = NULL;
+    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
+    if (!rc)
+        rc = s3dlio_backend_list_all(be, uri->key, NULL, PAGE, out, err);
+    s3dlio_backend_free(be);
+    return rc;
+}
+
+/* Rank 0: the pieces under uri's prefix. */
+static enum s3dlio_rc find_pieces(const struct s3dlio_config *cfg, const struct s3dlio_uri *uri,
+                                  int nranks, struct plan *p, struct s3dlio_error *err)
+{
+    struct s3dlio_backend *be = NULL;
+    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
+    if (!rc)
+        rc = discover(be, uri->key ? uri->key : "", nranks, p, err);
+    s3dlio_backend_free(be);
+    return rc;
+}
+
+enum s3dlio_rc s3dlio_coord_list(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                 const struct s3dlio_uri *uri, bool parallel,
+                                 struct s3dlio_objlist *out, struct s3dlio_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    if (!parallel || nranks == 1) {
+        enum s3dlio_rc rc = rank == 0 ? list_single(cfg, uri, out, err) : S3DLIO_OK;
+        return s3dlio_coord_agree(comm, rc, err);
+    }
+    struct plan p = {0};
+    char target[S3DLIO_ERROR_TARGET_MAX];
+    s3dlio_uri_join(uri, uri->key ? uri->key : "", target, sizeof(target));
+    enum s3dlio_rc rc = rank == 0 ? find_pieces(cfg, uri, nranks, &p, err) : S3DLIO_OK;
+    if (!(rc = s3dlio_coord_agree(comm, rc, err)))
+        rc = bcast_pieces(comm, rank, &p, err);
+    size_t npieces = 0;
+    struct unit **pieces = piece_index(&p, &npieces);
+    if (!rc) {
+        S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_COORD, "listing '%s' in %zu pieces over %d ranks",
+                   target, npieces, nranks);
+        rc = s3dlio_coord_agree(comm, list_mine(cfg, uri, pieces, npieces, rank, nranks, err),
+                                err);
+    }
+    if (!rc)
+        rc = gather_lists(comm, rank, nranks, pieces, npieces, target, err);
+    if (!rc && rank == 0)
+        rc = merge(&p, target, out, err);
+    free(pieces);
+    plan_release(&p);
+    return s3dlio_coord_agree(comm, rc, err);
+}
