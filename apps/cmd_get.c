@@ -208,8 +208,9 @@ int cmd_get(int argc, char **argv, struct app *app)
     struct s3dlio_backend *be = NULL;
     if ((r = app_open(app, argv[0], &uri, &be)))
         return r;
-    if (!app->mpi && xc.profile_cpu)
-        r = app_usage_error(app, "--profile-cpu profiles jobs under mpirun (or 'stage')");
+    r = xfer_cli_refuse_job_opts(&xc, app);
+    if (r)
+        ; /* said */
     else if (app->mpi && !a.recursive)
         r = app_usage_error(app, "under mpirun only --recursive spreads over ranks");
     else if (app->mpi)

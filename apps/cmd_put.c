@@ -208,8 +208,9 @@ int cmd_put(int argc, char **argv, struct app *app)
     struct s3dlio_backend *be = NULL;
     if ((r = app_open(app, target, &uri, &be)))
         return r;
-    if (!app->mpi && xc.profile_cpu)
-        r = app_usage_error(app, "--profile-cpu profiles jobs under mpirun (or 'stage')");
+    r = xfer_cli_refuse_job_opts(&xc, app);
+    if (r)
+        ; /* said */
     else if (app->mpi && (a.generate || a.recursive))
         r = put_distributed(app, &uri, target, argv[0], &a, &xc);
     else if (app->mpi && is_stdin(argv[0]))

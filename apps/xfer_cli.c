@@ -72,9 +72,9 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
          "an object changed since listing: fail (default) or restart (once)"},
         {"fsync", 0, OPT_FLAG, &c->o.fsync, NULL, "fsync each downloaded file before its rename"},
         {"report", 0, OPT_STRING, &c->report, "PATH",
-         "the JSON report (default: under profiles/<run-id>/); pictures go beside it"},
+         "a job's JSON report (stage, or under mpirun): profiles/<run-id>/report.json unless given"},
         {"profile-cpu", 0, OPT_FLAG, &c->profile_cpu, NULL,
-         "sample CPU stacks: a flamegraph per phase beside the report"},
+         "sample CPU stacks (stage, or under mpirun): a flamegraph per phase beside the report"},
         {"profile-hz", 0, OPT_INT, &c->profile_hz, "N",
          "CPU samples per second with --profile-cpu (100; at most 1000)"},
         {"profile-per-rank", 0, OPT_FLAG, &c->profile_per_rank, NULL,
@@ -137,6 +137,15 @@ void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o)
     o->profile_hz = c->profile_cpu ? c->profile_hz : 0;
     o->profile_per_rank = c->profile_per_rank;
     o->list_serial = !strcmp(c->list_parallel, "off");
+}
+
+int xfer_cli_refuse_job_opts(const struct xfer_cli *c, struct app *app)
+{
+    const char *opt = c->report ? "--report" : c->trace ? "--trace" : c->profile_cpu ? "--profile-cpu" : NULL;
+    if (!opt || app->mpi)
+        return 0;
+    return app_usage_error(app, "%s is for jobs: run the command under mpirun (-n 1 for one "
+                                "process), or use stage", opt);
 }
 
 static void on_tick(void *ud, const struct s3dlio_xfer_stats *st)
@@ -209,9 +218,6 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
                  struct s3dlio_xfer_stats *st)
 {
     struct s3dlio_progress_line line;
-    if (c->trace) /* said, not ignored: a missing trace would be found only afterwards */
-        return app_usage_error(app, "--trace records MPI jobs: run the command under mpirun "
-                                    "(-n 1 for one process), or use stage");
     int mode = app->flags.quiet ? S3DLIO_PROGRESS_NONE
                : isatty(STDERR_FILENO) ? S3DLIO_PROGRESS_BAR
                                        : S3DLIO_PROGRESS_LINES;

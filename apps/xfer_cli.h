@@ -34,6 +34,11 @@ int xfer_cli_apply(struct xfer_cli *c, struct app *app);
 
 /* The options a collective job takes from these: report, trace, CPU profile, listing. */
 void xfer_cli_stage_opts(const struct xfer_cli *c, struct s3dlio_stage_opts *o);
+/*
+ * Without mpirun, get and put run alone and write no job report: --report, --trace and
+ * --profile-cpu there would be accepted and do nothing, so they are a usage error.
+ */
+int xfer_cli_refuse_job_opts(const struct xfer_cli *c, struct app *app);
 
 /*
  * Run plan's jobs on be with progress (a bar on a terminal, lines otherwise, none with -q)

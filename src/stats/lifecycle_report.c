@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "s3dlio/lifecycle.h"
+#include "stats/json_util.h"
 
 #define MiB (1024.0 * 1024.0)
 
@@ -97,7 +98,7 @@ void s3dlio_lifecycle_print_table(const struct s3dlio_lifecycle_report *r, FILE 
 
 static struct json_object *jnum(double v)
 {
-    return isnan(v) || isinf(v) ? NULL : json_object_new_double(v);
+    return s3dlio_json_num(v, 3);
 }
 
 static struct json_object *jtransfer(const struct s3dlio_lifecycle_transfer *t)
@@ -161,7 +162,7 @@ enum s3dlio_rc s3dlio_lifecycle_write_json(const struct s3dlio_lifecycle_report 
     json_object_object_add(o, "cleaned_up", json_object_new_boolean(res->cleaned_up));
     json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
     json_object_object_add(o, "failed_phase", r->failed_phase ? json_object_new_string(r->failed_phase) : NULL);
-    json_object_object_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
+    json_object_object_add(o, "error", r->error[0] ? s3dlio_json_text(r->error, sizeof(r->error)) : NULL);
     for (size_t i = 0; i < r->nfiles; i++) {
         struct json_object *f = json_object_new_object();
         json_object_object_add(f, "kind", json_object_new_string(r->files[i].kind));

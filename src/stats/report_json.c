@@ -5,41 +5,24 @@
 #include <stdio.h>
 #include <string.h>
 #include "s3dlio/stats.h"
+#include <stdint.h>
+#include "stats/json_util.h"
 #include "stats/report_int.h"
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
-/* A fixed-size char field as a JSON string, safe even if the sender left no NUL in it. */
-static struct json_object *jstr(const char *s, size_t size)
-{
-    return json_object_new_string_len(s, (int)strnlen(s, size));
-}
-#define JSTR(field) jstr((field), sizeof(field))
-
-/*
- * A number with a fixed count of decimals, instead of json-c's 17 significant digits.
- * NaN and infinity have no JSON form: they become null. Rates too short to measure are NAN on
- * purpose, and the schema allows null on those fields only, so a division that went wrong
- * anywhere else shows up in the schema test rather than in a consumer.
- */
-static struct json_object *jnum(double d, int decimals)
-{
-    char text[64];
-    if (!isfinite(d))
-        return NULL;
-    snprintf(text, sizeof(text), "%.*f", decimals, d);
-    return json_object_new_double_s(d, text);
-}
+/* A fixed-size char field, safe even if the sender left no NUL in it. */
+#define JSTR(field) s3dlio_json_text((field), sizeof(field))
 
 static struct json_object *jlatency(const struct s3dlio_hist *h)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "p50", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.50)), 3));
-    json_object_object_add(o, "p90", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.90)), 3));
-    json_object_object_add(o, "p99", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.99)), 3));
-    json_object_object_add(o, "p999", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.999)), 3));
-    json_object_object_add(o, "max", jnum(s3dlio_rep_ms(h->max_ns), 3));
-    json_object_object_add(o, "mean", jnum(s3dlio_rep_hist_mean_ms(h), 3));
+    json_object_object_add(o, "p50", s3dlio_json_num(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.50)), 3));
+    json_object_object_add(o, "p90", s3dlio_json_num(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.90)), 3));
+    json_object_object_add(o, "p99", s3dlio_json_num(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.99)), 3));
+    json_object_object_add(o, "p999", s3dlio_json_num(s3dlio_rep_ms(s3dlio_hist_quantile(h, 0.999)), 3));
+    json_object_object_add(o, "max", s3dlio_json_num(s3dlio_rep_ms(h->max_ns), 3));
+    json_object_object_add(o, "mean", s3dlio_json_num(s3dlio_rep_hist_mean_ms(h), 3));
     json_object_object_add(o, "count", json_object_new_uint64(h->n));
     return o;
 }
@@ -61,7 +44,7 @@ static struct json_object *jtotals(const struct s3dlio_report *r)
     json_object_object_add(o, "not_verifiable", json_object_new_uint64(r->not_verifiable));
     json_object_object_add(o, "folder_markers", json_object_new_uint64(r->folder_markers));
     json_object_object_add(o, "aborted_uploads", json_object_new_uint64(r->aborted_uploads));
-    json_object_object_add(o, "backoff_s", jnum(r->backoff_s, 3));
+    json_object_object_add(o, "backoff_s", s3dlio_json_num(r->backoff_s, 3));
     return o;
 }
 
@@ -73,7 +56,7 @@ static struct json_object *jlimit(const struct s3dlio_rank_stats *rs)
     json_object_object_add(o, "decreases", json_object_new_uint64(rs->limit_decreases));
     for (uint32_t i = 0; i < rs->nlimit_samples && i < S3DLIO_LIMIT_SAMPLES; i++) {
         struct json_object *pt = json_object_new_array();
-        json_object_array_add(pt, jnum((double)rs->limit_samples[i].t_ms / 1e3, 3));
+        json_object_array_add(pt, s3dlio_json_num((double)rs->limit_samples[i].t_ms / 1e3, 3));
         json_object_array_add(pt, json_object_new_uint64(rs->limit_samples[i].limit));
         json_object_array_add(t, pt);
     }
@@ -84,10 +67,10 @@ static struct json_object *jlimit(const struct s3dlio_rank_stats *rs)
 static struct json_object *jthroughput(const struct s3dlio_report *r)
 {
     struct json_object *o = json_object_new_object(), *rank = json_object_new_object();
-    json_object_object_add(rank, "min", jnum(r->rank_MBps_min, 3));
-    json_object_object_add(rank, "median", jnum(r->rank_MBps_median, 3));
-    json_object_object_add(rank, "max", jnum(r->rank_MBps_max, 3));
-    json_object_object_add(o, "aggregate_MBps", jnum(r->throughput_MBps, 3));
+    json_object_object_add(rank, "min", s3dlio_json_num(r->rank_MBps_min, 3));
+    json_object_object_add(rank, "median", s3dlio_json_num(r->rank_MBps_median, 3));
+    json_object_object_add(rank, "max", s3dlio_json_num(r->rank_MBps_max, 3));
+    json_object_object_add(o, "aggregate_MBps", s3dlio_json_num(r->throughput_MBps, 3));
     json_object_object_add(o, "rank_MBps", rank);
     return o;
 }
@@ -104,21 +87,21 @@ static struct json_object *jrank(const struct s3dlio_rank_stats *rs)
     json_object_object_add(o, "retries", json_object_new_uint64(rs->retries));
     json_object_object_add(o, "throttled", json_object_new_uint64(rs->throttled));
     json_object_object_add(o, "server_errors", json_object_new_uint64(rs->server_errors));
-    json_object_object_add(o, "wall_s", jnum(s3dlio_rep_rank_wall(rs), 6));
-    json_object_object_add(o, "MBps", jnum(s3dlio_rep_rank_MBps(rs), 3));
-    json_object_object_add(o, "cpu_user_s", jnum(rs->cpu_user_s, 6));
-    json_object_object_add(o, "cpu_sys_s", jnum(rs->cpu_sys_s, 6));
-    json_object_object_add(o, "cpu_pct", jnum(100 * s3dlio_rep_rank_cpu_share(rs), 1));
+    json_object_object_add(o, "wall_s", s3dlio_json_num(s3dlio_rep_rank_wall(rs), 6));
+    json_object_object_add(o, "MBps", s3dlio_json_num(s3dlio_rep_rank_MBps(rs), 3));
+    json_object_object_add(o, "cpu_user_s", s3dlio_json_num(rs->cpu_user_s, 6));
+    json_object_object_add(o, "cpu_sys_s", s3dlio_json_num(rs->cpu_sys_s, 6));
+    json_object_object_add(o, "cpu_pct", s3dlio_json_num(100 * s3dlio_rep_rank_cpu_share(rs), 1));
     json_object_object_add(o, "max_inflight", json_object_new_uint64(rs->max_inflight));
     json_object_object_add(o, "concurrency", json_object_new_int(rs->concurrency));
     json_object_object_add(o, "peak_rss_kib", json_object_new_uint64(rs->peak_rss_kib));
     json_object_object_add(o, "memory_capped", json_object_new_boolean(rs->memory_capped));
     json_object_object_add(o, "changed", json_object_new_uint64(rs->changed));
-    json_object_object_add(o, "backoff_s", jnum((double)rs->backoff_ms / 1e3, 3));
+    json_object_object_add(o, "backoff_s", s3dlio_json_num((double)rs->backoff_ms / 1e3, 3));
     json_object_object_add(o, "inflight_limit", jlimit(rs));
     json_object_object_add(o, "interrupted", json_object_new_boolean(rs->interrupted));
-    json_object_object_add(o, "total_ms_p50", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(&rs->total, 0.5)), 3));
-    json_object_object_add(o, "total_ms_p99", jnum(s3dlio_rep_ms(s3dlio_hist_quantile(&rs->total, 0.99)), 3));
+    json_object_object_add(o, "total_ms_p50", s3dlio_json_num(s3dlio_rep_ms(s3dlio_hist_quantile(&rs->total, 0.5)), 3));
+    json_object_object_add(o, "total_ms_p99", s3dlio_json_num(s3dlio_rep_ms(s3dlio_hist_quantile(&rs->total, 0.99)), 3));
     json_object_object_add(o, "cpu_samples", json_object_new_uint64(rs->prof_samples));
     json_object_object_add(o, "cpu_samples_dropped", json_object_new_uint64(rs->prof_dropped));
     return o;
@@ -154,9 +137,9 @@ static struct json_object *jfiles(const struct s3dlio_report *r)
 static struct json_object *jfailed(const struct s3dlio_failed_key *f)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "key", json_object_new_string(f->key ? f->key : ""));
+    s3dlio_json_add_key(o, f->key ? f->key : "");
     json_object_object_add(o, "rank", json_object_new_int(f->rank));
-    json_object_object_add(o, "error", json_object_new_string(f->error ? f->error : ""));
+    json_object_object_add(o, "error", s3dlio_json_text(f->error ? f->error : "", SIZE_MAX));
     return o;
 }
 
@@ -189,17 +172,17 @@ static struct json_object *jreport(const struct s3dlio_report *r)
     json_object_object_add(o, "ranks", json_object_new_int(r->nranks));
     json_object_object_add(o, "totals", jtotals(r));
     json_object_object_add(o, "throughput", jthroughput(r));
-    json_object_object_add(imb, "bytes", jnum(r->imbalance_bytes, 4));
-    json_object_object_add(imb, "time", jnum(r->imbalance_time, 4));
+    json_object_object_add(imb, "bytes", s3dlio_json_num(r->imbalance_bytes, 4));
+    json_object_object_add(imb, "time", s3dlio_json_num(r->imbalance_time, 4));
     json_object_object_add(o, "imbalance", imb);
     json_object_object_add(lat, "ttfb", jlatency(&r->ttfb));
     json_object_object_add(lat, "total", jlatency(&r->total));
     json_object_object_add(o, "latency_ms", lat);
-    json_object_object_add(cpu, "cpu_s", jnum(r->cpu_s, 6));
-    json_object_object_add(cpu, "cpu_s_per_GiB", jnum(r->cpu_s_per_GiB, 6));
+    json_object_object_add(cpu, "cpu_s", s3dlio_json_num(r->cpu_s, 6));
+    json_object_object_add(cpu, "cpu_s_per_GiB", s3dlio_json_num(r->cpu_s_per_GiB, 6));
     json_object_object_add(o, "cpu", cpu);
-    json_object_object_add(o, "list_s", jnum(r->list_s, 6));
-    json_object_object_add(o, "wall_s", jnum(r->wall_s, 6));
+    json_object_object_add(o, "list_s", s3dlio_json_num(r->list_s, 6));
+    json_object_object_add(o, "wall_s", s3dlio_json_num(r->wall_s, 6));
     json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
     add_lists(o, r);
     json_object_object_add(o, "profile", jprofile(r));

@@ -6,26 +6,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include "stats/json_util.h"
 #include "util/alloc.h"
 
-/*
- * A number with fixed decimals (json-c would print 17 digits); NaN has no JSON form and
- * becomes null: the schema allows it only where a time can be zero (a ratio, a rate).
- */
-static struct json_object *jnum(double d, int decimals)
-{
-    char text[64];
-    if (!isfinite(d))
-        return NULL;
-    snprintf(text, sizeof(text), "%.*f", decimals, d);
-    return json_object_new_double_s(d, text);
-}
-
-static struct json_object *jstr(const char *s, size_t size)
-{
-    return json_object_new_string_len(s, (int)strnlen(s, size));
-}
-#define JSTR(field) jstr((field), sizeof(field))
+#define JSTR(field) s3dlio_json_text((field), sizeof(field))
 
 /* 64 bits as 16 hex digits: JSON numbers above 2^53 lose bits in most readers. */
 static struct json_object *jhex(uint64_t v)
@@ -38,9 +23,9 @@ static struct json_object *jhex(uint64_t v)
 static struct json_object *jpct(const struct s3dlio_sync_pct *p, int decimals)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "p50", jnum(p->p50, decimals));
-    json_object_object_add(o, "p90", jnum(p->p90, decimals));
-    json_object_object_add(o, "max", jnum(p->max, decimals));
+    json_object_object_add(o, "p50", s3dlio_json_num(p->p50, decimals));
+    json_object_object_add(o, "p90", s3dlio_json_num(p->p90, decimals));
+    json_object_object_add(o, "max", s3dlio_json_num(p->max, decimals));
     return o;
 }
 
@@ -48,8 +33,8 @@ static struct json_object *jsample(int rank, const struct s3dlio_sync_sample *s)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "rank", json_object_new_int(rank));
-    json_object_object_add(o, "seconds", jnum(s->seconds, 6));
-    json_object_object_add(o, "wait_s", jnum(s->wait_s, 6));
+    json_object_object_add(o, "seconds", s3dlio_json_num(s->seconds, 6));
+    json_object_object_add(o, "wait_s", s3dlio_json_num(s->wait_s, 6));
     json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
     json_object_object_add(o, "objects", json_object_new_uint64(s->objects));
     json_object_object_add(o, "failures", json_object_new_uint64(s->failures));
@@ -63,19 +48,19 @@ static struct json_object *jround(const struct s3dlio_rounds_report *r, int i)
     struct json_object *o = json_object_new_object(), *ranks = json_object_new_array();
     struct json_object *spread = json_object_new_object();
     json_object_object_add(o, "round", json_object_new_int(i + 1));
-    json_object_object_add(o, "slowest_s", jnum(d->slowest_s, 6));
-    json_object_object_add(o, "fastest_s", jnum(d->fastest_s, 6));
-    json_object_object_add(o, "median_s", jnum(d->median_s, 6));
+    json_object_object_add(o, "slowest_s", s3dlio_json_num(d->slowest_s, 6));
+    json_object_object_add(o, "fastest_s", s3dlio_json_num(d->fastest_s, 6));
+    json_object_object_add(o, "median_s", s3dlio_json_num(d->median_s, 6));
     json_object_object_add(o, "slowest_rank", json_object_new_int(d->slowest_rank));
     json_object_object_add(o, "fastest_rank", json_object_new_int(d->fastest_rank));
-    json_object_object_add(spread, "max_min", jnum(d->spread_max_min, 4));
-    json_object_object_add(spread, "max_median", jnum(d->spread_max_median, 4));
+    json_object_object_add(spread, "max_min", s3dlio_json_num(d->spread_max_min, 4));
+    json_object_object_add(spread, "max_median", s3dlio_json_num(d->spread_max_median, 4));
     json_object_object_add(o, "spread", spread);
-    json_object_object_add(o, "skew_s", jnum(d->skew_s, 6));
+    json_object_object_add(o, "skew_s", s3dlio_json_num(d->skew_s, 6));
     json_object_object_add(o, "bytes", json_object_new_uint64(d->bytes));
     json_object_object_add(o, "objects", json_object_new_uint64(d->objects));
     json_object_object_add(o, "failures", json_object_new_uint64(d->failures));
-    json_object_object_add(o, "MBps", jnum(d->MBps, 3));
+    json_object_object_add(o, "MBps", s3dlio_json_num(d->MBps, 3));
     for (int k = 0; k < r->nranks; k++)
         json_object_array_add(ranks, jsample(k, s3dlio_sync_at(r, i, k)));
     json_object_object_add(o, "per_rank", ranks);
@@ -92,7 +77,7 @@ static void add_slowest(struct json_object *summary, const struct s3dlio_rounds_
         struct json_object *o = json_object_new_object(), *h = NULL;
         const char *host = r->hosts ? r->hosts[order[i]] : "";
         json_object_object_add(o, "rank", json_object_new_int(order[i]));
-        json_object_object_add(o, "host", jstr(host, 64));
+        json_object_object_add(o, "host", s3dlio_json_text(host, 64));
         json_object_object_add(o, "count", json_object_new_int(r->slowest_count[order[i]]));
         json_object_array_add(ranks, o);
         int before = json_object_object_get_ex(hosts, host, &h) ? json_object_get_int(h) : 0;
@@ -112,8 +97,8 @@ static struct json_object *jsummary(const struct s3dlio_rounds_report *r)
     json_object_object_add(spread, "max_median", jpct(&r->spread_max_median, 4));
     json_object_object_add(o, "spread", spread);
     json_object_object_add(o, "skew_s", jpct(&r->skew_s, 6));
-    json_object_object_add(o, "mean_MBps", jnum(r->mean_MBps, 3));
-    json_object_object_add(o, "sustained_MBps", jnum(r->sustained_MBps, 3));
+    json_object_object_add(o, "mean_MBps", s3dlio_json_num(r->mean_MBps, 3));
+    json_object_object_add(o, "sustained_MBps", s3dlio_json_num(r->sustained_MBps, 3));
     add_slowest(o, r);
     return o;
 }
@@ -130,8 +115,8 @@ static struct json_object *jlists(const struct s3dlio_rounds_report *r, struct j
         struct json_object *f = json_object_new_object();
         json_object_object_add(f, "round", json_object_new_int(r->failed[i].round));
         json_object_object_add(f, "rank", json_object_new_int(r->failed[i].rank));
-        json_object_object_add(f, "key", json_object_new_string(r->failed[i].key));
-        json_object_object_add(f, "error", json_object_new_string(r->failed[i].error));
+        s3dlio_json_add_key(f, r->failed[i].key);
+        json_object_object_add(f, "error", s3dlio_json_text(r->failed[i].error, SIZE_MAX));
         json_object_array_add(failed, f);
     }
     for (size_t i = 0; i < r->nfiles; i++) {
@@ -164,7 +149,7 @@ static struct json_object *jreport(const struct s3dlio_rounds_report *r)
     json_object_object_add(ds, "objects", json_object_new_uint64(r->listed));
     json_object_object_add(ds, "bytes", json_object_new_uint64(r->dataset_bytes));
     json_object_object_add(o, "dataset", ds);
-    json_object_object_add(o, "list_s", jnum(r->list_s, 6));
+    json_object_object_add(o, "list_s", s3dlio_json_num(r->list_s, 6));
     json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
     json_object_object_add(o, "scratch_left", json_object_new_boolean(r->scratch_left));
     json_object_object_add(o, "summary", jsummary(r));

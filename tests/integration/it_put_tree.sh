@@ -62,5 +62,26 @@ if command -v "$MPIEXEC" >/dev/null; then
   [ "$(keys "$S/m2/")" = "a dirlink/c filelink sub/b " ] && ok || bad "mpirun followed: $(keys "$S/m2/")"
 fi
 
+# 5. without mpirun there is no job report: --report would do nothing, so it is refused
+"$CLI" put -r --report "$WORK/alone.json" "$T" "$S/alone/" >"$WORK/alone.out" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q -- "--report is for jobs" "$WORK/alone.out" && [ ! -e "$WORK/alone.json" ] && ok ||
+  bad "put -r --report alone: exit $rc: $(tail -3 "$WORK/alone.out")"
+
+# 6. a file name that is not UTF-8 cannot be an S3 key (the server refuses it): exit 1, and the
+#    report stays valid JSON with the name's exact bytes in key_hex
+U=$WORK/utf
+mkdir -p "$U"
+make_file "$U/good" 100
+make_file "$U/$(printf 'bad\xffname')" 100
+"$MPIEXEC" -n 1 "${PRE[@]}" "$CLI" put -r --report "$WORK/u.json" "$U" "$S/u/" >"$WORK/u.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && ok || bad "non-UTF-8 name: exit $rc, want 1: $(tail -3 "$WORK/u.out")"
+got=$(/usr/bin/python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))   # strict: fails on raw bytes
+print(" ".join(f["key_hex"] for f in d["failed"]))' "$WORK/u.json" 2>&1)
+[ "$got" = 752f626164ff6e616d65 ] && ok || bad "report of a non-UTF-8 key: $got"
+
 "$CLI" rm -q --recursive "$S/" && "$CLI" rb -q "$S" || bad "cleanup"
 finish

@@ -640,8 +640,12 @@ static struct json_object *json_of(const struct s3dlio_report *r)
     FILE *f = open_memstream(&text, &len);
     CHECK_INT(s3dlio_report_write_json(r, f), S3DLIO_OK, "json written");
     fclose(f);
-    struct json_object *o = json_tokener_parse(text);
-    CHECK(o != NULL, "json parses");
+    /* strict and UTF-8 checked, as Python's or a browser's parser would read it */
+    struct json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    CHECK(o != NULL, "json parses (strict, UTF-8)");
+    json_tokener_free(tok);
     free(text);
     return o;
 }
@@ -899,6 +903,32 @@ static void test_failed_whole(void)
     free(t);
 }
 
+/* A file:// key need not be UTF-8: the report stays valid JSON and keeps the key's bytes. */
+static void test_failed_not_utf8(void)
+{
+    static struct s3dlio_rank_stats ranks[4];
+    struct s3dlio_report r;
+    sample_report(&r, ranks, 4, find_case(IMBALANCED), 1);
+    free(failed_keys[0].key);
+    free(failed_keys[0].error);
+    /* a stray byte, a cut sequence at the end, an overlong '/' and a surrogate */
+    failed_keys[0].key = strdup("bad\xffname/\xc0\xaf/\xed\xa0\x80/\xc3");
+    failed_keys[0].error = strdup("put 'bad\xffname': InvalidObjectName (HTTP 400)");
+    struct json_object *o = json_of(&r);
+    if (o) {
+        struct json_object *f0 = json_object_array_get_idx(jget(o, "failed"), 0);
+        CHECK_STR(json_object_get_string(jget(f0, "key")),
+                  "bad\uFFFDname/\uFFFD\uFFFD/\uFFFD\uFFFD\uFFFD/\uFFFD", "json: each stray byte shown as U+FFFD");
+        CHECK_STR(json_object_get_string(jget(f0, "key_hex")), "626164ff6e616d652fc0af2feda0802fc3",
+                  "json: the key's exact bytes in key_hex");
+        CHECK_STR(json_object_get_string(jget(f0, "error")), "put 'bad\uFFFDname': InvalidObjectName (HTTP 400)",
+                  "json: the error as UTF-8");
+        struct json_object *f1 = json_object_array_get_idx(jget(o, "failed"), 1);
+        CHECK(f1 == NULL || jget(f1, "key_hex") == NULL, "json: no key_hex for a UTF-8 key");
+        json_object_put(o);
+    }
+}
+
 /* ---- CPU and memory probes ------------------------------------------------------------- */
 
 static void test_cpu(void)
@@ -933,6 +963,7 @@ int main(int argc, char **argv)
     test_objects_listed();
     test_verdict_failures();
     test_failed_whole();
+    test_failed_not_utf8();
     test_cpu();
     s3dlio_failed_keys_free(failed_keys, NFAILED_MAX);
     TEST_DONE();
