@@ -120,6 +120,8 @@ static int do_lifecycle(int argc, char **argv, struct app *app)
         (r = size_from(app, max_mb, "S3DLIO_MAX_OBJECT_MB", "8", 1024.0 * 1024, &o.max_size)) ||
         (r = xfer_cli_apply(&xc, app)))
         return r;
+    if (xc.trace) /* two jobs (upload, download) would write one trace: refused, not ignored */
+        return app_usage_error(app, "--trace is not supported here (stage --trace records requests)");
     if (o.min_size > o.max_size)
         return app_usage_error(app, "the smallest object (%.1f MiB) is larger than the largest (%.1f MiB)",
                                (double)o.min_size / 1048576, (double)o.max_size / 1048576);

@@ -4,7 +4,9 @@
 # with --profile-cpu both s3dlio-named flamegraphs exist; a download that fails (the fault
 # proxy refuses the data GETs) still deletes what was uploaded and the bucket, exit 1; a
 # bucket that holds objects is refused (exit 2, nothing touched) unless --allow-nonempty,
-# which leaves the bucket and its other objects alone.
+# which leaves the bucket and its other objects alone; a byte flipped in a download fails
+# the run (every byte is checked against the generator) and still cleans up; Ctrl-C during
+# the upload stops the run, removes what it made, and the report says interrupted.
 #   it_lifecycle.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -76,7 +78,48 @@ run bench lifecycle -q --allow-nonempty --report "$WORK/used2/lifecycle.json" "s
   bad "the used bucket holds: $("$CLI" ls -r "s3://$B3/")"
 "$CLI" rm -q "s3://$B3/keepme"; "$CLI" rb -q "s3://$B3"
 
-# 4. bad input: a prefix instead of a bucket
+# 3b. one byte flipped in one download: the generator check fails it, exit 1, cleaned up
+B5=$B-flip
+url=$(proxy_start flip --flip-every 3 --flip-at 100 --max-faults 1 --only GET --only-path-regex 's3dlio-lifecycle-.*/obj-')
+run bench lifecycle --endpoint-url "$url" --retries 0 --report "$WORK/flip/lifecycle.json" "s3://$B5" \
+  >"$WORK/flip.out" 2>"$WORK/flip.err"
+rc=$?
+flips=$(proxy_stat flip 'd["faults"].get("flip", 0)')
+proxy_stop flip
+[ "$flips" = 1 ] && ok || bad "the proxy flipped $flips bytes, want 1"
+[ "$rc" = 1 ] && ok || bad "flipped byte: exit $rc, want 1: $(tail -3 "$WORK/flip.err")"
+grep -q 'differs from the generated pattern' "$WORK/flip.err" && ok ||
+  bad "flipped byte: not named as a mismatch: $(cat "$WORK/flip.err")"
+[ "$(json "$WORK/flip/lifecycle.json" 'd["failed_phase"], d["cleaned_up"]')" = "('download', True)" ] && ok ||
+  bad "flipped byte: report $(json "$WORK/flip/lifecycle.json" 'd["failed_phase"], d["cleaned_up"]')"
+bucket_gone "$B5" && ok || bad "flipped byte: the bucket is still there"
+
+# 3c. SIGINT to the job (a terminal's Ctrl-C) while the upload is held by a slow proxy:
+#     the run stops, deletes what it uploaded and the bucket it made, and says interrupted
+B6=$B-int
+url=$(proxy_start slow --delay-ms 8000 --only PUT --only-path-regex 's3dlio-lifecycle-.*/obj-')
+set -m # job control: the background job has its own process group, as a terminal's job
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench lifecycle \
+  --endpoint-url "$url" --report "$WORK/int/lifecycle.json" "s3://$B6" >"$WORK/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 150); do [ "$(proxy_stat slow 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+kill -INT -- -"$pid" 2>/dev/null || kill -INT "$pid"
+wait "$pid"
+rc=$?
+set +m
+proxy_stop slow
+[ "$rc" != 0 ] && ok || bad "SIGINT: exit 0"
+grep -qi 'interrupted' "$WORK/int.out" && ok || bad "SIGINT: not said: $(tail -5 "$WORK/int.out")"
+[ "$(json "$WORK/int/lifecycle.json" 'd["cleaned_up"]')" = True ] && ok ||
+  bad "SIGINT: report says not cleaned up: $(tail -5 "$WORK/int.out")"
+bucket_gone "$B6" && ok || bad "SIGINT: the bucket is still there"
+
+# 4. bad input: a prefix instead of a bucket; --trace (two jobs cannot share one trace)
+rc=$("$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench lifecycle --trace "$WORK/t.json" "s3://$B" >/dev/null 2>"$WORK/t.err"; echo $?)
+[ "$rc" = 2 ] && grep -q -- '--trace is not supported here' "$WORK/t.err" && ok || bad "--trace: exit $rc: $(cat "$WORK/t.err")"
 expect_one() { "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" "$@" >/dev/null 2>"$WORK/e.err"; echo $?; }
 rc=$(expect_one bench lifecycle "s3://$B/some/prefix/")
 [ "$rc" = 2 ] && grep -q 'name a bucket, not a prefix' "$WORK/e.err" && ok || bad "prefix: exit $rc: $(cat "$WORK/e.err")"
