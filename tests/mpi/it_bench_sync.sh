@@ -6,8 +6,9 @@
 # ratios and the skew follow from the ranks' own figures; the assignment hashes cover every key
 # once per round, stay put without --shuffle and move with it (the same again for the same
 # seed); the slowest-most-often counts add up to the rounds. The JSON passes its schema, the
-# SVG is well-formed, --write leaves nothing under the prefix, a missing bucket fails in one
-# line. No timing is asserted.
+# SVG is well-formed, --write leaves nothing under the prefix (also after Ctrl-C), a missing
+# bucket fails in one line, a refused object stops the run after its round and is named in the
+# report. No timing is asserted.
 #   it_bench_sync.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -159,6 +160,50 @@ run bench sync --rounds 0 "s3://$B/data/" >"$WORK/use.out" 2>"$WORK/use.err"
 rc=$?
 [ "$rc" = 2 ] && [ "$(grep -c '^s3dlio-mpi: bench sync: --rounds must be' "$WORK/use.err")" = 1 ] && ok ||
   bad "--rounds 0: exit $rc: $(cat "$WORK/use.err")"
+
+# 6. one object refused (403) in round 2: exit 1, one line naming it, the run stops after that
+#    round, and the report names the key, its round and rank and counts the failure
+url=$(proxy_start deny --status-every 30 --status 403 --max-faults 1 --only GET --only-path-regex '/data/obj-')
+run bench sync --endpoint-url "$url" --retries 0 --rounds 3 --report "$WORK/deny/bench-sync.json" \
+  "s3://$B/data/" >"$WORK/deny.out" 2>"$WORK/deny.err"
+rc=$?
+proxy_stop deny
+[ "$rc" = 1 ] && grep -q '403' "$WORK/deny.err" && ok || bad "a refused object: exit $rc: $(cat "$WORK/deny.err")"
+python3 - "$WORK/deny/bench-sync.json" "$WORK/keys" <<'EOF' >"$WORK/deny.check" 2>&1 && ok || bad "refused object: $(cat "$WORK/deny.check")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+keys = set(k for k in open(sys.argv[2]).read().split("\n") if k)
+assert d["rounds_done"] == 2 and d["rounds_asked"] == 3, (d["rounds_done"], d["rounds_asked"])
+f = d["failed"]
+assert len(f) == 1 and f[0]["round"] == 2 and f[0]["key"] in keys and "403" in f[0]["error"], f
+r2 = d["rounds"][1]
+assert r2["failures"] == 1 == sum(p["failures"] for p in r2["per_rank"]), r2["failures"]
+assert r2["per_rank"][f[0]["rank"]]["failures"] == 1, "the failure is not on the rank the list names"
+# objects are those assigned (the failed one too); its bytes never arrived
+assert r2["objects"] == 24 and r2["bytes"] < d["dataset"]["bytes"], (r2["objects"], r2["bytes"])
+assert d["rounds"][0]["failures"] == 0 and d["rounds"][0]["bytes"] == d["dataset"]["bytes"], d["rounds"][0]
+EOF
+
+# 7. --write interrupted (SIGINT, a terminal's Ctrl-C) while the proxy holds the PUTs: the
+#    scratch prefix is removed all the same, exit non-zero
+url=$(proxy_start slow --delay-ms 8000 --only PUT)
+set -m # job control: the background job has its own process group, as a terminal's job
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench sync --write \
+  --endpoint-url "$url" --rounds 2 --report "$WORK/wint/bench-sync.json" "s3://$B/data/" >"$WORK/wint.out" 2>&1 &
+pid=$!
+for _ in $(seq 150); do [ "$(proxy_stat slow 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+kill -INT -- -"$pid" 2>/dev/null || kill -INT "$pid"
+wait "$pid"
+rc=$?
+set +m
+proxy_stop slow
+[ "$rc" != 0 ] && ok || bad "--write + SIGINT: exit 0"
+"$CLI" ls -r "s3://$B/" >"$WORK/after2" 2>&1
+! grep -q 'bench-sync-' "$WORK/after2" && [ "$(wc -l <"$WORK/after2")" = 24 ] && ok ||
+  bad "--write + SIGINT left $(grep -c bench-sync- "$WORK/after2") scratch keys: $(tail -3 "$WORK/wint.out")"
 
 "$CLI" rm -q -r "s3://$B/" >/dev/null 2>&1
 "$CLI" rb -q "s3://$B" >/dev/null 2>&1
