@@ -46,6 +46,14 @@ if [ ${#PROF[@]} -gt 0 ]; then
     grep -q "$WORK/ok/$f" "$WORK/ok.out" && ok || bad "the table does not name $f"
   done
   grep -q 's3dlio_xfer_run' "$WORK/ok/download.folded" && ok || bad "download.folded does not name the engine"
+  # every picture the report lists (a phase with samples has one: delete too, when sampled) is there
+  [ "$(json "$R" 'len(d["files"])')" -ge 4 ] && ok || bad "the report lists $(json "$R" 'len(d["files"])') files"
+  for f in $(json "$R" '" ".join(f["path"] for f in d["files"])'); do
+    case $f in
+      *.svg) xmllint --noout "$f" 2>"$WORK/xml.err" && ok || bad "listed $f: $(head -2 "$WORK/xml.err")" ;;
+      *) [ -s "$f" ] && ok || bad "listed $f is missing or empty" ;;
+    esac
+  done
 fi
 grep -Eq '^  upload +[0-9.]+ +[0-9.]+$' "$WORK/ok.out" && grep -Eq '^  download +[0-9.]+ +[0-9.]+$' "$WORK/ok.out" &&
   ok || bad "table rows: $(grep -E '^  (upload|download) ' "$WORK/ok.out")"
