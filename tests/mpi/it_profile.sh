@@ -4,7 +4,8 @@
 # engine's own functions and libcurl's; merged sample counts equal the sum over ranks (in the
 # folded files, the report's per-rank counts and its total); --profile-per-rank puts one root
 # frame per rank whose counts equal that rank's; throughput.svg names every rank; the report
-# lists every file it wrote; without --profile-cpu no flamegraph is drawn.
+# lists every file it wrote; without --profile-cpu no flamegraph is drawn; Ctrl-C while
+# sampling stops every rank cleanly.
 #   it_profile.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -87,6 +88,31 @@ run stage --to null --report "$D/report.json" "s3://$B/data/" >"$WORK/plain.out"
 rc=$?
 [ "$rc" = 2 ] && [ "$(grep -c '^s3dlio-mpi: ' "$WORK/hz.err")" = 1 ] && grep -q 'profile-hz must be 1..1000' "$WORK/hz.err" &&
   ok || bad "--profile-hz 5000: exit $rc: $(cat "$WORK/hz.err")"
+
+# 5. Ctrl-C (SIGINT to the job) while the sampler runs and a slow proxy holds the GETs: every
+#    rank stops cleanly (the sampler's signal never kills a rank: each says it was interrupted),
+#    no temporary file is left in the destination, exit non-zero
+url=$(proxy_start slow --delay-ms 8000 --only GET --only-path-regex '/data/obj-')
+set -m # job control: the background job has its own process group, as a terminal's job
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" stage --endpoint-url "$url" \
+  --profile-cpu --profile-hz 1000 --to "dir:$WORK/int-data" --report "$WORK/int/report.json" \
+  "s3://$B/data/" >"$WORK/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 150); do [ "$(proxy_stat slow 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+kill -INT -- -"$pid" 2>/dev/null || kill -INT "$pid"
+wait "$pid"
+rc=$?
+set +m
+proxy_stop slow
+[ "$rc" != 0 ] && ok || bad "stage --profile-cpu + SIGINT: exit 0"
+! grep -Eq 'Profiling timer expired|core dumped|Segmentation' "$WORK/int.out" && ok ||
+  bad "a rank died of a signal: $(grep -E 'Profiling timer|core|Segm' "$WORK/int.out" | head -2)"
+grep -qi 'interrupted' "$WORK/int.out" && ok || bad "SIGINT not said: $(tail -5 "$WORK/int.out")"
+[ -z "$(find "$WORK/int-data" -name '*s3dlio-tmp*' 2>/dev/null | head -1)" ] && ok ||
+  bad "temporary files left: $(find "$WORK/int-data" -name '*s3dlio-tmp*' | head -3)"
 
 "$CLI" rm -q -r "s3://$B/" >/dev/null 2>&1
 "$CLI" rb -q "s3://$B" >/dev/null 2>&1
