@@ -613,9 +613,9 @@ static void data_done(struct xfer *x, struct xreq *r)
         if (get && (rc = xverify_part_done(x, r, &err)))
             r->complete = false;
     }
-    bool copy = o->job->dir == S3DLIO_XFER_COPY;
-    /* the bytes counted below: none for a copy, which moved nothing through the client */
-    xfer_span(x, r, rc, rc ? q->bytes : get ? r->done : copy ? 0 : r->len);
+    /* payload counted on success: none for a copy, which moved nothing through the client */
+    uint64_t moved = get ? r->done : o->job->dir == S3DLIO_XFER_COPY ? 0 : r->len;
+    xfer_span(x, r, rc, rc ? q->bytes : moved);
     if (rc) {
         if (!err.rc)
             s3dlio_error_set(&err, rc, op_name(o), o->job->key, "%s", s3dlio_rc_str(rc));
@@ -645,7 +645,6 @@ static void data_done(struct xfer *x, struct xreq *r)
     }
     if (!get && !r->number)
         memcpy(o->job->etag_out, q->etag, sizeof(o->job->etag_out));
-    uint64_t moved = get ? r->done : copy ? 0 : r->len;
     x->st->bytes += moved;
     o->job->bytes += moved;
     x->st->ttfb_ns_sum += q->t_first_byte_ns;
