@@ -187,18 +187,8 @@ EOF
 # 7. --write interrupted (SIGINT, a terminal's Ctrl-C) while the proxy holds the PUTs: the
 #    scratch prefix is removed all the same, exit non-zero
 url=$(proxy_start slow --delay-ms 8000 --only PUT)
-set -m # job control: the background job has its own process group, as a terminal's job
-python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench sync --write \
-  --endpoint-url "$url" --rounds 2 --report "$WORK/wint/bench-sync.json" "s3://$B/data/" >"$WORK/wint.out" 2>&1 &
-pid=$!
-for _ in $(seq 150); do [ "$(proxy_stat slow 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
-sleep 0.5
-kill -INT -- -"$pid" 2>/dev/null || kill -INT "$pid"
-wait "$pid"
-rc=$?
-set +m
+interrupt_when_held slow INT "$WORK/wint.out" "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench sync --write \
+  --endpoint-url "$url" --rounds 2 --report "$WORK/wint/bench-sync.json" "s3://$B/data/"
 proxy_stop slow
 [ "$rc" != 0 ] && ok || bad "--write + SIGINT: exit 0"
 "$CLI" ls -r "s3://$B/" >"$WORK/after2" 2>&1

@@ -106,18 +106,8 @@ bucket_gone "$B5" && ok || bad "flipped byte: the bucket is still there"
 #     the run stops, deletes what it uploaded and the bucket it made, and says interrupted
 B6=$B-int
 url=$(proxy_start slow --delay-ms 8000 --only PUT --only-path-regex 's3dlio-lifecycle-.*/obj-')
-set -m # job control: the background job has its own process group, as a terminal's job
-python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench lifecycle \
-  --endpoint-url "$url" --report "$WORK/int/lifecycle.json" "s3://$B6" >"$WORK/int.out" 2>&1 &
-pid=$!
-for _ in $(seq 150); do [ "$(proxy_stat slow 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
-sleep 0.5
-kill -INT -- -"$pid" 2>/dev/null || kill -INT "$pid"
-wait "$pid"
-rc=$?
-set +m
+interrupt_when_held slow INT "$WORK/int.out" "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" bench lifecycle \
+  --endpoint-url "$url" --report "$WORK/int/lifecycle.json" "s3://$B6"
 proxy_stop slow
 [ "$rc" != 0 ] && ok || bad "SIGINT: exit 0"
 grep -qi 'interrupted' "$WORK/int.out" && ok || bad "SIGINT: not said: $(tail -5 "$WORK/int.out")"

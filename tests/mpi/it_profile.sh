@@ -93,19 +93,9 @@ rc=$?
 #    rank stops cleanly (the sampler's signal never kills a rank: each says it was interrupted),
 #    no temporary file is left in the destination, exit non-zero
 url=$(proxy_start slow --delay-ms 8000 --only GET --only-path-regex '/data/obj-')
-set -m # job control: the background job has its own process group, as a terminal's job
-python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" stage --endpoint-url "$url" \
+interrupt_when_held slow INT "$WORK/int.out" "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" stage --endpoint-url "$url" \
   --profile-cpu --profile-hz 1000 --to "dir:$WORK/int-data" --report "$WORK/int/report.json" \
-  "s3://$B/data/" >"$WORK/int.out" 2>&1 &
-pid=$!
-for _ in $(seq 150); do [ "$(proxy_stat slow 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
-sleep 0.5
-kill -INT -- -"$pid" 2>/dev/null || kill -INT "$pid"
-wait "$pid"
-rc=$?
-set +m
+  "s3://$B/data/"
 proxy_stop slow
 [ "$rc" != 0 ] && ok || bad "stage --profile-cpu + SIGINT: exit 0"
 ! grep -Eq 'Profiling timer expired|core dumped|Segmentation' "$WORK/int.out" && ok ||
