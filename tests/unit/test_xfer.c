@@ -22,6 +22,7 @@
 #include "util/digest.h"
 #include "util/retry.h"
 #include "xfer_fixture.h"
+#include "xfer_holding.h"
 
 /* ---- retry policy -------------------------------------------------------------------------- */
 
@@ -495,50 +496,16 @@ static void test_engine_files(void)
  * reports every held request as aborted, as the S3 backend does. The engine must clean up
  * as on an interruption: no temporary file left, and the run says what broke.
  */
-static struct s3dlio_req *held[64];
-static int nheld, nprogress;
-
-static enum s3dlio_rc holding_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
-{
-    (void)be;
-    held[nheld++] = req;
-    return S3DLIO_OK;
-}
-
-/* Run one held request per call: the rest wait (with their temporary files open). */
-static enum s3dlio_rc trickle_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
-{
-    (void)timeout_ms;
-    if (nheld) {
-        struct s3dlio_req *r = held[0];
-        memmove(held, held + 1, sizeof(*held) * (size_t)--nheld);
-        s3dlio_backend_file.submit(be, r);
-    }
-    enum s3dlio_rc rc = s3dlio_backend_file.progress(be, 0, inflight);
-    if (inflight)
-        *inflight += (size_t)nheld;
-    return rc;
-}
+static int nprogress;
 
 static enum s3dlio_rc breaking_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
 {
     if (++nprogress == 3) {
         if (inflight)
-            *inflight = (size_t)nheld;
+            *inflight = (size_t)holding.n;
         return S3DLIO_E_INTERNAL;
     }
-    return trickle_progress(be, timeout_ms, inflight);
-}
-
-static void aborting_cancel_all(struct s3dlio_backend *be)
-{
-    (void)be;
-    int n = nheld;
-    nheld = 0;
-    for (int i = 0; i < n; i++) {
-        s3dlio_error_set(&held[i]->err, S3DLIO_E_ABORTED, "get", held[i]->key, "cancelled");
-        held[i]->done(held[i], S3DLIO_E_ABORTED, held[i]->done_ud);
-    }
+    return holding_run_one(be, timeout_ms, inflight);
 }
 
 static void test_engine_broken_loop(void)
@@ -547,7 +514,7 @@ static void test_engine_broken_loop(void)
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = holding_submit;
     ops.progress = breaking_progress;
-    ops.cancel_all = aborting_cancel_all;
+    ops.cancel_all = holding_abort_all;
     be->ops = &ops;
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
@@ -560,7 +527,7 @@ static void test_engine_broken_loop(void)
         jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
                                            .local = S3DLIO_LOCAL_FILE, .path = paths[i]};
     }
-    nheld = nprogress = 0;
+    holding.n = nprogress = 0;
     CHECK_INT(s3dlio_xfer_run(be, jobs, 6, &o, &st), S3DLIO_E_INTERNAL, "a broken loop says so");
     CHECK(st.objects >= 1 && st.objects < 6, "some objects completed before it broke");
     int whole = 0;
@@ -587,7 +554,7 @@ static size_t next_chunk(void *ud, struct s3dlio_xfer_job **jobs)
     refills++;
     if (chunk_next >= chunk_total)
         return 0;
-    refills_in_flight += chunk_next > 0 && nheld > 0;
+    refills_in_flight += chunk_next > 0 && holding.n > 0;
     size_t n = chunk_total - chunk_next < CHUNK ? chunk_total - chunk_next : CHUNK;
     *jobs = chunk_jobs + chunk_next;
     chunk_next += n;
@@ -599,7 +566,7 @@ static void test_engine_refill(void)
     struct s3dlio_backend *be = xfer_fixture_backend(root);
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = holding_submit;
-    ops.progress = trickle_progress; /* requests stay in flight a while */
+    ops.progress = holding_run_one; /* requests stay in flight a while */
     be->ops = &ops;
     struct s3dlio_gen gen = {.seed = 99}; /* put_dataset's */
     struct s3dlio_xfer_opts o;
@@ -614,7 +581,7 @@ static void test_engine_refill(void)
     chunk_jobs = jobs;
     chunk_total = NOBJ;
     chunk_next = 0;
-    refills = refills_in_flight = nheld = 0;
+    refills = refills_in_flight = holding.n = 0;
     CHECK_INT(s3dlio_xfer_run(be, NULL, 0, &o, &st), S3DLIO_OK, "every chunk through one run");
     CHECK_INT(st.objects, NOBJ, "every object of every chunk, checked against the generator");
     int chunks = (NOBJ + CHUNK - 1) / CHUNK;

@@ -17,6 +17,7 @@
 #include "s3dlio/xfer.h"
 #include "xfer/datagen.h"
 #include "xfer_fixture.h"
+#include "xfer_holding.h"
 
 #define NOBJ 16
 static char root[256];
@@ -372,43 +373,15 @@ static void test_multipart(void)
 /* ---- a cancel: requests in flight stopped
  * ---------------------------------------------------------- */
 
-static struct s3dlio_req *held[256];
-static int nheld, nprogress;
+static int nprogress;
 static volatile sig_atomic_t cancel_flag;
-
-static enum s3dlio_rc holding_submit(struct s3dlio_backend *be, struct s3dlio_req *req)
-{
-    (void)be;
-    held[nheld++] = req;
-    return S3DLIO_OK;
-}
 
 /* One held request runs per call; at the 4th call the run is cancelled. */
 static enum s3dlio_rc holding_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
 {
-    (void)timeout_ms;
     if (++nprogress == 4)
         cancel_flag = 1;
-    if (nheld) {
-        struct s3dlio_req *r = held[0];
-        memmove(held, held + 1, sizeof(*held) * (size_t)--nheld);
-        s3dlio_backend_file.submit(be, r);
-    }
-    enum s3dlio_rc rc = s3dlio_backend_file.progress(be, 0, inflight);
-    if (inflight)
-        *inflight += (size_t)nheld;
-    return rc;
-}
-
-static void aborting_cancel_all(struct s3dlio_backend *be)
-{
-    (void)be;
-    int n = nheld;
-    nheld = 0;
-    for (int i = 0; i < n; i++) {
-        s3dlio_error_set(&held[i]->err, S3DLIO_E_ABORTED, "get", held[i]->key, "cancelled");
-        held[i]->done(held[i], S3DLIO_E_ABORTED, held[i]->done_ud);
-    }
+    return holding_run_one(be, timeout_ms, inflight);
 }
 
 static void test_cancel(void)
@@ -418,7 +391,7 @@ static void test_cancel(void)
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = holding_submit;
     ops.progress = holding_progress;
-    ops.cancel_all = aborting_cancel_all;
+    ops.cancel_all = holding_abort_all;
     be->ops = &ops;
     struct s3dlio_xfer_job jobs[NOBJ];
     struct s3dlio_xfer_opts o;
@@ -432,7 +405,7 @@ static void test_cancel(void)
         jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
                                            .local = S3DLIO_LOCAL_GENERATOR, .gen = &gen};
     cancel_flag = 0;
-    nheld = nprogress = 0;
+    holding.n = nprogress = 0;
     reset_spans();
     CHECK_INT(s3dlio_xfer_run(be, jobs, NOBJ, &o, &st), S3DLIO_E_ABORTED, "cancel: the run stops");
     check_spans("cancel", &st, calls);
