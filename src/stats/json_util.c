@@ -92,3 +92,16 @@ void s3dlio_json_add_key(struct json_object *o, const char *key)
     json_object_object_add(o, "key_hex", json_object_new_string_len(hex, (int)(n * 2)));
     free(hex);
 }
+
+enum s3dlio_rc s3dlio_json_write(struct json_object *o, FILE *out)
+{
+    enum s3dlio_rc rc = S3DLIO_OK;
+    const char *text = json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!text)
+        rc = S3DLIO_E_INTERNAL;
+    else if (fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) == EOF)
+        rc = S3DLIO_E_IO;
+    json_object_put(o);
+    return rc;
+}

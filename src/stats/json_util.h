@@ -5,6 +5,8 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdio.h>
+#include "s3dlio/error.h"
 
 /*
  * A number with a fixed count of decimals (json-c would print 17 significant digits). NaN and
@@ -26,5 +28,8 @@ struct json_object *s3dlio_json_text(const char *s, size_t len);
  * "key_hex" with every byte as two hex digits, so a failed key can always be found again.
  */
 void s3dlio_json_add_key(struct json_object *o, const char *key);
+
+/* o as indented text and a newline to out, flushed; o is released either way. */
+enum s3dlio_rc s3dlio_json_write(struct json_object *o, FILE *out);
 
 #endif

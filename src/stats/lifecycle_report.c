@@ -173,8 +173,5 @@ enum s3dlio_rc s3dlio_lifecycle_write_json(const struct s3dlio_lifecycle_report 
         json_object_array_add(files, f);
     }
     json_object_object_add(o, "files", files);
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-    int ok = fprintf(out, "%s\n", text) > 0;
-    json_object_put(o);
-    return ok ? S3DLIO_OK : S3DLIO_E_IO;
+    return s3dlio_json_write(o, out);
 }

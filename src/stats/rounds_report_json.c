@@ -158,14 +158,5 @@ static struct json_object *jreport(const struct s3dlio_rounds_report *r)
 
 enum s3dlio_rc s3dlio_rounds_report_write_json(const struct s3dlio_rounds_report *r, FILE *out)
 {
-    enum s3dlio_rc rc = S3DLIO_OK;
-    struct json_object *o = jreport(r);
-    const char *text = json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (!text)
-        rc = S3DLIO_E_INTERNAL;
-    else if (fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) == EOF)
-        rc = S3DLIO_E_IO;
-    json_object_put(o);
-    return rc;
+    return s3dlio_json_write(jreport(r), out);
 }
