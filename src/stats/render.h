@@ -147,6 +147,11 @@ void s3dlio_svg_escapes(FILE *out, const char *s);
 void s3dlio_svg_escapef(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* n with thousands separators ("1,234,567") into buf (at least 27 bytes). Returns buf. */
 char *s3dlio_svg_thousands(uint64_t n, char *buf, size_t len);
+/*
+ * The opening of a chart: the SVG element (width x height), the style every chart shares (fonts,
+ * title, subtitle, "no data", grid, frame), then the chart's own CSS rules and a white ground.
+ */
+void s3dlio_svg_chart_open(FILE *out, int width, int height, const char *own_css);
 /* A "nice" tick step (1, 2 or 5 x 10^k) so that [0, span] has about `ticks` intervals. */
 double s3dlio_svg_nice_step(double span, int ticks);
 /* Decimals that print every multiple of step exactly enough (0 for steps >= 1). */

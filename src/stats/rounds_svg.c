@@ -101,34 +101,21 @@ static double ratio_t(double ratio)
 
 static void svg_open(FILE *out, int height)
 {
-    fprintf(out,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-            "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-            "xmlns=\"http://www.w3.org/2000/svg\">\n"
-            "<style type=\"text/css\"><![CDATA[\n"
-            "text { font-family: Verdana, \"DejaVu Sans\", \"Bitstream Vera Sans\", sans-serif;"
-            " font-size: 12px; fill: #222; }\n"
-            "#title { text-anchor: middle; font-size: 17px; font-weight: bold; }\n"
-            "#subtitle, #empty { text-anchor: middle; fill: #444; }\n"
-            "#empty { font-size: 15px; }\n"
-            ".rl { text-anchor: end; fill: #444; } .cl { text-anchor: middle; fill: #444; }\n"
-            ".head { font-weight: bold; fill: #333; }\n"
-            ".v { text-anchor: middle; font-size: 11px; pointer-events: none; }\n"
-            ".v.w { fill: #fff; }\n"
-            ".bv { font-size: 11px; fill: #333; pointer-events: none; }\n"
-            ".c:hover, .bar:hover { stroke: #000; stroke-width: 1.5; }\n"
-            ".slow { fill: none; stroke: #111; stroke-width: 3; pointer-events: none; }\n"
-            ".slow.thin { stroke-width: 1.2; }\n"
-            ".slow2 { fill: none; stroke: #fff; stroke-width: 1; pointer-events: none; }\n"
-            ".fail { fill: none; stroke: #1f4fd1; stroke-width: 2; stroke-dasharray: 3 2;"
-            " pointer-events: none; }\n"
-            ".grid { stroke: #e3e3e3; stroke-width: 1; } .frame { stroke: #888; fill: none; }\n"
-            ".bar { fill: #8aa6c8; } .med { stroke: #111; stroke-width: 2; }\n"
-            ".fast { stroke: #555; stroke-width: 1.2; stroke-dasharray: 2 2; }\n"
-            ".tick { text-anchor: middle; fill: #444; } .key { fill: #444; font-size: 11px; }\n"
-            "]]></style>\n"
-            "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
-            WIDTH, height, WIDTH, height);
+    s3dlio_svg_chart_open(out, WIDTH, height,
+                          ".rl { text-anchor: end; fill: #444; } .cl { text-anchor: middle; fill: #444; }\n"
+                          ".head { font-weight: bold; fill: #333; }\n"
+                          ".v { text-anchor: middle; font-size: 11px; pointer-events: none; }\n"
+                          ".v.w { fill: #fff; }\n"
+                          ".bv { font-size: 11px; fill: #333; pointer-events: none; }\n"
+                          ".c:hover, .bar:hover { stroke: #000; stroke-width: 1.5; }\n"
+                          ".slow { fill: none; stroke: #111; stroke-width: 3; pointer-events: none; }\n"
+                          ".slow.thin { stroke-width: 1.2; }\n"
+                          ".slow2 { fill: none; stroke: #fff; stroke-width: 1; pointer-events: none; }\n"
+                          ".fail { fill: none; stroke: #1f4fd1; stroke-width: 2; stroke-dasharray: 3 2;"
+                          " pointer-events: none; }\n"
+                          ".bar { fill: #8aa6c8; } .med { stroke: #111; stroke-width: 2; }\n"
+                          ".fast { stroke: #555; stroke-width: 1.2; stroke-dasharray: 2 2; }\n"
+                          ".tick { text-anchor: middle; fill: #444; } .key { fill: #444; font-size: 11px; }\n");
 }
 
 static void title(FILE *out, const struct s3dlio_rounds_report *r)

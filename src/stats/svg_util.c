@@ -183,3 +183,22 @@ enum s3dlio_rc s3dlio_svg_finish(FILE *out, const char *op, struct s3dlio_error 
     int e = errno ? errno : EIO;
     return s3dlio_error_sys(err, op, NULL, e, "write");
 }
+
+void s3dlio_svg_chart_open(FILE *out, int width, int height, const char *own_css)
+{
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+            "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "xmlns=\"http://www.w3.org/2000/svg\">\n"
+            "<style type=\"text/css\"><![CDATA[\n"
+            "text { font-family: Verdana, \"DejaVu Sans\", \"Bitstream Vera Sans\", sans-serif;"
+            " font-size: 12px; fill: #222; }\n"
+            "#title { text-anchor: middle; font-size: 17px; font-weight: bold; }\n"
+            "#subtitle, #empty { text-anchor: middle; fill: #444; }\n"
+            "#empty { font-size: 15px; }\n"
+            ".grid { stroke: #e3e3e3; stroke-width: 1; } .frame { stroke: #888; fill: none; }\n"
+            "%s"
+            "]]></style>\n"
+            "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
+            width, height, width, height, own_css);
+}

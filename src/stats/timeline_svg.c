@@ -137,29 +137,19 @@ static void layout(struct geom *g, const struct s3dlio_timeline_chart *c, double
 
 static void svg_open(FILE *out, int height, const char *title)
 {
-    fprintf(out,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-            "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-            "xmlns=\"http://www.w3.org/2000/svg\">\n"
-            "<style type=\"text/css\"><![CDATA[\n"
-            "text { font-family: Verdana, \"DejaVu Sans\", \"Bitstream Vera Sans\", sans-serif;"
-            " font-size: 12px; fill: #222; }\n"
-            "#title { text-anchor: middle; font-size: 17px; font-weight: bold; }\n"
-            "#subtitle, #empty { text-anchor: middle; fill: #444; }\n"
-            "#empty { font-size: 15px; }\n"
-            ".ytick { text-anchor: end; fill: #444; }\n"
-            ".xtick, .axis { text-anchor: middle; fill: #444; }\n"
-            ".grid { stroke: #e3e3e3; stroke-width: 1; } .frame { stroke: #888; fill: none; }\n"
-            ".phase text { font-size: %dpx; fill: #333; }\n"
-            ".agg { fill: none; stroke: #1b1b1b; stroke-width: 2.4; stroke-linejoin: round; }\n"
-            ".s { fill: none; stroke-width: 1.3; stroke-linejoin: round; }\n"
-            ".many { stroke-width: 1; stroke-opacity: 0.45; }\n"
-            ".s:hover { stroke-width: 2.6; stroke-opacity: 1; }\n"
-            ".key { stroke-width: 2.4; }\n"
-            "]]></style>\n"
-            "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
-            "<text id=\"title\" x=\"%d\" y=\"28\">",
-            WIDTH, height, WIDTH, height, PHASE_FONT, WIDTH / 2);
+    char css[640];
+    snprintf(css, sizeof(css),
+             ".ytick { text-anchor: end; fill: #444; }\n"
+             ".xtick, .axis { text-anchor: middle; fill: #444; }\n"
+             ".phase text { font-size: %dpx; fill: #333; }\n"
+             ".agg { fill: none; stroke: #1b1b1b; stroke-width: 2.4; stroke-linejoin: round; }\n"
+             ".s { fill: none; stroke-width: 1.3; stroke-linejoin: round; }\n"
+             ".many { stroke-width: 1; stroke-opacity: 0.45; }\n"
+             ".s:hover { stroke-width: 2.6; stroke-opacity: 1; }\n"
+             ".key { stroke-width: 2.4; }\n",
+             PHASE_FONT);
+    s3dlio_svg_chart_open(out, WIDTH, height, css);
+    fprintf(out, "<text id=\"title\" x=\"%d\" y=\"28\">", WIDTH / 2);
     s3dlio_svg_escapes(out, title);
     fputs("</text>\n", out);
 }
