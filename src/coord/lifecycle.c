@@ -123,11 +123,27 @@ static enum s3dlio_rc stage_failed(enum s3dlio_rc rc, const struct s3dlio_stage_
     return rc;
 }
 
+/* Run one transfer as a stage job: its summary into t, its objects done into *objects. */
+static enum s3dlio_rc run_transfer(struct lc *c, const struct s3dlio_stage_opts *so, const char *phase,
+                                   struct s3dlio_lifecycle_transfer *t, uint64_t *objects,
+                                   struct s3dlio_error *err)
+{
+    struct s3dlio_stage_result sr;
+    enum s3dlio_rc rc = s3dlio_coord_stage(c->comm, c->cfg, so, NULL, &sr, err);
+    if (c->rank == 0)
+        take_summary(t, &sr);
+    c->rep.interrupted |= sr.interrupted;
+    rc = stage_failed(rc, &sr, phase, c->data_uri, err);
+    *objects = sr.objects;
+    s3dlio_shard_release(&sr.shard);
+    return rc;
+}
+
 static enum s3dlio_rc upload(struct lc *c, struct s3dlio_error *err)
 {
     struct s3dlio_stage_opts so;
-    struct s3dlio_stage_result sr;
     char report[1100];
+    uint64_t objects;
     stage_base(c, &so, "upload", report, sizeof(report));
     so.kind = S3DLIO_JOB_PUT_GEN;
     so.command = "put";
@@ -138,34 +154,24 @@ static enum s3dlio_rc upload(struct lc *c, struct s3dlio_error *err)
     so.dest = S3DLIO_DEST_NULL;
     const char *prefix = c->data_uri + strlen(c->o->bucket_uri);
     snprintf(c->rep.prefix, sizeof(c->rep.prefix), "%s", prefix + (*prefix == '/'));
-    enum s3dlio_rc rc = s3dlio_coord_stage(c->comm, c->cfg, &so, NULL, &sr, err);
-    if (c->rank == 0)
-        take_summary(&c->rep.upload, &sr);
-    c->rep.interrupted |= sr.interrupted;
-    s3dlio_shard_release(&sr.shard);
-    return stage_failed(rc, &sr, "upload", c->data_uri, err);
+    return run_transfer(c, &so, "upload", &c->rep.upload, &objects, err);
 }
 
 static enum s3dlio_rc download(struct lc *c, struct s3dlio_error *err)
 {
     struct s3dlio_stage_opts so;
-    struct s3dlio_stage_result sr;
     char report[1100];
+    uint64_t objects;
     stage_base(c, &so, "download", report, sizeof(report));
     so.kind = S3DLIO_JOB_GET;
     so.command = "get";
     so.dest = S3DLIO_DEST_NULL;
     so.verify_gen = &c->gen; /* every byte checked against the generator */
-    enum s3dlio_rc rc = s3dlio_coord_stage(c->comm, c->cfg, &so, NULL, &sr, err);
-    if (c->rank == 0)
-        take_summary(&c->rep.download, &sr);
-    c->rep.interrupted |= sr.interrupted;
-    rc = stage_failed(rc, &sr, "download", c->data_uri, err);
-    if (!rc && sr.objects != c->count)
+    enum s3dlio_rc rc = run_transfer(c, &so, "download", &c->rep.download, &objects, err);
+    if (!rc && objects != c->count)
         rc = s3dlio_error_set(err, S3DLIO_E_INTEGRITY, "bench lifecycle", c->data_uri,
                               "downloaded %" PRIu64 " objects of the %" PRIu64 " uploaded",
-                              sr.objects, c->count);
-    s3dlio_shard_release(&sr.shard);
+                              objects, c->count);
     return rc;
 }
 
