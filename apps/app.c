@@ -146,14 +146,30 @@ int app_usage_error(const struct app *app, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* A URI that does not parse: said by the one process that speaks for the job. */
+static int uri_error(const struct app *app, struct s3dlio_error *err)
+{
+    snprintf(err->op, sizeof(err->op), "%s", app->cmd);
+    if (!app->usage_silent)
+        app_fail(app, err);
+    return EXIT_USAGE;
+}
+
+int app_check_uri(const struct app *app, const char *text)
+{
+    struct s3dlio_uri uri;
+    struct s3dlio_error err = {0};
+    if (s3dlio_uri_parse(&uri, text, &err))
+        return uri_error(app, &err);
+    s3dlio_uri_release(&uri);
+    return EXIT_OK;
+}
+
 int app_open(struct app *app, const char *text, struct s3dlio_uri *uri, struct s3dlio_backend **be)
 {
     struct s3dlio_error err = {0};
-    if (s3dlio_uri_parse(uri, text, &err)) {
-        snprintf(err.op, sizeof(err.op), "%s", app->cmd);
-        app_fail(app, &err);
-        return EXIT_USAGE;
-    }
+    if (s3dlio_uri_parse(uri, text, &err))
+        return uri_error(app, &err);
     if (s3dlio_backend_new(uri, &app->cfg, be, &err)) {
         snprintf(err.op, sizeof(err.op), "%s", app->cmd);
         snprintf(err.target, sizeof(err.target), "%s", text);

@@ -54,6 +54,8 @@ int app_parse(struct app *app, const char *cmd, int argc, char **argv, const str
 int app_fail(const struct app *app, const struct s3dlio_error *err);
 /* Print "prog: cmd: msg" and return EXIT_USAGE. */
 int app_usage_error(const struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A URI argument that does not parse is a usage error (said once under mpirun): EXIT_USAGE. */
+int app_check_uri(const struct app *app, const char *text);
 /* Parse a URI argument and open its backend. */
 int app_open(struct app *app, const char *text, struct s3dlio_uri *uri, struct s3dlio_backend **be);
 void app_release(struct app *app);

@@ -113,6 +113,8 @@ static int do_lifecycle(int argc, char **argv, struct app *app)
         return app_parse_exit(r);
     if (npos != 1)
         return app_usage_error(app, "expected s3://BUCKET (see '%s bench lifecycle --help')", app->prog);
+    if ((r = app_check_uri(app, argv[0])))
+        return r;
     struct s3dlio_lifecycle_opts o = {.bucket_uri = argv[0], .seed = seed, .keep = keep,
                                       .allow_nonempty = nonempty, .run_id = run_id};
     if ((r = size_from(app, size_gb, "S3DLIO_TEST_SIZE_GB", "5", 1024.0 * 1024 * 1024, &o.total_bytes)) ||

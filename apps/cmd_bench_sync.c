@@ -90,7 +90,8 @@ int bench_sync_main(int argc, char **argv, struct app *app)
     if (a.rounds < 1 || a.rounds > S3DLIO_BENCH_SYNC_MAX_ROUNDS)
         return app_usage_error(app, "--rounds must be 1..%d, not %d", S3DLIO_BENCH_SYNC_MAX_ROUNDS,
                                a.rounds);
-    if ((r = xfer_cli_apply(&xc, app)) || (r = refuse_unsupported(app, &xc)))
+    if ((r = xfer_cli_apply(&xc, app)) || (r = refuse_unsupported(app, &xc)) ||
+        (r = app_check_uri(app, argv[0])))
         return r;
     o = (struct s3dlio_bench_sync_opts){
         .uri = argv[0],

@@ -123,7 +123,7 @@ static int do_save(int argc, char **argv, struct app *app)
         return app_usage_error(app, "--name NAME is required");
     if (keep < 0)
         return app_usage_error(app, "--keep-last must be at least 1, not %d", keep);
-    if ((r = xfer_cli_apply(&xc, app)))
+    if ((r = xfer_cli_apply(&xc, app)) || (r = app_check_uri(app, argv[1])))
         return r;
     struct s3dlio_ckpt_save_opts o = {.uri = argv[1], .name = name, .follow_symlinks = follow,
                                       .keep_last = keep};
@@ -163,6 +163,8 @@ static int do_restore(int argc, char **argv, struct app *app)
     if (npos != 1)
         return app_usage_error(app, "expected one URI (see '%s checkpoint restore --help')",
                                app->prog);
+    if ((r = app_check_uri(app, argv[0])))
+        return r;
     struct s3dlio_ckpt_restore_opts o = {.uri = argv[0], .name = name};
     char *dir = NULL;
     if (to && !strcmp(to, "mem"))

@@ -95,7 +95,8 @@ int cmd_stage(int argc, char **argv, struct app *app)
         return app_parse_exit(r);
     if (npos != 1)
         return app_usage_error(app, "expected one URI (see '%s stage --help')", app->prog);
-    if ((r = parse_stage(app, &a, &o)) || (r = xfer_cli_apply(&xc, app)))
+    if ((r = parse_stage(app, &a, &o)) || (r = xfer_cli_apply(&xc, app)) ||
+        (r = app_check_uri(app, argv[0])))
         return r;
     o.uri = argv[0];
     o.xfer = xc.o;

@@ -115,16 +115,8 @@ int cmd_sync(int argc, char **argv, struct app *app)
         return r;
     xc.o.copy_threshold = a.copy_threshold;
     /* a URI that does not parse is a usage error, said once before any rank lists */
-    for (int i = 0; i < 2; i++) {
-        struct s3dlio_uri uri;
-        struct s3dlio_error err = {0};
-        if (s3dlio_uri_parse(&uri, argv[i], &err)) {
-            snprintf(err.op, sizeof(err.op), "sync");
-            app_fail(app, &err);
-            return EXIT_USAGE;
-        }
-        s3dlio_uri_release(&uri);
-    }
+    if ((r = app_check_uri(app, argv[0])) || (r = app_check_uri(app, argv[1])))
+        return r;
     o.src = argv[0];
     o.dst = argv[1];
     o.delete_extra = a.delete_extra;

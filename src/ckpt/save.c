@@ -229,12 +229,18 @@ static enum s3dlio_rc bcast_table(MPI_Comm comm, struct save_table *t, struct s3
         len = p.len;
     }
     MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
-    if (len > (uint64_t)INT32_MAX) /* MPI counts are ints */
-        return s3dlio_error_set(err, S3DLIO_E_LIMIT, "checkpoint save", "",
-                                "the file table (%" PRIu64 " bytes) is too large to broadcast", len);
     if (rank != 0)
         p.buf = s3dlio_xmalloc(len ? len : 1);
-    MPI_Bcast(p.buf, (int)len, MPI_BYTE, 0, comm);
+    /* MPI counts are int: a table of millions of files goes in pieces of at most 1 GiB */
+    for (uint64_t at = 0; at < len;) {
+        int piece = (int)(len - at < (1u << 30) ? len - at : (1u << 30));
+        if (MPI_Bcast(p.buf + at, piece, MPI_BYTE, 0, comm) != MPI_SUCCESS) {
+            free(p.buf);
+            return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "checkpoint save", "MPI_Bcast",
+                                    "broadcast of the file table failed");
+        }
+        at += (uint64_t)piece;
+    }
     if (rank != 0) {
         const char *at = p.buf, *end = p.buf + len, *v;
         uint64_t n = 0;
@@ -569,7 +575,8 @@ enum s3dlio_rc s3dlio_ckpt_save(MPI_Comm comm, const struct s3dlio_config *cfg,
         rc = prepare(opts, &place, be, &table, &local);
     if ((rc = s3dlio_coord_agree(comm, rc, &local)))
         goto out;
-    bcast_table(comm, &table, &local);
+    if ((rc = s3dlio_coord_agree(comm, bcast_table(comm, &table, &local), &local)))
+        goto out;
     struct ckpt_identity id = {.command = "checkpoint save", .total_bytes = table.bytes};
     snprintf(id.source, sizeof(id.source), "%s", opts->src);
     ckpt_uri_of(&place, opts->name, id.destination, sizeof(id.destination));

@@ -19,15 +19,21 @@ enum s3dlio_rc s3dlio_coord_agree(MPI_Comm comm, enum s3dlio_rc rc, struct s3dli
         return S3DLIO_OK;
     struct s3dlio_error e = {0};
     if (rank == first && err) {
-        char host[64] = "";
+        char host[64] = "", prefix[96];
+        int size;
         gethostname(host, sizeof(host) - 1);
+        MPI_Comm_size(comm, &size);
         e = *err;
         e.rc = rc;
-        /* name the rank: the user must know where it broke */
-        char msg[sizeof(e.message) + sizeof(host) + 32];
-        snprintf(msg, sizeof(msg), "rank %d (%s): %s", rank, host, err->message);
-        msg[sizeof(e.message) - 1] = '\0'; /* cut to fit, as every message is */
-        memcpy(e.message, msg, sizeof(e.message));
+        /* name the rank where it broke, once: an error agreed on at several steps of a job
+         * passes through here each time, and one process has no other rank to tell apart */
+        snprintf(prefix, sizeof(prefix), "rank %d (%s): ", rank, host);
+        if (size > 1 && strncmp(err->message, prefix, strlen(prefix))) {
+            char msg[sizeof(e.message) + sizeof(prefix)];
+            snprintf(msg, sizeof(msg), "%s%s", prefix, err->message);
+            msg[sizeof(e.message) - 1] = '\0'; /* cut to fit, as every message is */
+            memcpy(e.message, msg, sizeof(e.message));
+        }
     }
     MPI_Bcast(&e, (int)sizeof(e), MPI_BYTE, first, comm);
     if (err)

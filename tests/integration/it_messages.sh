@@ -135,6 +135,15 @@ if command -v "$MPIEXEC" >/dev/null; then
   [ "$(grep -c "unknown option '--nope'" "$WORK/u2.out")" = 1 ] && ok || bad "unknown option once: $(cat "$WORK/u2.out")"
   "$MPIEXEC" -n 3 "${PRE[@]}" "$CLI" frobnicate >"$WORK/u4.out" 2>&1
   [ "$(grep -c "'frobnicate' is not a command" "$WORK/u4.out")" = 1 ] && ok || bad "not a command, once: $(cat "$WORK/u4.out")"
+  # a URI that does not parse: exit 2 and one line, whichever command (each rank parses it)
+  for cmd in "get -r not-a-uri $WORK/d" "stage not-a-uri" "sync $S/x/ not-a-uri" "bench sync not-a-uri" \
+             "bench lifecycle not-a-uri" "checkpoint restore --to mem not-a-uri"; do
+    # shellcheck disable=SC2086  # the command's words
+    "$MPIEXEC" -n 3 "${PRE[@]}" "$CLI" $cmd >"$WORK/u5.out" 2>&1
+    rc=$?
+    [ "$rc" = 2 ] && [ "$(grep -c "invalid URI: not a URI" "$WORK/u5.out")" = 1 ] &&
+      ! grep -q "rank 0 (" "$WORK/u5.out" && ok || bad "$cmd not-a-uri: exit $rc: $(cat "$WORK/u5.out")"
+  done
   "$MPIEXEC" -n 3 "${PRE[@]}" "$CLI" stage --help >"$WORK/u3.out" 2>&1
   [ "$(grep -c "^usage:" "$WORK/u3.out")" = 1 ] && ok || bad "help once: $(grep -c usage: "$WORK/u3.out")"
 fi

@@ -88,8 +88,19 @@ grep -q "gone/obj-00000003.bin.*NoSuchKey" "$WORK/gone.out" && ok || bad "failed
 run stage -q --to mem --max-memory 1MiB "s3://$B/set/" >"$WORK/cap.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] && ok || bad "memory cap exit code $rc"
-[ "$(grep -c "exceeds --max-memory" "$WORK/cap.out")" = 1 ] && grep -q "rank [0-9]* (" "$WORK/cap.out" && ok ||
+# (a job of one process has no other rank to tell apart: no rank named there)
+want_rank=1; [ "$NP" = 1 ] && want_rank=0
+[ "$(grep -c "exceeds --max-memory" "$WORK/cap.out")" = 1 ] && [ "$(grep -c "rank [0-9]* (" "$WORK/cap.out")" = $want_rank ] && ok ||
   bad "memory cap message: $(cat "$WORK/cap.out")"
+# an error agreed on at several steps names its rank once
+grep -q "rank [0-9]* ([^)]*): rank" "$WORK/cap.out" && bad "the rank named twice: $(cat "$WORK/cap.out")" || ok
+
+# 5b. a missing bucket: one line naming NoSuchBucket; the rank named at most once (the error
+#     passes through several agreements: listing, planning)
+run stage --to null "s3://$B-missing/set/" >"$WORK/nob.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && [ "$(grep -c NoSuchBucket "$WORK/nob.out")" = 1 ] && ok || bad "missing bucket: exit $rc: $(cat "$WORK/nob.out")"
+[ "$(grep -o "rank [0-9]* (" "$WORK/nob.out" | wc -l)" -le 1 ] && ok || bad "the rank named more than once: $(cat "$WORK/nob.out")"
 
 # 6. the engine's commands spread over the ranks: put --generate, get --verify-pattern,
 #    get -r to a directory and put -r of that directory
