@@ -47,6 +47,14 @@ bool s3dlio_retry_allowed(const struct s3dlio_retry_policy *p, const struct s3dl
     return attempt <= p->retries;
 }
 
+uint64_t s3dlio_retry_wait_ms(const struct s3dlio_retry_policy *p, const struct s3dlio_error *err,
+                              uint64_t backoff_ms, uint64_t elapsed_ms)
+{
+    if (s3dlio_retry_is_connection(err) && elapsed_ms < p->time_ms && backoff_ms > p->time_ms - elapsed_ms)
+        return p->time_ms - elapsed_ms;
+    return backoff_ms;
+}
+
 uint64_t s3dlio_retry_budget_start(const struct s3dlio_error *err, uint64_t attempt_start_ns,
                                    uint64_t now_ns)
 {

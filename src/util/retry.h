@@ -62,6 +62,14 @@ uint64_t s3dlio_retry_budget_start(const struct s3dlio_error *err, uint64_t atte
 uint64_t s3dlio_retry_backoff_ms(uint64_t *rng, int attempt, uint64_t base_ms, uint64_t cap_ms);
 
 /*
+ * The wait before the next attempt: the backoff drawn, but for a connection failure never past
+ * the end of its time budget, so the last attempt comes as the budget ends and a dead endpoint
+ * fails near --retry-time, not a whole backoff (up to cap_ms) later.
+ */
+uint64_t s3dlio_retry_wait_ms(const struct s3dlio_retry_policy *p, const struct s3dlio_error *err,
+                              uint64_t backoff_ms, uint64_t elapsed_ms);
+
+/*
  * A jitter seed that differs between processes of a job (rank, pid, clock), so ranks hit by
  * the same throttling do not draw the same delays and retry together.
  */

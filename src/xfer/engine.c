@@ -217,12 +217,15 @@ bool xfer_retry(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
     /* once cancelled, only aborts of uploads are worth another try, until the grace ends */
     if (x->cancelling && (r->step != STEP_ABORT || now >= x->cancel_deadline_ns))
         return false;
-    if (!s3dlio_retry_allowed(&x->retry, err, r->attempt + 1, (now - r->first_fail_ns) / 1000000u))
+    uint64_t elapsed_ms = (now - r->first_fail_ns) / 1000000u;
+    if (!s3dlio_retry_allowed(&x->retry, err, r->attempt + 1, elapsed_ms))
         return false;
     r->attempt++;
     job->retries++;
     x->st->retries++;
-    uint64_t ms = s3dlio_retry_backoff_ms(&x->rng, r->attempt, x->retry.base_ms, x->retry.cap_ms);
+    uint64_t ms = s3dlio_retry_wait_ms(
+        &x->retry, err, s3dlio_retry_backoff_ms(&x->rng, r->attempt, x->retry.base_ms, x->retry.cap_ms),
+        elapsed_ms);
     x->st->backoff_ms += ms;
     r->not_before_ns = now + ms * 1000000ull;
     S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_XFER, "retry %d of '%s' at %" PRIu64 " in %" PRIu64

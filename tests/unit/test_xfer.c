@@ -61,6 +61,10 @@ static void test_retry_budget(void)
     CHECK(s3dlio_retry_allowed(&p, &refused, 2, 0), "within the count");
     CHECK(s3dlio_retry_allowed(&p, &refused, 9, 59999), "a refused connection: retried for 60 s");
     CHECK(!s3dlio_retry_allowed(&p, &refused, 9, 60000), "... and not after");
+    CHECK_INT((int)s3dlio_retry_wait_ms(&p, &refused, 9000, 55000), 5000,
+              "a refused connection waits no longer than its budget lasts");
+    CHECK_INT((int)s3dlio_retry_wait_ms(&p, &refused, 900, 55000), 900, "... and the backoff within it");
+    CHECK_INT((int)s3dlio_retry_wait_ms(&p, &slow, 9000, 55000), 9000, "a 503's backoff is not cut");
     CHECK(s3dlio_retry_allowed(&p, &slow, 2, 0), "503 within the count");
     CHECK(!s3dlio_retry_allowed(&p, &slow, 3, 10), "503 past the count");
     CHECK(!s3dlio_retry_allowed(&p, &denied, 1, 0), "403 never");
