@@ -93,7 +93,7 @@ static void static_owners(const struct s3dlio_objlist *list, int nranks, int *ow
 
 /*
  * Rank 0 lists. With --shuffle every round deals the whole listing anew, so every rank needs
- * the table; without, the byte-balanced assignment is the same every round and each rank
+ * the table (one copy per node); without, the byte-balanced assignment is the same every round and each rank
  * gets its share only. Collective.
  */
 static enum s3dlio_rc share_dataset(struct bsync *b, struct s3dlio_error *err)
@@ -103,7 +103,7 @@ static enum s3dlio_rc share_dataset(struct bsync *b, struct s3dlio_error *err)
     if (!(rc = s3dlio_coord_agree(b->comm, rc, err))) {
         int *owner = s3dlio_xcalloc(list.n ? list.n : 1, sizeof(*owner));
         if (b->o->shuffle) { /* owners are computed per round by every rank: these are unused */
-            rc = s3dlio_table_bcast(b->comm, &list, owner, NULL, &b->table, err);
+            rc = s3dlio_table_bcast_shared(b->comm, &list, owner, NULL, &b->table, err);
         } else {
             if (b->rank == 0)
                 static_owners(&list, b->nranks, owner);

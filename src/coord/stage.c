@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stage: rank 0 lists and partitions, a scatter gives each rank its rows of the table (keys,
- * sizes, ETags; the whole table by broadcast where every rank needs it: --steal, --to h5),
+ * sizes, ETags; where every rank needs the whole table, --steal and --to h5, one copy per
+ * node in a shared-memory window),
  * every rank pulls its shard with its own engine (or, with --steal, takes chunks
  * from a shared counter), and the per-rank statistics and failed keys are gathered into one
  * report on rank 0.
@@ -314,7 +315,7 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
         }
         /* --steal takes chunks of the whole list; the HDF5 file lays out every object */
         bool whole = o->steal || (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_H5);
-        rc = whole ? s3dlio_table_bcast(comm, &list, owner, conflict, table, err)
+        rc = whole ? s3dlio_table_bcast_shared(comm, &list, owner, conflict, table, err)
                    : s3dlio_table_scatter(comm, &list, owner, conflict, table, err);
         if (!rc)
             rc = build_jobs(table, o, uri, rank, w, capped, err);
