@@ -44,7 +44,7 @@ static uint64_t packed_len(const struct s3dlio_objlist *list, const size_t *rows
     return 8 + (uint64_t)n * 8 + (uint64_t)n * 4 + pad8(n) + strings;
 }
 
-/* Pack rows rows[0..n) of list at blob (packed_len bytes, zeroed). */
+/* Pack rows rows[0..n) of list at blob (packed_len bytes). */
 static void pack_into(char *blob, const struct s3dlio_objlist *list, const size_t *rows, size_t n,
                       const int *owner, const bool *dir_conflict)
 {
@@ -58,6 +58,7 @@ static void pack_into(char *blob, const struct s3dlio_objlist *list, const size_
         int32_t o = owner[rows ? rows[j] : j];
         memcpy(p, &o, 4);
     }
+    memset(p, 0, pad8(n)); /* no conflicts, and the padding: a shared window is not zeroed */
     if (dir_conflict)
         for (size_t j = 0; j < n; j++)
             p[j] = (char)dir_conflict[rows ? rows[j] : j];
