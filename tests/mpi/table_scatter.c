@@ -46,7 +46,8 @@ static int owner_of(size_t i, int nranks)
     return (int)((i * 31 + i / 3) % (size_t)usable);
 }
 
-static void check(const struct s3dlio_table *t, size_t n, int nranks, bool share, const char *what)
+static void check(const struct s3dlio_table *t, size_t n, int nranks, bool share, bool conflicts,
+                  const char *what)
 {
     char key[128], etag[64];
     uint64_t size, bytes = 0;
@@ -69,7 +70,7 @@ static void check(const struct s3dlio_table *t, size_t n, int nranks, bool share
                t->sizes[row], size);
         EXPECT(t->owner[row] == owner, "%s: row %zu owner %d, want %d", what, row, t->owner[row],
                owner);
-        EXPECT(t->dir_conflict[row] == (i % 7 == 3), "%s: row %zu conflict %d", what, row,
+        EXPECT(t->dir_conflict[row] == (conflicts && i % 7 == 3), "%s: row %zu conflict %d", what, row,
                (int)t->dir_conflict[row]);
         row++;
     }
@@ -90,13 +91,15 @@ int main(int argc, char **argv)
         const char *name;
         size_t n;
         uint64_t round_bytes; /* 0: the default (one Scatterv) */
+        bool no_conflicts;    /* the caller passes none: every flag must read false */
     } cases[] = {
-        {"empty listing", 0, 0},
-        {"one object", 1, 0},
-        {"one scatterv", 2000, 0},
-        {"rounds of 64 bytes", 500, 64},
-        {"rounds of 1 byte", 40, 1},
-        {"rounds of 4099 bytes", 3000, 4099},
+        {"empty listing", 0, 0, false},
+        {"one object", 1, 0, false},
+        {"one scatterv", 2000, 0, false},
+        {"no conflicts given", 2000, 0, true},
+        {"rounds of 64 bytes", 500, 64, false},
+        {"rounds of 1 byte", 40, 1, false},
+        {"rounds of 4099 bytes", 3000, 4099, false},
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         size_t n = cases[c].n;
@@ -114,24 +117,26 @@ int main(int argc, char **argv)
             }
         struct s3dlio_table t = {0};
         struct s3dlio_error err = {0};
+        const bool *given = cases[c].no_conflicts ? NULL : conflict;
+        bool want = !cases[c].no_conflicts;
         enum s3dlio_rc rc =
             cases[c].round_bytes
-                ? s3dlio_table_scatter_rounds(MPI_COMM_WORLD, &list, owner, conflict,
+                ? s3dlio_table_scatter_rounds(MPI_COMM_WORLD, &list, owner, given,
                                               cases[c].round_bytes, &t, &err)
-                : s3dlio_table_scatter(MPI_COMM_WORLD, &list, owner, conflict, &t, &err);
+                : s3dlio_table_scatter(MPI_COMM_WORLD, &list, owner, given, &t, &err);
         EXPECT(rc == S3DLIO_OK, "%s: scatter rc %d: %s", cases[c].name, (int)rc, err.message);
         if (!rc)
-            check(&t, n, nranks, true, cases[c].name);
+            check(&t, n, nranks, true, want, cases[c].name);
         s3dlio_table_release(&t);
-        rc = s3dlio_table_bcast(MPI_COMM_WORLD, &list, owner, conflict, &t, &err);
+        rc = s3dlio_table_bcast(MPI_COMM_WORLD, &list, owner, given, &t, &err);
         EXPECT(rc == S3DLIO_OK, "%s: bcast rc %d", cases[c].name, (int)rc);
         if (!rc)
-            check(&t, n, nranks, false, cases[c].name);
+            check(&t, n, nranks, false, want, cases[c].name);
         s3dlio_table_release(&t);
-        rc = s3dlio_table_bcast_shared(MPI_COMM_WORLD, &list, owner, conflict, &t, &err);
+        rc = s3dlio_table_bcast_shared(MPI_COMM_WORLD, &list, owner, given, &t, &err);
         EXPECT(rc == S3DLIO_OK, "%s: shared rc %d: %s", cases[c].name, (int)rc, err.message);
         if (!rc) {
-            check(&t, n, nranks, false, cases[c].name);
+            check(&t, n, nranks, false, want, cases[c].name);
             EXPECT(t.shared, "%s: not in a shared window", cases[c].name);
         }
         s3dlio_table_release(&t);
