@@ -76,16 +76,40 @@ static enum s3dlio_rc open_backend(struct bsync *b, const struct s3dlio_config *
     return s3dlio_coord_agree(b->comm, rc, err);
 }
 
-/* Rank 0 lists, everyone gets the table. Collective. */
+/* Rank 0: the assignment of every round without --shuffle (see assign). */
+static void static_owners(const struct s3dlio_objlist *list, int nranks, int *owner)
+{
+    size_t n = list->n;
+    uint64_t *sizes = s3dlio_xcalloc(n ? n : 1, sizeof(*sizes));
+    size_t *order = s3dlio_xcalloc(n ? n : 1, sizeof(*order));
+    for (size_t i = 0; i < n; i++) {
+        sizes[i] = list->items[i].size;
+        order[i] = i;
+    }
+    s3dlio_partition(S3DLIO_PART_SIZE, sizes, order, n, nranks, owner, NULL);
+    free(sizes);
+    free(order);
+}
+
+/*
+ * Rank 0 lists. With --shuffle every round deals the whole listing anew, so every rank needs
+ * the table (one copy per node); without, the byte-balanced assignment is the same every round and each rank
+ * gets its share only. Collective.
+ */
 static enum s3dlio_rc share_dataset(struct bsync *b, struct s3dlio_error *err)
 {
     struct s3dlio_objlist list = { 0 };
     enum s3dlio_rc rc = b->rank == 0 ? list_dataset(b, &list, err) : S3DLIO_OK;
     if (!(rc = s3dlio_coord_agree(b->comm, rc, err))) {
-        /* owners are computed per round by every rank: the table's are unused */
-        int *none = s3dlio_xcalloc(list.n ? list.n : 1, sizeof(*none));
-        rc = s3dlio_table_bcast(b->comm, &list, none, NULL, &b->table, err);
-        free(none);
+        int *owner = s3dlio_xcalloc(list.n ? list.n : 1, sizeof(*owner));
+        if (b->o->shuffle) { /* owners are computed per round by every rank: these are unused */
+            rc = s3dlio_table_bcast_shared(b->comm, &list, owner, NULL, &b->table, err);
+        } else {
+            if (b->rank == 0)
+                static_owners(&list, b->nranks, owner);
+            rc = s3dlio_table_scatter(b->comm, &list, owner, NULL, &b->table, err);
+        }
+        free(owner);
         rc = s3dlio_coord_agree(b->comm, rc, err);
     }
     MPI_Bcast(&b->list_s, 1, MPI_DOUBLE, 0, b->comm);
@@ -105,7 +129,10 @@ static void assign(struct bsync *b, int r)
     size_t n = b->table.n;
     for (size_t i = 0; i < n; i++)
         b->order[i] = i;
-    if (b->o->shuffle) {
+    if (b->table.share_only) { /* scattered: the rows here are this rank's, every round */
+        for (size_t i = 0; i < n; i++)
+            b->owner[i] = b->rank;
+    } else if (b->o->shuffle) {
         s3dlio_shuffle(b->order, n, b->o->seed + (uint64_t)r);
         s3dlio_partition(S3DLIO_PART_COUNT, b->table.sizes, b->order, n, b->nranks, b->owner, NULL);
     } else {
@@ -266,7 +293,7 @@ static enum s3dlio_rc set_up(struct bsync *b, const struct s3dlio_config *cfg,
     scratch_names(b);
     if ((rc = share_dataset(b, err)))
         return rc;
-    res->listed = b->table.n;
+    res->listed = b->table.listed;
     if (b->rank == 0)
         rc = s3dlio_bench_sync_open_report(b, res, err);
     if ((rc = s3dlio_coord_agree(b->comm, rc, err)))

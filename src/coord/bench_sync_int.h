@@ -15,7 +15,7 @@ struct bsync {
     const struct s3dlio_bench_sync_opts *o;
     struct s3dlio_uri uri;
     struct s3dlio_backend *be; /* this rank's, for every round */
-    struct s3dlio_table table; /* the dataset, on every rank */
+    struct s3dlio_table table; /* the dataset: whole (--shuffle) or this rank's share */
     double list_s;
     char run_id[RUN_ID_MAX];
     char scratch_root[1100]; /* key prefix of every run's scratch: "<prefix>bench-sync-" */

@@ -139,7 +139,7 @@ static void fill(const struct bsync *b, struct s3dlio_rounds_report *r)
     r->nranks = b->nranks;
     r->rounds_asked = b->o->rounds;
     r->nrounds = b->rounds_done;
-    r->listed = b->table.n;
+    r->listed = b->table.listed;
     r->dataset_bytes = b->table.total_bytes;
     r->list_s = b->list_s;
     r->hosts = b->hosts;

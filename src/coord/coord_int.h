@@ -13,17 +13,26 @@
 #include "s3dlio/uri.h"
 #include "util/atomic_file.h"
 
-/* The listing as every rank sees it after the broadcast. */
+/*
+ * The listing as a rank sees it: every row after the broadcast, its own rows (owner == this
+ * rank) after the scatter.
+ */
 struct s3dlio_table {
-    size_t n;
+    size_t n;            /* rows here */
+    size_t listed;       /* rows in the whole listing */
+    bool share_only;     /* scattered: the rows are this rank's share only */
+    uint64_t received_bytes; /* packed bytes this rank received (rank 0: none) */
+    bool shared;         /* blob is the node's shared window win (one copy per node) */
+    MPI_Win win;
     uint64_t *sizes;
     int *owner;
     bool *dir_conflict;  /* another key has this one as its directory (a GET to dir: fails it) */
     const char **keys;   /* point into blob */
     const char **etags;  /* ... as listed, "" unknown */
     char *blob;          /* the packed broadcast buffer */
-    uint64_t total_bytes;
+    uint64_t total_bytes; /* of the whole listing */
 };
+/* Collective over the node for a shared table (every rank of it releases it together). */
 void s3dlio_table_release(struct s3dlio_table *t);
 
 /*
@@ -33,6 +42,31 @@ void s3dlio_table_release(struct s3dlio_table *t);
 enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *list, const int *owner,
                                   const bool *dir_conflict, struct s3dlio_table *t,
                                   struct s3dlio_error *err);
+
+/*
+ * The whole table on every rank as s3dlio_table_bcast, but one copy per node: the node's
+ * leader holds it in an MPI shared-memory window (rank 0 packs into its own; the other
+ * leaders receive a broadcast among leaders) and the node's other ranks point into it.
+ * Read-only once made. Collective.
+ */
+enum s3dlio_rc s3dlio_table_bcast_shared(MPI_Comm comm, const struct s3dlio_objlist *list,
+                                         const int *owner, const bool *dir_conflict,
+                                         struct s3dlio_table *t, struct s3dlio_error *err);
+
+/*
+ * Rank 0 packs each rank's rows of list (owner[i] == that rank, in listing order) and
+ * scatters them: a rank receives its share only, and the whole listing's count and bytes
+ * (t->listed, t->total_bytes). dir_conflict (NULL: none) is computed by the caller over the
+ * whole listing. Collective.
+ */
+enum s3dlio_rc s3dlio_table_scatter(MPI_Comm comm, const struct s3dlio_objlist *list,
+                                    const int *owner, const bool *dir_conflict,
+                                    struct s3dlio_table *t, struct s3dlio_error *err);
+/* The same, at most round_bytes (all ranks together) per MPI_Scatterv: tests use it small. */
+enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_objlist *list,
+                                           const int *owner, const bool *dir_conflict,
+                                           uint64_t round_bytes, struct s3dlio_table *t,
+                                           struct s3dlio_error *err);
 
 /*
  * Agree on failure: every rank passes its rc; all learn whether any failed, and the first

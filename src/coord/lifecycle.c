@@ -222,7 +222,7 @@ static enum s3dlio_rc delete_keys(struct s3dlio_backend *be, const char **keys, 
 
 /*
  * Every rank deletes a contiguous share of rank 0's listing, in DeleteObjects batches: one
- * broadcast of the keys, then no rank waits for another.
+ * scatter of the keys, then no rank waits for another.
  */
 static enum s3dlio_rc delete_objects(struct lc *c, struct s3dlio_error *err)
 {
@@ -233,7 +233,7 @@ static enum s3dlio_rc delete_objects(struct lc *c, struct s3dlio_error *err)
         for (size_t i = 0; i < c->listed.n; i++)
             owner[i] = (int)(i * (size_t)c->nranks / (c->listed.n ? c->listed.n : 1));
     }
-    enum s3dlio_rc rc = s3dlio_table_bcast(c->comm, &c->listed, owner, NULL, &t, err);
+    enum s3dlio_rc rc = s3dlio_table_scatter(c->comm, &c->listed, owner, NULL, &t, err);
     free(owner);
     struct s3dlio_backend *be = NULL;
     uint64_t deleted = 0, all = 0;

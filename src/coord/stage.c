@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stage: rank 0 lists and partitions, one broadcast carries the table (keys, sizes, ETags,
- * owners), every rank pulls its shard with its own engine (or, with --steal, takes chunks
+ * stage: rank 0 lists and partitions, a scatter gives each rank its rows of the table (keys,
+ * sizes, ETags; where every rank needs the whole table, --steal and --to h5, one copy per
+ * node in a shared-memory window),
+ * every rank pulls its shard with its own engine (or, with --steal, takes chunks
  * from a shared counter), and the per-rank statistics and failed keys are gathered into one
  * report on rank 0.
  */
@@ -289,7 +291,7 @@ static void summarize(const struct s3dlio_report *r, struct s3dlio_stage_summary
         .bytes = r->bytes, .requests = r->requests, .retries = r->retries, .cpu_s = r->cpu_s};
 }
 
-/* Rank 0 lists and partitions; every rank gets the table and builds its jobs. Collective. */
+/* Rank 0 lists and partitions; every rank gets its rows of the table and builds its jobs. Collective. */
 static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
                                const struct s3dlio_stage_opts *o, struct s3dlio_uri *uri,
                                struct s3dlio_table *table, struct s3dlio_rank_work *w, double *list_s,
@@ -311,7 +313,10 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
             owner = partition_list(&list, o, nranks);
             conflict = dir_conflicts(&list, o);
         }
-        rc = s3dlio_table_bcast(comm, &list, owner, conflict, table, err);
+        /* --steal takes chunks of the whole list; the HDF5 file lays out every object */
+        bool whole = o->steal || (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_H5);
+        rc = whole ? s3dlio_table_bcast_shared(comm, &list, owner, conflict, table, err)
+                   : s3dlio_table_scatter(comm, &list, owner, conflict, table, err);
         if (!rc)
             rc = build_jobs(table, o, uri, rank, w, capped, err);
         /* MEM, static partition: the shard in one block (--steal adds one per chunk taken) */
@@ -360,7 +365,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
         rc = plan_job(comm, cfg, o, &uri, &table, &w, &list_s, &markers, &capped, &local);
     if (rc)
         goto out;
-    res->listed = table.n;
+    res->listed = table.listed;
     res->list_s = list_s;
     if (o->list_only)
         goto out;
@@ -386,7 +391,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     if (rank == 0) {
         fill_identity(&report, o, list_s);
         report.folder_markers = markers;
-        report.listed = table.n;
+        report.listed = table.listed;
         s3dlio_report_build(&report);
         summarize(&report, &res->summary);
         if (report.nfailed)

@@ -269,7 +269,7 @@ static enum s3dlio_rc plan_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     s3dlio_observe_phase(w->obs, S3DLIO_PHASE_PARTITION);
     if (rank == 0)
         owner = partition_copies(&d->copy, nranks);
-    rc = s3dlio_table_bcast(comm, &d->copy, owner, conflict, table, err);
+    rc = s3dlio_table_scatter(comm, &d->copy, owner, conflict, table, err);
     if (!rc)
         build_jobs(table, s, rank, w);
     free(owner);
@@ -376,7 +376,7 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
         rc = plan_sync(comm, cfg, o, &sides, &diff, &table, &w, out, res, &list_s, &local);
     if (rc || o->dry_run)
         goto out;
-    res->job.listed = table.n;
+    res->job.listed = table.listed;
     s3dlio_coord_make_run_id(comm, &jo, report.run_id);
     snprintf(w.trace.run_id, sizeof(w.trace.run_id), "%s", report.run_id);
     if (rank == 0)
@@ -396,7 +396,7 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
     rc = s3dlio_coord_gather_job(comm, &jo, &obs, rs, &w, &rfile, &res->job, &report, &local);
     if (rank == 0) {
-        fill_identity(&report, o, list_s, &diff, table.n);
+        fill_identity(&report, o, list_s, &diff, table.listed);
         s3dlio_report_build(&report);
         if (out)
             s3dlio_report_print_table(&report, out);

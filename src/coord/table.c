@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The listing and its partition travel in one broadcast of a packed table:
+ * The listing and its partition travel as a packed table:
  * [n][sizes n x u64][owners n x i32][dir conflicts n x bool, padded to 8][keys, NUL-separated]
- * [ETags, NUL-separated]. No per-object messages.
+ * [ETags, NUL-separated]. No per-object messages. Broadcast whole when every rank needs every
+ * row (--steal, HDF5's shared file); otherwise scattered, each rank receiving the packed rows
+ * it owns, so a rank's memory follows its share rather than the listing.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "coord/coord_int.h"
@@ -15,7 +18,10 @@ void s3dlio_table_release(struct s3dlio_table *t)
         return;
     free(t->keys);
     free(t->etags);
-    free(t->blob);
+    if (t->shared)
+        MPI_Win_free(&t->win); /* the node's ranks release it together; it owns the blob */
+    else
+        free(t->blob);
     memset(t, 0, sizeof(*t));
 }
 
@@ -27,38 +33,58 @@ static uint64_t pad8(uint64_t n)
 /* the conflicts travel as bytes */
 _Static_assert(sizeof(bool) == 1, "bool is one byte");
 
+/* Bytes of the packed rows rows[0..n) of list (rows NULL: all of it, in order). */
+static uint64_t packed_len(const struct s3dlio_objlist *list, const size_t *rows, size_t n)
+{
+    uint64_t strings = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct s3dlio_object *it = &list->items[rows ? rows[j] : j];
+        strings += strlen(it->key) + 1 + strlen(it->etag) + 1;
+    }
+    return 8 + (uint64_t)n * 8 + (uint64_t)n * 4 + pad8(n) + strings;
+}
+
+/* Pack rows rows[0..n) of list at blob (packed_len bytes). */
+static void pack_into(char *blob, const struct s3dlio_objlist *list, const size_t *rows, size_t n,
+                      const int *owner, const bool *dir_conflict)
+{
+    char *p = blob;
+    uint64_t n64 = n;
+    memcpy(p, &n64, 8);
+    p += 8;
+    for (size_t j = 0; j < n; j++, p += 8)
+        memcpy(p, &list->items[rows ? rows[j] : j].size, 8);
+    for (size_t j = 0; j < n; j++, p += 4) {
+        int32_t o = owner[rows ? rows[j] : j];
+        memcpy(p, &o, 4);
+    }
+    memset(p, 0, pad8(n)); /* no conflicts, and the padding: a shared window is not zeroed */
+    if (dir_conflict)
+        for (size_t j = 0; j < n; j++)
+            p[j] = (char)dir_conflict[rows ? rows[j] : j];
+    p += pad8(n);
+    for (size_t j = 0; j < n; j++) {
+        const char *key = list->items[rows ? rows[j] : j].key;
+        size_t k = strlen(key) + 1;
+        memcpy(p, key, k);
+        p += k;
+    }
+    for (size_t j = 0; j < n; j++) {
+        const char *etag = list->items[rows ? rows[j] : j].etag;
+        size_t k = strlen(etag) + 1;
+        memcpy(p, etag, k);
+        p += k;
+    }
+}
+
 static char *pack(const struct s3dlio_objlist *list, const int *owner, const bool *dir_conflict,
                   uint64_t *len)
 {
-    uint64_t strings = 0, n = list->n;
-    for (size_t i = 0; i < list->n; i++)
-        strings += strlen(list->items[i].key) + 1 + strlen(list->items[i].etag) + 1;
-    *len = 8 + n * 8 + n * 4 + pad8(n) + strings;
-    char *blob = s3dlio_xcalloc(1, *len), *p = blob;
-    memcpy(p, &n, 8);
-    p += 8;
-    for (size_t i = 0; i < list->n; i++, p += 8)
-        memcpy(p, &list->items[i].size, 8);
-    for (size_t i = 0; i < list->n; i++, p += 4) {
-        int32_t o = owner[i];
-        memcpy(p, &o, 4);
-    }
-    if (dir_conflict)
-        memcpy(p, dir_conflict, n);
-    p += pad8(n);
-    for (size_t i = 0; i < list->n; i++) {
-        size_t k = strlen(list->items[i].key) + 1;
-        memcpy(p, list->items[i].key, k);
-        p += k;
-    }
-    for (size_t i = 0; i < list->n; i++) {
-        size_t k = strlen(list->items[i].etag) + 1;
-        memcpy(p, list->items[i].etag, k);
-        p += k;
-    }
+    *len = packed_len(list, NULL, list->n);
+    char *blob = s3dlio_xcalloc(1, *len);
+    pack_into(blob, list, NULL, list->n, owner, dir_conflict);
     return blob;
 }
-
 static void unpack(struct s3dlio_table *t)
 {
     char *p = t->blob;
@@ -106,5 +132,217 @@ enum s3dlio_rc s3dlio_table_bcast(MPI_Comm comm, const struct s3dlio_objlist *li
         at += (uint64_t)piece;
     }
     unpack(t);
+    t->listed = t->n;
+    t->received_bytes = rank == 0 ? 0 : len;
     return S3DLIO_OK;
+}
+
+/* Bytes [0, len) of blob from rank 0 of comm to all of it, in pieces MPI's int counts hold. */
+static int bcast_bytes(MPI_Comm comm, char *blob, uint64_t len)
+{
+    for (uint64_t at = 0; at < len;) {
+        int piece = (int)(len - at < (1u << 30) ? len - at : (1u << 30));
+        int ok = MPI_Bcast(blob + at, piece, MPI_BYTE, 0, comm);
+        if (ok != MPI_SUCCESS)
+            return ok;
+        at += (uint64_t)piece;
+    }
+    return MPI_SUCCESS;
+}
+
+enum s3dlio_rc s3dlio_table_bcast_shared(MPI_Comm comm, const struct s3dlio_objlist *list,
+                                         const int *owner, const bool *dir_conflict,
+                                         struct s3dlio_table *t, struct s3dlio_error *err)
+{
+    int rank, node_rank;
+    MPI_Comm node, leaders;
+    uint64_t len = 0;
+    MPI_Comm_rank(comm, &rank);
+    memset(t, 0, sizeof(*t));
+    if (rank == 0)
+        len = packed_len(list, NULL, list->n);
+    MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
+    /* keyed by rank: comm's rank 0 leads its node and is rank 0 of the leaders */
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &node_rank);
+    MPI_Comm_split(comm, node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders);
+    char *base = NULL;
+    int ok = MPI_Win_allocate_shared(node_rank == 0 ? (MPI_Aint)(len ? len : 1) : 0, 1,
+                                     MPI_INFO_NULL, node, &base, &t->win);
+    if (ok == MPI_SUCCESS && node_rank != 0) {
+        MPI_Aint size;
+        int unit;
+        ok = MPI_Win_shared_query(t->win, 0, &size, &unit, &base);
+    }
+    if (ok == MPI_SUCCESS) {
+        t->shared = true;
+        MPI_Win_lock_all(MPI_MODE_NOCHECK, t->win);
+        if (rank == 0) /* packed in place: rank 0 holds no second copy */
+            pack_into(base, list, NULL, list->n, owner, dir_conflict);
+        if (node_rank == 0)
+            ok = bcast_bytes(leaders, base, len);
+        /* the leader's writes, then everyone on the node may read them */
+        MPI_Win_sync(t->win);
+        MPI_Barrier(node);
+        MPI_Win_sync(t->win);
+        MPI_Win_unlock_all(t->win);
+    }
+    if (leaders != MPI_COMM_NULL)
+        MPI_Comm_free(&leaders);
+    MPI_Comm_free(&node);
+    if (ok != MPI_SUCCESS)
+        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", "MPI_Win_allocate_shared",
+                                "sharing the listing on the node failed");
+    /* unpack reads the arrays in place: they must be 8-byte aligned like malloc's */
+    if ((uintptr_t)base % 8)
+        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", "MPI_Win_allocate_shared",
+                                "the shared listing is not 8-byte aligned");
+    t->blob = base;
+    unpack(t);
+    t->listed = t->n;
+    t->received_bytes = node_rank == 0 && rank != 0 ? len : 0;
+    return S3DLIO_OK;
+}
+
+/*
+ * Rank 0: the rows of each rank, in listing order (a counting sort by owner), at rows +
+ * first[r], count[r] of them.
+ */
+static size_t *rows_by_owner(const int *owner, size_t n, int nranks, size_t *first, size_t *count)
+{
+    size_t *rows = s3dlio_xcalloc(n ? n : 1, sizeof(*rows));
+    memset(count, 0, (size_t)nranks * sizeof(*count));
+    for (size_t i = 0; i < n; i++)
+        count[owner[i]]++;
+    size_t at = 0;
+    for (int r = 0; r < nranks; r++) {
+        first[r] = at;
+        at += count[r];
+    }
+    size_t *fill = s3dlio_xcalloc((size_t)nranks, sizeof(*fill));
+    for (size_t i = 0; i < n; i++)
+        rows[first[owner[i]] + fill[owner[i]]++] = i;
+    free(fill);
+    return rows;
+}
+
+/* Rank 0: every rank's packed rows, one after the other in rank order; lens/offs per rank. */
+static char *pack_shares(const struct s3dlio_objlist *list, const int *owner,
+                         const bool *dir_conflict, int nranks, uint64_t *lens, uint64_t *offs,
+                         uint64_t *total)
+{
+    size_t *first = s3dlio_xcalloc((size_t)nranks, sizeof(*first));
+    size_t *count = s3dlio_xcalloc((size_t)nranks, sizeof(*count));
+    size_t *rows = rows_by_owner(owner, list->n, nranks, first, count);
+    *total = 0;
+    for (int r = 0; r < nranks; r++) {
+        lens[r] = packed_len(list, rows + first[r], count[r]);
+        offs[r] = *total;
+        *total += lens[r];
+    }
+    char *all = s3dlio_xcalloc(1, *total ? *total : 1);
+    for (int r = 0; r < nranks; r++)
+        pack_into(all + offs[r], list, rows + first[r], count[r], owner, dir_conflict);
+    free(rows);
+    free(first);
+    free(count);
+    return all;
+}
+
+/*
+ * Move every rank's share from rank 0. MPI counts and displacements are int: when all shares
+ * fit in round_bytes one Scatterv sends them from where they were packed; otherwise each
+ * round sends at most round_bytes / nranks bytes of each share through a staging buffer of
+ * round_bytes, so no count or displacement passes INT_MAX however large the table.
+ */
+static int scatter_bytes(MPI_Comm comm, int rank, int nranks, const char *all, const uint64_t *lens,
+                         const uint64_t *offs, uint64_t total, char *mine, uint64_t mylen,
+                         uint64_t round_bytes)
+{
+    int *counts = NULL, *displs = NULL, ok = MPI_SUCCESS;
+    uint64_t direct = total <= round_bytes;
+    MPI_Bcast(&direct, 1, MPI_UINT64_T, 0, comm);
+    if (rank == 0) {
+        counts = s3dlio_xcalloc((size_t)nranks, sizeof(*counts));
+        displs = s3dlio_xcalloc((size_t)nranks, sizeof(*displs));
+    }
+    if (direct) {
+        for (int r = 0; rank == 0 && r < nranks; r++) {
+            counts[r] = (int)lens[r];
+            displs[r] = (int)offs[r];
+        }
+        ok = MPI_Scatterv(all, counts, displs, MPI_BYTE, mine, (int)mylen, MPI_BYTE, 0, comm);
+        free(counts);
+        free(displs);
+        return ok;
+    }
+    uint64_t cap = round_bytes / (uint64_t)nranks ? round_bytes / (uint64_t)nranks : 1, rounds = 0;
+    for (int r = 0; rank == 0 && r < nranks; r++)
+        if ((lens[r] + cap - 1) / cap > rounds)
+            rounds = (lens[r] + cap - 1) / cap;
+    MPI_Bcast(&rounds, 1, MPI_UINT64_T, 0, comm);
+    char *stage = rank == 0 ? s3dlio_xmalloc((size_t)cap * (size_t)nranks) : NULL;
+    for (uint64_t k = 0, at = 0; k < rounds && ok == MPI_SUCCESS; k++, at += cap) {
+        for (int r = 0, d = 0; rank == 0 && r < nranks; r++) {
+            uint64_t piece = lens[r] > at ? (lens[r] - at < cap ? lens[r] - at : cap) : 0;
+            memcpy(stage + d, all + offs[r] + at, (size_t)piece);
+            counts[r] = (int)piece;
+            displs[r] = d;
+            d += (int)piece;
+        }
+        uint64_t mine_piece = mylen > at ? (mylen - at < cap ? mylen - at : cap) : 0;
+        ok = MPI_Scatterv(stage, counts, displs, MPI_BYTE, mine + (mine_piece ? at : 0),
+                          (int)mine_piece, MPI_BYTE, 0, comm);
+    }
+    free(stage);
+    free(counts);
+    free(displs);
+    return ok;
+}
+
+enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_objlist *list,
+                                           const int *owner, const bool *dir_conflict,
+                                           uint64_t round_bytes, struct s3dlio_table *t,
+                                           struct s3dlio_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    memset(t, 0, sizeof(*t));
+    uint64_t *lens = NULL, *offs = NULL, total = 0, mylen = 0;
+    /* what only the whole listing knows, for the report and the progress line */
+    uint64_t whole[2] = {0, 0};
+    char *all = NULL;
+    if (rank == 0) {
+        lens = s3dlio_xcalloc((size_t)nranks, sizeof(*lens));
+        offs = s3dlio_xcalloc((size_t)nranks, sizeof(*offs));
+        all = pack_shares(list, owner, dir_conflict, nranks, lens, offs, &total);
+        whole[0] = list->n;
+        for (size_t i = 0; i < list->n; i++)
+            whole[1] += list->items[i].size;
+    }
+    MPI_Bcast(whole, 2, MPI_UINT64_T, 0, comm);
+    MPI_Scatter(lens, 1, MPI_UINT64_T, &mylen, 1, MPI_UINT64_T, 0, comm);
+    t->blob = s3dlio_xmalloc(mylen ? mylen : 1);
+    int ok = scatter_bytes(comm, rank, nranks, all, lens, offs, total, t->blob, mylen,
+                           round_bytes ? round_bytes : 1);
+    free(all);
+    free(lens);
+    free(offs);
+    if (ok != MPI_SUCCESS)
+        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", "MPI_Scatterv",
+                                "scatter of the listing failed");
+    unpack(t);
+    t->listed = (size_t)whole[0];
+    t->total_bytes = whole[1];
+    t->share_only = true;
+    t->received_bytes = rank == 0 ? 0 : mylen;
+    return S3DLIO_OK;
+}
+
+enum s3dlio_rc s3dlio_table_scatter(MPI_Comm comm, const struct s3dlio_objlist *list,
+                                    const int *owner, const bool *dir_conflict,
+                                    struct s3dlio_table *t, struct s3dlio_error *err)
+{
+    return s3dlio_table_scatter_rounds(comm, list, owner, dir_conflict, (uint64_t)1 << 30, t, err);
 }

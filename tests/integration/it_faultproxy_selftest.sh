@@ -121,6 +121,11 @@ echo "info: pass-through GET of 32 MiB at $((${speed%.*} >> 20)) MiB/s"
 rm -f "$WORK/obj32"
 read -r seen fwd rest <<<"$(stats requests_seen requests_forwarded faults_total upstream_errors connections_open)"
 eq "pass-through: all forwarded, no fault, no error, all closed" "$fwd $rest" "$seen 0 0 0"
+# the per-second connection counts add up to the connections, from the first one on
+eq "pass-through: connections per second sum to the connections" "$(python3 -c '
+import json, sys; d = json.load(open(sys.argv[1]))
+print(sum(d["connections_per_second"]) == d["connections"] > 0, d["first_connection_at"] >= d["started"],
+      d["max_connections_open"] >= 1)' "$STATE/faultproxy.stats.json")" "True True True"
 [ -e "$STATE/faultproxy.pid" ] || [ -e "$STATE/faultproxy.env" ] && bad "stop left state files" || ok
 
 # ---- SlowDown every 3rd GET, keep-alive kept; other methods are not counted ---------------------
