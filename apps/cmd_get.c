@@ -110,6 +110,7 @@ static int get_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
         fprintf(stderr, "%s: got %s -> %s (%" PRIu64 " bytes%s)\n", app->prog, text, path ? path : dest, job.bytes,
                 job.verified == S3DLIO_VERIFY_OK ? ", MD5 verified"
                 : job.verified == S3DLIO_VERIFY_UNVERIFIABLE ? ", not verifiable" : "");
+    s3dlio_xfer_jobs_release(&job, 1);
     free(path);
     return code;
 }

@@ -88,6 +88,7 @@ static int put_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
         if (!code && !app->flags.quiet)
             fprintf(stderr, "%s: put %s -> %s (%" PRIu64 " bytes)\n", app->prog, src,
                     s3dlio_uri_join(uri, key, full, sizeof(full)), job.bytes);
+        s3dlio_xfer_jobs_release(&job, 1);
     }
     free(key);
     return code;

@@ -237,8 +237,8 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
     for (size_t i = 0; i < plan->n; i++) {
         if (!plan->jobs[i].rc)
             continue;
-        if (++failed <= 20)
-            app_fail(app, &plan->jobs[i].err), shown++;
+        if (++failed <= 20 && plan->jobs[i].err)
+            app_fail(app, plan->jobs[i].err), shown++;
     }
     if (failed > shown)
         fprintf(stderr, "%s: ... and %zu more failed objects\n", app->prog, failed - shown);

@@ -218,7 +218,10 @@ struct s3dlio_xfer_job {
                                       the engine's own multipart upload) */
     /* results (zero them before the run) */
     enum s3dlio_rc rc;
-    struct s3dlio_error err;       /* the final failure: key, status, S3 code, request id */
+    struct s3dlio_error *err;      /* the final failure (key, status, S3 code, request id), NULL
+                                      while none: out of line, so a table of millions of jobs
+                                      does not carry 2 KB of error each; freed by
+                                      s3dlio_xfer_jobs_release */
     uint64_t bytes;                /* payload bytes moved, counting retried ranges once */
     int requests;
     int retries;
@@ -228,6 +231,14 @@ struct s3dlio_xfer_job {
     char etag_out[80];             /* PUT: the ETag the server gave the new object ("" unknown;
                                       none with upload_id) */
 };
+
+/*
+ * A job's failure: rc from err (S3DLIO_E_INTERNAL if it has none) and a copy of err, replacing
+ * any earlier one. Planners use it for jobs refused before a run; the engine for the rest.
+ */
+void s3dlio_xfer_job_fail(struct s3dlio_xfer_job *job, const struct s3dlio_error *err);
+/* Free what runs left in jobs[0..n) (their errors); the array itself stays the caller's. */
+void s3dlio_xfer_jobs_release(struct s3dlio_xfer_job *jobs, size_t n);
 
 struct s3dlio_xfer_stats {
     uint64_t objects;      /* completed successfully */

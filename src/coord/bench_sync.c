@@ -240,8 +240,8 @@ static enum s3dlio_rc round_once(struct bsync *b, int r, struct s3dlio_xfer_opts
         s3dlio_bench_sync_gather_failed(b, r, &plan);
         struct s3dlio_error first = { 0 };
         for (size_t i = 0; i < plan.n && !rc; i++)
-            if (plan.jobs[i].rc)
-                rc = plan.jobs[i].rc, first = plan.jobs[i].err;
+            if (plan.jobs[i].rc && (rc = plan.jobs[i].rc) && plan.jobs[i].err)
+                first = *plan.jobs[i].err;
         rc = s3dlio_coord_agree(b->comm, rc, &first);
         if (err)
             *err = first;

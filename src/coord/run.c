@@ -167,7 +167,10 @@ char *s3dlio_coord_pack_failed(const struct s3dlio_plan *plan, size_t max_keys, 
         const struct s3dlio_xfer_job *j = &plan->jobs[i];
         if (!j->rc)
             continue;
-        s3dlio_error_format(&j->err, error, sizeof(error));
+        if (j->err)
+            s3dlio_error_format(j->err, error, sizeof(error));
+        else
+            snprintf(error, sizeof(error), "%s", s3dlio_rc_str(j->rc));
         size_t klen = strlen(j->key) + 1, elen = strlen(error) + 1;
         if (used + klen + elen > budget)
             break;

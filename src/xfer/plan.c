@@ -17,6 +17,7 @@ void s3dlio_plan_release(struct s3dlio_plan *plan)
     for (size_t i = 0; i < plan->nstrings; i++)
         free(plan->strings[i]);
     free(plan->strings);
+    s3dlio_xfer_jobs_release(plan->jobs, plan->n);
     free(plan->jobs);
     memset(plan, 0, sizeof(*plan));
 }
@@ -124,17 +125,20 @@ static void plan_dest(struct s3dlio_plan *plan, struct s3dlio_xfer_job *j, const
                       const char *dest_dir, bool conflict, struct s3dlio_plan_counts *c)
 {
     char *path = s3dlio_plan_dest_path(dest_dir, prefix, j->key);
+    struct s3dlio_error e = {0};
     if (!path) {
-        j->rc = s3dlio_error_set(&j->err, S3DLIO_E_USAGE, "get", j->key,
-                                 "key cannot be a file name under '%s' (absolute, or a '.', '..' "
-                                 "or empty segment)", dest_dir);
+        s3dlio_error_set(&e, S3DLIO_E_USAGE, "get", j->key,
+                         "key cannot be a file name under '%s' (absolute, or a '.', '..' or empty "
+                         "segment)", dest_dir);
+        s3dlio_xfer_job_fail(j, &e);
         c->unsafe++;
         return;
     }
     if (conflict) {
-        j->rc = s3dlio_error_set(&j->err, S3DLIO_E_USAGE, "get", j->key,
-                                 "key is also the directory of other keys ('%s/...'): it cannot "
-                                 "be a file under '%s'", j->key, dest_dir);
+        s3dlio_error_set(&e, S3DLIO_E_USAGE, "get", j->key,
+                         "key is also the directory of other keys ('%s/...'): it cannot be a file "
+                         "under '%s'", j->key, dest_dir);
+        s3dlio_xfer_job_fail(j, &e);
         c->conflicts++;
         free(path);
         return;

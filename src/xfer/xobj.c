@@ -44,8 +44,8 @@ static const char *op_name(const struct xobj *o)
 static void job_failed(struct xfer *x, struct s3dlio_xfer_job *job)
 {
     /* errors the engine itself raised name the key: the user wants the object's URI */
-    if (!strcmp(job->err.target, job->key))
-        s3dlio_uri_join(&x->be->root, job->key, job->err.target, sizeof(job->err.target));
+    if (!strcmp(job->err->target, job->key))
+        s3dlio_uri_join(&x->be->root, job->key, job->err->target, sizeof(job->err->target));
     if (!x->first_rc)
         x->first_rc = job->rc;
 }
@@ -56,8 +56,7 @@ void xobj_fail(struct xfer *x, struct xobj *o, const struct s3dlio_error *err)
     if (o->failed)
         return; /* the first failure is the one reported */
     o->failed = true;
-    job->err = *err;
-    job->rc = err->rc ? err->rc : S3DLIO_E_INTERNAL;
+    s3dlio_xfer_job_fail(job, err);
     job_failed(x, job);
 }
 
@@ -145,9 +144,9 @@ static void split_get(struct xfer *x, struct xobj *o)
     /* the destination is made only now, when there is something to put in it: a key that
      * turned out missing leaves no empty file or directory behind */
     if (!o->local_open) {
-        struct s3dlio_xfer_job *job = o->job;
-        if (s3dlio_local_open(&o->local, job, &o->size, &job->err)) {
-            xobj_fail(x, o, &job->err);
+        struct s3dlio_error e = {0};
+        if (s3dlio_local_open(&o->local, o->job, &o->size, &e)) {
+            xobj_fail(x, o, &e);
             finish_object(x, o);
             return;
         }
@@ -421,16 +420,17 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
     x->active++;
     s3dlio_local_init(&o->local, job);
     enum s3dlio_rc rc = S3DLIO_OK;
+    struct s3dlio_error e = {0};
     if (job->dir == S3DLIO_XFER_PUT) { /* a GET opens its destination when data is due */
-        rc = s3dlio_local_open(&o->local, job, &o->size, &job->err);
+        rc = s3dlio_local_open(&o->local, job, &o->size, &e);
         o->local_open = !rc;
     }
     if (!rc)
-        rc = check_job(o, &job->err);
+        rc = check_job(o, &e);
     if (rc) {
-        if (!job->err.rc)
-            s3dlio_error_set(&job->err, rc, op_name(o), job->key, "%s", s3dlio_rc_str(rc));
-        xobj_fail(x, o, &job->err);
+        if (!e.rc)
+            s3dlio_error_set(&e, rc, op_name(o), job->key, "%s", s3dlio_rc_str(rc));
+        xobj_fail(x, o, &e);
         finish_object(x, o); /* nothing was queued: removes what local_open created */
         return;
     }
@@ -689,7 +689,9 @@ static bool upload_landed(const struct xobj *o, const struct s3dlio_req *head)
 
 static void abort_failed(struct xobj *o, const struct s3dlio_error *err)
 {
-    struct s3dlio_error *je = &o->job->err;
+    if (!o->job->err) /* an abort not after a failure: the object fails with this error */
+        s3dlio_xfer_job_fail(o->job, err);
+    struct s3dlio_error *je = o->job->err;
     size_t n = strlen(je->message);
     snprintf(je->message + n, sizeof(je->message) - n,
              "%s(and the multipart upload could not be aborted: %s; it stays on the server, "

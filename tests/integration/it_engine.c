@@ -70,7 +70,7 @@ static void report(const char *what, enum s3dlio_rc rc, const struct s3dlio_xfer
     for (size_t i = 0; i < n; i++)
         if (jobs[i].rc) {
             fprintf(stderr, "%s: first failure '%s': %s (%s, HTTP %d)\n", what, jobs[i].key,
-                    jobs[i].err.message, jobs[i].err.s3_code, jobs[i].err.http_status);
+                    jobs[i].err->message, jobs[i].err->s3_code, jobs[i].err->http_status);
             return;
         }
 }
@@ -192,9 +192,10 @@ int main(void)
     rc = s3dlio_xfer_run(be, two, 2, &o, &st);
     CHECK_INT(rc, S3DLIO_E_NOT_FOUND, "missing key fails the run");
     CHECK_INT(two[0].rc, S3DLIO_OK, "other object completes");
-    CHECK_STR(two[1].err.s3_code, "NoSuchKey", "missing key named with its code");
-    CHECK(two[1].err.request_id[0] != '\0', "missing key has a request id");
+    CHECK_STR(two[1].err->s3_code, "NoSuchKey", "missing key named with its code");
+    CHECK(two[1].err->request_id[0] != '\0', "missing key has a request id");
     CHECK_INT(st.retries, 0, "a 404 is not retried");
+    s3dlio_xfer_jobs_release(two, 2);
 
     /* cleanup: everything under the bucket, then the bucket */
     struct s3dlio_objlist all = {0};

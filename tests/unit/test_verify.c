@@ -247,7 +247,7 @@ static void opts(struct s3dlio_xfer_opts *o)
 static void put_dataset(void)
 {
     struct s3dlio_backend *be = open_backend(NULL);
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     opts(&o);
@@ -261,6 +261,7 @@ static void put_dataset(void)
                                            .local = S3DLIO_LOCAL_GENERATOR, .gen = &gen};
     }
     CHECK_INT(s3dlio_xfer_run(be, jobs, NOBJ, &o, &st), S3DLIO_OK, "put the data set");
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
     s3dlio_backend_free(be);
 }
 
@@ -273,6 +274,7 @@ static enum s3dlio_rc get_all(enum s3dlio_xfer_local kind, struct s3dlio_xfer_op
     struct s3dlio_backend *be = open_backend(&ops);
     static int run;
     run++; /* fresh paths: what a run leaves behind is its own */
+    s3dlio_xfer_jobs_release(jobs, NOBJ); /* a run before this one may have failed some */
     for (int i = 0; i < NOBJ; i++) {
         jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
                                            .etag = etags[i], .local = kind};
@@ -308,7 +310,7 @@ static int right_bytes(const struct s3dlio_xfer_job *jobs, unsigned char **mem)
 static void test_single_part(void)
 {
     struct s3dlio_xfer_opts o;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_stats st;
     unsigned char *mem[NOBJ];
     char paths[NOBJ][400];
@@ -336,8 +338,8 @@ static void test_single_part(void)
     CHECK(em.flipped > 0 && st.failures == (uint64_t)em.flipped, "each corrupted object fails");
     int named = 0;
     for (int i = 0; i < NOBJ; i++)
-        named += jobs[i].rc == S3DLIO_E_INTEGRITY && strstr(jobs[i].err.message, "MD5") &&
-                 strstr(jobs[i].err.message, etags[i]);
+        named += jobs[i].rc == S3DLIO_E_INTEGRITY && strstr(jobs[i].err->message, "MD5") &&
+                 strstr(jobs[i].err->message, etags[i]);
     CHECK_INT(named, em.flipped, "the failure names the MD5 and the ETag");
     free_mem(mem);
 
@@ -373,7 +375,7 @@ static void test_single_part(void)
 static void test_multipart(void)
 {
     struct s3dlio_xfer_opts o;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_stats st;
     unsigned char *mem[NOBJ];
     char paths[NOBJ][400];
@@ -414,7 +416,7 @@ static void test_multipart(void)
 static void test_changed(void)
 {
     struct s3dlio_xfer_opts o;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_stats st;
     unsigned char *mem[NOBJ];
     char paths[NOBJ][400];
@@ -429,7 +431,7 @@ static void test_changed(void)
     CHECK_INT(get_all(S3DLIO_LOCAL_FILE, &o, jobs, &st, mem, paths), S3DLIO_E_CHANGED,
               "an object that changes mid-transfer fails");
     CHECK_INT(jobs[0].rc, S3DLIO_E_CHANGED, "as changed");
-    CHECK(strstr(jobs[0].err.message, etags[0]) && strstr(jobs[0].err.message, "ffffffff"),
+    CHECK(strstr(jobs[0].err->message, etags[0]) && strstr(jobs[0].err->message, "ffffffff"),
           "naming the old and the new ETag");
     CHECK_INT(st.changed, 1, "counted as changed");
     CHECK_INT(st.objects, NOBJ - 1, "the others complete");
@@ -437,13 +439,14 @@ static void test_changed(void)
     CHECK(stat(paths[0], &sb) != 0, "no file at its destination");
     CHECK_INT(st.retries, 0, "never retried into a mix of versions");
     em.change_at = 0;
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
 }
 
 /* A broken answer that runs past its range must not overwrite the next range's bytes. */
 static void test_spill(void)
 {
     struct s3dlio_xfer_opts o;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_stats st;
     unsigned char *mem[NOBJ];
     char paths[NOBJ][400];

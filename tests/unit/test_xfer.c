@@ -127,7 +127,7 @@ static void test_plan_markers_conflicts(void)
             continue;
         refused++;
         CHECK_STR(plan.jobs[i].key, "p/a", "the refused key is the one that is also a directory");
-        CHECK(strstr(plan.jobs[i].err.message, "directory of other keys") != NULL, "and says why");
+        CHECK(strstr(plan.jobs[i].err->message, "directory of other keys") != NULL, "and says why");
     }
     CHECK_INT(refused, 1, "only that key refused ('p/e' has only a marker below it)");
     CHECK_STR(plan.jobs[0].etag, "00000000000000000000000000000000", "jobs are pinned to the ETag");
@@ -302,7 +302,7 @@ static uint64_t sizes[NOBJ];
 
 static void put_dataset(struct s3dlio_backend *be, const struct s3dlio_gen *gen)
 {
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     xfer_fixture_opts(&o);
@@ -324,6 +324,7 @@ static enum s3dlio_rc get_all(struct s3dlio_backend *be, const struct s3dlio_gen
     xfer_fixture_opts(&o);
     o.retries = retries;
     unsigned char *mem[NOBJ];
+    s3dlio_xfer_jobs_release(jobs, NOBJ); /* a run before this one may have failed some */
     for (int i = 0; i < NOBJ; i++) {
         mem[i] = malloc(sizes[i] + 1);
         jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
@@ -343,7 +344,7 @@ static enum s3dlio_rc get_all(struct s3dlio_backend *be, const struct s3dlio_gen
 static void test_engine_faults(void)
 {
     struct s3dlio_gen gen = {.seed = 99};
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_stats st;
     struct s3dlio_backend *be = xfer_fixture_backend(root);
     put_dataset(be, &gen);
@@ -376,15 +377,16 @@ static void test_engine_faults(void)
     fx = (struct faulty){.kind = F_SLOWDOWN, .every = 1};
     CHECK_INT(get_all(be, &gen, &st, jobs, 2), S3DLIO_E_S3, "SlowDown forever fails");
     CHECK_INT(st.failures, NOBJ, "every object failed");
-    CHECK_STR(jobs[0].err.s3_code, "SlowDown", "final failure keeps the S3 code");
-    CHECK_INT(jobs[0].err.http_status, 503, "final failure keeps the status");
-    CHECK(strstr(jobs[0].err.message, "(after 3 attempts)") != NULL, "attempts are counted");
-    CHECK(jobs[0].err.request_id[0] != '\0', "final failure keeps the request id");
+    CHECK_STR(jobs[0].err->s3_code, "SlowDown", "final failure keeps the S3 code");
+    CHECK_INT(jobs[0].err->http_status, 503, "final failure keeps the status");
+    CHECK(strstr(jobs[0].err->message, "(after 3 attempts)") != NULL, "attempts are counted");
+    CHECK(jobs[0].err->request_id[0] != '\0', "final failure keeps the request id");
 
     fx = (struct faulty){.kind = F_FORBIDDEN, .every = 5};
     CHECK_INT(get_all(be, &gen, &st, jobs, 5), S3DLIO_E_S3, "403 fails at once");
     CHECK_INT(st.retries, 0, "403 is not retried");
     CHECK(st.failures > 0 && st.objects + st.failures == NOBJ, "the other objects complete");
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
     s3dlio_backend_free(be);
 }
 
@@ -428,7 +430,7 @@ static enum s3dlio_rc timing_submit(struct s3dlio_backend *be, struct s3dlio_req
  */
 static void test_engine_pacing(void)
 {
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     struct s3dlio_backend *be = xfer_fixture_backend(root);
@@ -463,6 +465,7 @@ static void test_engine_pacing(void)
             over++;
     }
     CHECK_INT(over, 0, "in-flight limit ramps up instead of opening all at once");
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
     s3dlio_backend_free(be);
 }
 
@@ -490,6 +493,7 @@ static void test_engine_files(void)
     snprintf(dir, sizeof(dir), "%s/out/b", root);
     snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' 2>/dev/null)\"", dir);
     CHECK(system(cmd) == 0, "no temporary file left behind");
+    s3dlio_xfer_jobs_release(jobs, 2);
     s3dlio_backend_free(be);
 }
 
@@ -522,7 +526,7 @@ static void test_engine_broken_loop(void)
     be->ops = &ops;
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
-    struct s3dlio_xfer_job jobs[6];
+    struct s3dlio_xfer_job jobs[6] = {0};
     char paths[6][400];
     xfer_fixture_opts(&o);
     o.range_threshold = 64u << 20; /* one request per object */
@@ -542,6 +546,7 @@ static void test_engine_broken_loop(void)
     char broken[300];
     snprintf(broken, sizeof(broken), "%s/broken", root);
     CHECK(check_no_tmp_files(broken), "no temporary file left behind");
+    s3dlio_xfer_jobs_release(jobs, 6);
     s3dlio_backend_free(be);
 }
 
@@ -575,7 +580,7 @@ static void test_engine_refill(void)
     struct s3dlio_gen gen = {.seed = 99}; /* put_dataset's */
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     xfer_fixture_opts(&o);
     o.range_threshold = 64u << 20; /* one request per object */
     o.refill = next_chunk;
@@ -592,6 +597,7 @@ static void test_engine_refill(void)
     CHECK_INT(refills, chunks + 1, "asked for chunks until there were none");
     CHECK_INT(refills_in_flight, chunks - 1,
               "each later chunk was asked for with requests in flight: the loop never drained");
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
     s3dlio_backend_free(be);
 }
 

@@ -104,7 +104,7 @@ static void check_spans(const char *name, const struct s3dlio_xfer_stats *st, in
 
 static void put_dataset(struct s3dlio_backend *be, const struct s3dlio_gen *gen)
 {
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     int calls = 0;
@@ -223,7 +223,7 @@ static void test_faults(void)
     struct s3dlio_backend_ops ops = s3dlio_backend_file;
     ops.submit = faulty_submit;
     be->ops = &ops;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     int calls = 0;
@@ -248,6 +248,7 @@ static void test_faults(void)
     CHECK_INT(failed, fx.cuts + fx.refusals, "faults: a failed span per fault");
     CHECK_INT(refused, fx.refusals, "faults: refused at submit: no answer, no bytes");
     CHECK_INT(cut, fx.cuts, "faults: a cut body's span has the bytes that came");
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
     s3dlio_backend_free(be);
 }
 
@@ -326,7 +327,7 @@ static void test_multipart(void)
     ops.multipart = true;
     be->ops = &ops;
     char mkeys[3][300];
-    struct s3dlio_xfer_job jobs[3];
+    struct s3dlio_xfer_job jobs[3] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     int calls = 0;
@@ -367,6 +368,7 @@ static void test_multipart(void)
     check_spans("multipart abort", &st, calls);
     CHECK_INT(count_op("AbortMultipartUpload", true), 2, "multipart: both uploads aborted, traced");
     CHECK_INT(count_op("CompleteMultipartUpload", false), 0, "multipart: nothing completed");
+    s3dlio_xfer_jobs_release(jobs, 3);
     s3dlio_backend_free(be);
 }
 
@@ -393,7 +395,7 @@ static void test_cancel(void)
     ops.progress = holding_progress;
     ops.cancel_all = holding_abort_all;
     be->ops = &ops;
-    struct s3dlio_xfer_job jobs[NOBJ];
+    struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     int calls = 0;
@@ -414,6 +416,7 @@ static void test_cancel(void)
         aborted += spans[i].rc == S3DLIO_E_ABORTED;
     CHECK(aborted > 0, "cancel: requests in flight end as aborted spans");
     CHECK(st.requests < 40, "cancel: the run stopped early (not every request was made)");
+    s3dlio_xfer_jobs_release(jobs, NOBJ);
     s3dlio_backend_free(be);
 }
 
