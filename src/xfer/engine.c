@@ -276,6 +276,27 @@ void xfer_adapt_completed(struct xfer *x, const struct xreq *r)
         adapt_step(x, a, now);
 }
 
+/* A request of dir is about to go: the report's limit follows the directions in use. */
+static void note_dir(struct xfer *x, enum s3dlio_xfer_dir dir)
+{
+    struct xadapt *a = adapt_of(x, dir);
+    if (a->seen)
+        return;
+    bool first = !x->adapt[0].seen && !x->adapt[1].seen;
+    a->seen = true;
+    struct s3dlio_xfer_stats *st = x->st;
+    if (first) {
+        /* until now the limit was a guess over both directions (--get-concurrency 8 with an
+         * adaptive PUT must not show 16): start its record over with this one */
+        st->nlimit_samples = 0;
+        st->limit_configured = st->limit_min = st->limit_max = effective(x);
+        st->limit_adaptive = a->on;
+    } else {
+        st->limit_adaptive |= a->on;
+    }
+    sample_limit(x);
+}
+
 static int limit_now(const struct xfer *x, enum s3dlio_xfer_dir dir, uint64_t now)
 {
     int conc = configured(x, dir);
@@ -395,7 +416,7 @@ static void submit(struct xfer *x, struct xreq *r)
     q->done = req_done;
     q->done_ud = r;
     x->inflight++;
-    adapt_of(x, r->o->job->dir)->seen = true;
+    note_dir(x, r->o->job->dir);
     x->st->requests++;
     r->o->job->requests++;
     r->started_ns = xfer_now_ns();
@@ -589,7 +610,6 @@ static void start(struct xfer *x, struct s3dlio_backend *be, struct s3dlio_xfer_
         if (x->adapt[i].on && x->adapt[i].ctl.ceiling > top)
             top = x->adapt[i].ctl.ceiling;
     x->cwnd = x->cwnd_max = top;
-    st->limit_adaptive = x->adapt[0].on || x->adapt[1].on;
     st->limit_configured = st->limit_min = (uint32_t)conf;
     x->start_ns = st->t_start_ns = xfer_now_ns();
     sample_limit(x);

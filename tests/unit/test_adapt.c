@@ -49,14 +49,16 @@ static void grows_when_latency_bound(void)
     run(&a, &sv, 60, &max);
     CHECK(max > 150, "latency-bound: probes past the knee");
     CHECK(max <= 200, "latency-bound: never above the ceiling");
-    /* settled between probes at the last target that paid, near the knee */
-    CHECK(a.target >= 100 && a.target <= 243, "latency-bound: settles near the knee");
-    int at_knee = 0;
+    /* settled at the last target that paid: at or past the knee, where latency starts to
+     * climb (a probe that doubles it must gain 15%) */
+    int settled = a.target;
+    CHECK(settled >= 128 && settled <= 200, "latency-bound: settles at the knee");
+    int stays = 0;
     for (int i = 0; i < 40; i++) {
         struct s3dlio_adapt_sample s = measure(&sv, a.target, i);
-        at_knee += s3dlio_adapt_step(&a, &s) < 200;
+        stays += s3dlio_adapt_step(&a, &s) == settled;
     }
-    CHECK(at_knee >= 30, "latency-bound: stays at the plateau, probing now and then");
+    CHECK(stays >= 30, "latency-bound: stays at the plateau, probing now and then");
 }
 
 /* A local server, busy from the start: 2 ms alone, 1000 requests/s at most. */
@@ -74,7 +76,7 @@ static void stops_at_a_plateau(void)
             max = t;
     }
     CHECK_INT(a.target, 32, "server-bound: back at the start");
-    CHECK_INT(max, 48, "server-bound: one step of probe at a time");
+    CHECK_INT(max, 64, "server-bound: one step of probe at a time");
     CHECK(above <= 60 / 8, "server-bound: probes are rare");
 }
 
@@ -87,7 +89,7 @@ static void large_objects_do_not_grow(void)
     int max = 0;
     run(&a, &sv, 40, &max);
     CHECK_INT(a.target, 32, "bandwidth-bound: stays at the default");
-    CHECK(max <= 48, "bandwidth-bound: never more than a probe above it");
+    CHECK(max <= 64, "bandwidth-bound: never more than a probe above it");
 }
 
 static void shrinks_when_latency_climbs(void)
