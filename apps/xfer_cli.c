@@ -63,7 +63,7 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
         {"put-concurrency", 0, OPT_INT, &c->o.put_concurrency, "N",
          "PUT requests in flight, pinned (unset: adaptive from 16 up to --max-connections)"},
         {"max-connections", 0, OPT_INT, &c->max_connections, "N",
-         "HTTP connections kept, and the most requests in flight (200)"},
+         "HTTP connections kept; an adaptive target stays within it (200)"},
         {"range-threshold", 0, OPT_SIZE, &c->range_threshold, "SIZE",
          "GET larger objects as parallel ranges (4MiB)"},
         {"part-size", 0, OPT_SIZE, &c->part_size, "SIZE",
