@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* --get-concurrency / --put-concurrency not given (a parsed value is never negative) */
+#define UNSET (-1)
+
 /* Set by the handler only: the run reads them after the engine returned. */
 static volatile sig_atomic_t cancel_count;
 static volatile sig_atomic_t last_signal;
@@ -45,6 +48,8 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
 {
     memset(c, 0, sizeof(*c));
     s3dlio_xfer_opts_default(&c->o);
+    /* unset until parsed: a value the user gives pins the target, none lets it adapt */
+    c->o.get_concurrency = c->o.put_concurrency = UNSET;
     c->range_threshold = c->o.range_threshold;
     c->part_size = c->o.part_size;
     c->multipart_threshold = c->o.multipart_threshold;
@@ -53,9 +58,12 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
     c->on_change = "fail";
     c->list_parallel = "on";
     const struct opt t[XFER_CLI_NOPTS] = {
-        {"get-concurrency", 0, OPT_INT, &c->o.get_concurrency, "N", "GET requests in flight (32)"},
-        {"put-concurrency", 0, OPT_INT, &c->o.put_concurrency, "N", "PUT requests in flight (16)"},
-        {"max-connections", 0, OPT_INT, &c->max_connections, "N", "HTTP connections kept (200)"},
+        {"get-concurrency", 0, OPT_INT, &c->o.get_concurrency, "N",
+         "GET requests in flight, pinned (unset: adaptive from 32 up to --max-connections)"},
+        {"put-concurrency", 0, OPT_INT, &c->o.put_concurrency, "N",
+         "PUT requests in flight, pinned (unset: adaptive from 16 up to --max-connections)"},
+        {"max-connections", 0, OPT_INT, &c->max_connections, "N",
+         "HTTP connections kept; an adaptive target stays within it (200)"},
         {"range-threshold", 0, OPT_SIZE, &c->range_threshold, "SIZE",
          "GET larger objects as parallel ranges (4MiB)"},
         {"part-size", 0, OPT_SIZE, &c->part_size, "SIZE",
@@ -88,8 +96,26 @@ void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
     memcpy(out, t, sizeof(t));
 }
 
+/* The in-flight target of a direction the user did not pin adapts (src/xfer/adapt.h): it
+ * starts at the default and grows while that pays, within --max-connections. */
+static void adapt_unpinned(struct xfer_cli *c)
+{
+    struct s3dlio_xfer_opts def;
+    s3dlio_xfer_opts_default(&def);
+    c->o.adapt_get = c->o.get_concurrency == UNSET;
+    c->o.adapt_put = c->o.put_concurrency == UNSET;
+    /* never above --max-connections, even at the start */
+    int cap = c->max_connections > 0 ? c->max_connections : 1;
+    if (c->o.adapt_get)
+        c->o.get_concurrency = def.get_concurrency < cap ? def.get_concurrency : cap;
+    if (c->o.adapt_put)
+        c->o.put_concurrency = def.put_concurrency < cap ? def.put_concurrency : cap;
+    c->o.max_concurrency = c->max_connections;
+}
+
 int xfer_cli_apply(struct xfer_cli *c, struct app *app)
 {
+    adapt_unpinned(c);
     if (c->o.get_concurrency < 1 || c->o.put_concurrency < 1 || c->max_connections < 1)
         return app_usage_error(app, "concurrency and connections must be at least 1");
     if (c->part_size < (5u << 20))

@@ -38,7 +38,8 @@ uint64_t s3dlio_hist_quantile(const struct s3dlio_hist *h, double q);
 size_t s3dlio_hist_bucket(uint64_t ns);
 uint64_t s3dlio_hist_bucket_upper(size_t bucket);
 
-/* The effective in-flight limit at a time, when it changed (throttling halves it). */
+/* The effective in-flight limit at a time, when it changed (the adaptive target moves it,
+ * throttling halves it). */
 #define S3DLIO_LIMIT_SAMPLES 64
 struct s3dlio_limit_sample {
     uint32_t t_ms;                   /* since the transfer started */
@@ -54,7 +55,9 @@ struct s3dlio_rank_stats {
     uint64_t verified, not_verifiable; /* --verify outcomes */
     uint64_t aborted_uploads;        /* multipart uploads aborted on the server */
     uint64_t backoff_ms;             /* sum of the backoff delays drawn */
-    uint32_t limit_min, limit_decreases; /* effective in-flight limit: lowest, times halved */
+    uint32_t limit_min, limit_max;   /* effective in-flight limit: lowest, highest reached */
+    uint32_t limit_decreases;        /* times throttling halved it */
+    bool limit_adaptive;             /* the target adapted (--get/--put-concurrency not given) */
     uint32_t nlimit_samples;
     struct s3dlio_limit_sample limit_samples[S3DLIO_LIMIT_SAMPLES];
     bool interrupted;                /* SIGINT/SIGTERM stopped this rank's transfers */
@@ -116,6 +119,8 @@ struct s3dlio_report {
     uint64_t folder_markers; /* keys ending in '/' skipped (set by the caller) */
     double backoff_s;        /* over ranks */
     uint32_t limit_min;      /* lowest effective in-flight limit of any rank */
+    uint32_t limit_max;      /* highest of any rank */
+    bool limit_adaptive;     /* some rank's target adapted */
     uint64_t limit_decreases;/* times throttling halved a rank's limit, over ranks */
     bool interrupted;        /* some rank was stopped by a signal */
     double throughput_MBps;  /* bytes / wall_s / 1e6; NAN: wall_s under S3DLIO_RATE_MIN_WALL_S */

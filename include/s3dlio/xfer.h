@@ -72,8 +72,14 @@ struct s3dlio_req_span {
 typedef void s3dlio_xfer_span_fn(void *ud, const struct s3dlio_req_span *span);
 
 struct s3dlio_xfer_opts {
-    int get_concurrency;          /* GET requests in flight (default 32) */
-    int put_concurrency;          /* PUT requests in flight (default 16) */
+    int get_concurrency;          /* GET requests in flight (default 32); with adapt_get the
+                                     adaptive target's start and floor */
+    int put_concurrency;          /* PUT (and COPY) requests in flight (default 16); likewise */
+    /* The in-flight target of that direction adapts (src/xfer/adapt.h): from its concurrency
+     * it grows while throughput rises and latency does not, up to max_concurrency, and goes
+     * back when latency climbs or the server throttles. false (the default): pinned. */
+    bool adapt_get, adapt_put;
+    int max_concurrency;          /* ceiling of an adaptive target (the connection limit) */
     uint64_t range_threshold;     /* GETs of larger objects are split into ranged parts (4 MiB) */
     uint64_t part_size;           /* ranged GET and multipart PUT part size (8 MiB) */
     uint64_t multipart_threshold; /* PUTs of larger objects go multipart (16 MiB) */
@@ -257,8 +263,11 @@ struct s3dlio_xfer_stats {
     uint64_t t_start_ns, t_end_ns; /* CLOCK_MONOTONIC */
     uint64_t ttfb_ns_sum;  /* sum over successful requests, for the mean */
     uint64_t max_inflight;
-    uint32_t limit_configured, limit_min; /* in-flight limit: configured, lowest reached */
+    /* The effective in-flight limit: the target (adaptive or configured) under the AIMD cut of
+     * throttling. configured: where it started; min, max: lowest and highest reached. */
+    uint32_t limit_configured, limit_min, limit_max;
     uint32_t limit_decreases;             /* times throttling halved it */
+    bool limit_adaptive;                  /* the target adapted (not pinned by the user) */
     uint32_t nlimit_samples;     /* when it changed (decimated when full) */
     struct s3dlio_limit_sample limit_samples[S3DLIO_LIMIT_SAMPLES];
     bool interrupted;      /* the run was cancelled (opts->cancel) */

@@ -63,6 +63,8 @@ static void add_stats(struct s3dlio_rank_stats *rs, const struct s3dlio_xfer_sta
     rs->aborted_uploads = st->aborted_uploads;
     rs->backoff_ms = st->backoff_ms;
     rs->limit_min = st->limit_min;
+    rs->limit_max = st->limit_max;
+    rs->limit_adaptive = st->limit_adaptive;
     rs->limit_decreases = st->limit_decreases;
     rs->nlimit_samples = st->nlimit_samples;
     memcpy(rs->limit_samples, st->limit_samples, sizeof(rs->limit_samples));

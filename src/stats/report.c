@@ -135,7 +135,8 @@ static void reset_derived(struct s3dlio_report *r)
     r->retries = r->throttled = r->server_errors = 0;
     r->changed = r->restarted = r->verified = r->not_verifiable = r->aborted_uploads = 0;
     r->backoff_s = 0;
-    r->limit_min = 0;
+    r->limit_min = r->limit_max = 0;
+    r->limit_adaptive = false;
     r->limit_decreases = 0;
     r->interrupted = false;
     r->throughput_MBps = r->rank_MBps_min = r->rank_MBps_median = r->rank_MBps_max = NAN;
@@ -170,6 +171,9 @@ static void sum_ranks(struct s3dlio_report *r)
         r->limit_decreases += rs->limit_decreases;
         if (i == 0 || rs->limit_min < r->limit_min)
             r->limit_min = rs->limit_min;
+        if (rs->limit_max > r->limit_max)
+            r->limit_max = rs->limit_max;
+        r->limit_adaptive |= rs->limit_adaptive;
         r->interrupted |= rs->interrupted;
         r->cpu_s += rs->cpu_user_s + rs->cpu_sys_s;
         r->prof_samples += rs->prof_samples;

@@ -52,7 +52,9 @@ static struct json_object *jlimit(const struct s3dlio_rank_stats *rs)
 {
     struct json_object *o = json_object_new_object(), *t = json_object_new_array();
     json_object_object_add(o, "configured", json_object_new_int(rs->concurrency));
+    json_object_object_add(o, "adaptive", json_object_new_boolean(rs->limit_adaptive));
     json_object_object_add(o, "min", json_object_new_uint64(rs->limit_min));
+    json_object_object_add(o, "max", json_object_new_uint64(rs->limit_max));
     json_object_object_add(o, "decreases", json_object_new_uint64(rs->limit_decreases));
     for (uint32_t i = 0; i < rs->nlimit_samples && i < S3DLIO_LIMIT_SAMPLES; i++) {
         struct json_object *pt = json_object_new_array();

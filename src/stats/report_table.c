@@ -114,6 +114,9 @@ static void table_totals(const struct s3dlio_report *r, FILE *out)
         (unsigned long long)r->retries);
     s3dlio_rep_row(out, "throttled/5xx", "%llu / %llu", (unsigned long long)r->throttled,
         (unsigned long long)r->server_errors);
+    if (r->limit_adaptive)
+        s3dlio_rep_row(out, "in-flight target", "adaptive: %u to %u (the JSON report's "
+            "inflight_limit.timeline has it over time)", (unsigned)r->limit_min, (unsigned)r->limit_max);
     if (r->limit_decreases)
         s3dlio_rep_row(out, "in flight", "limit cut %llu times (throttled or refused), lowest %u; %.1f s of "
             "backoff over ranks", (unsigned long long)r->limit_decreases, (unsigned)r->limit_min,

@@ -136,19 +136,46 @@ static void pool_release(struct xfer *x)
 
 /* ---- the in-flight limit ------------------------------------------------------------------ */
 
+/* Measuring intervals of the adaptive target: at least this long, and several request
+ * latencies, so that each judges requests sent at the target it measures. */
+#define ADAPT_MIN_INTERVAL_NS (150ull * 1000000ull)
+#define ADAPT_LATENCIES 4
+
+static struct xadapt *adapt_of(struct xfer *x, enum s3dlio_xfer_dir dir)
+{
+    return &x->adapt[dir == S3DLIO_XFER_GET ? 0 : 1];
+}
+
 static int configured(const struct xfer *x, enum s3dlio_xfer_dir dir)
 {
+    const struct xadapt *a = &x->adapt[dir == S3DLIO_XFER_GET ? 0 : 1];
+    if (a->on)
+        return a->ctl.target;
     int conc = dir == S3DLIO_XFER_GET ? x->o->get_concurrency : x->o->put_concurrency;
     return conc < 1 ? 1 : conc;
+}
+
+/* The limit in force: the target of the directions in use, under the throttling cut. */
+static uint32_t effective(const struct xfer *x)
+{
+    bool any = x->adapt[0].seen || x->adapt[1].seen;
+    int get = configured(x, S3DLIO_XFER_GET), put = configured(x, S3DLIO_XFER_PUT), t = 0;
+    if (!any || x->adapt[0].seen)
+        t = get;
+    if ((!any || x->adapt[1].seen) && put > t)
+        t = put;
+    return (uint32_t)(x->cwnd < t ? x->cwnd : t);
 }
 
 static void sample_limit(struct xfer *x)
 {
     struct s3dlio_xfer_stats *st = x->st;
-    uint32_t limit = (uint32_t)x->cwnd;
+    uint32_t limit = effective(x);
     uint32_t t_ms = (uint32_t)((xfer_now_ns() - x->start_ns) / 1000000u);
     if (limit < st->limit_min)
         st->limit_min = limit;
+    if (limit > st->limit_max)
+        st->limit_max = limit;
     if (st->nlimit_samples && st->limit_samples[st->nlimit_samples - 1].limit == limit)
         return;
     if (st->nlimit_samples == S3DLIO_LIMIT_SAMPLES) {
@@ -162,14 +189,13 @@ static void sample_limit(struct xfer *x)
 
 void xfer_limit_success(struct xfer *x)
 {
-    double max = x->st->limit_configured;
-    if (x->cwnd >= max)
+    if (x->cwnd >= x->cwnd_max)
         return;
-    uint32_t before = (uint32_t)x->cwnd;
+    uint32_t before = effective(x);
     x->cwnd += 1; /* additive increase: one more per success, so a restart is soon forgotten */
-    if (x->cwnd > max)
-        x->cwnd = max;
-    if ((uint32_t)x->cwnd != before)
+    if (x->cwnd > x->cwnd_max)
+        x->cwnd = x->cwnd_max;
+    if (effective(x) != before)
         sample_limit(x);
 }
 
@@ -180,12 +206,95 @@ void xfer_limit_failure(struct xfer *x, const struct xreq *r, const struct s3dli
     /* one halving per burst: requests that started before the last cut carry no news */
     if (r->started_ns < x->last_decrease_ns)
         return;
+    adapt_of(x, r->o->job->dir)->throttled = true;
     x->last_decrease_ns = xfer_now_ns();
-    x->cwnd = x->cwnd / 2 < 1 ? 1 : x->cwnd / 2;
+    /* halve what is in force, not a window the target never reached */
+    double in_force = effective(x);
+    x->cwnd = in_force / 2 < 1 ? 1 : in_force / 2;
     x->st->limit_decreases++;
     sample_limit(x);
     S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_XFER, "server overloaded (%s): in-flight limit now %d",
                err->message, (int)x->cwnd);
+}
+
+static void adapt_reset(struct xadapt *a, uint64_t now)
+{
+    a->t0_ns = now;
+    a->completed = a->bytes = 0;
+    a->lat_sum_ms = a->inflight_sum = 0;
+    a->throttled = false;
+}
+
+/* The interval of a is over: the controller moves the target. */
+static void adapt_step(struct xfer *x, struct xadapt *a, uint64_t now)
+{
+    double n = a->completed ? (double)a->completed : 1;
+    struct s3dlio_adapt_sample s = {
+        .secs = (double)(now - a->t0_ns) / 1e9, .completed = a->completed, .bytes = a->bytes,
+        .latency_ms = a->lat_sum_ms / n, .mean_inflight = a->inflight_sum / n,
+        .throttled = a->throttled,
+    };
+    int before = a->ctl.target;
+    int after = s3dlio_adapt_step(&a->ctl, &s);
+    adapt_reset(a, now);
+    if (after == before)
+        return;
+    S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_XFER, "in-flight target %d -> %d (%.0f req/s, "
+               "%.1f MB/s, %.1f ms per request, %.0f in flight)", before, after,
+               (double)s.completed / s.secs, (double)s.bytes / 1e6 / s.secs, s.latency_ms,
+               s.mean_inflight);
+    sample_limit(x);
+}
+
+void xfer_adapt_completed(struct xfer *x, const struct xreq *r)
+{
+    struct xadapt *a = adapt_of(x, r->o->job->dir);
+    if (!a->on)
+        return;
+    uint64_t now = xfer_now_ns();
+    /* the ramp-up opens connections gradually: nothing to learn from it */
+    if (now - x->start_ns < x->o->ramp_ms * 1000000ull || !a->t0_ns) {
+        adapt_reset(a, now);
+        return;
+    }
+    if (!r->rc) {
+        a->completed++;
+        enum s3dlio_xfer_dir dir = r->o->job->dir;
+        /* the backend counts bytes received: a PUT's payload is its body */
+        a->bytes += dir == S3DLIO_XFER_GET                            ? r->req.bytes
+                    : dir == S3DLIO_XFER_PUT && r->step == STEP_DATA ? r->req.length
+                                                                      : 0;
+        a->lat_sum_ms += (double)(now - r->started_ns) / 1e6;
+        /* before this one leaves: what the request saw on its way out */
+        a->inflight_sum += x->inflight;
+    }
+    uint64_t lat_ns = a->completed ? (uint64_t)(a->lat_sum_ms / (double)a->completed * 1e6) : 0;
+    uint64_t span = lat_ns * ADAPT_LATENCIES;
+    if (span < ADAPT_MIN_INTERVAL_NS)
+        span = ADAPT_MIN_INTERVAL_NS;
+    if ((now - a->t0_ns >= span && a->completed) || a->throttled)
+        adapt_step(x, a, now);
+}
+
+/* A request of dir is about to go: the report's limit follows the directions in use. */
+static void note_dir(struct xfer *x, enum s3dlio_xfer_dir dir)
+{
+    struct xadapt *a = adapt_of(x, dir);
+    if (a->seen)
+        return;
+    bool first = !x->adapt[0].seen && !x->adapt[1].seen;
+    a->seen = true;
+    struct s3dlio_xfer_stats *st = x->st;
+    if (first) {
+        /* until now the limit was a guess over both directions (--get-concurrency 8 with an
+         * adaptive PUT must not show 16): start its record over with this one */
+        st->nlimit_samples = 0;
+        st->limit_configured = st->limit_min = st->limit_max = effective(x);
+        st->limit_adaptive = a->on;
+    } else {
+        st->limit_adaptive |= a->on;
+    }
+    sample_limit(x);
 }
 
 static int limit_now(const struct xfer *x, enum s3dlio_xfer_dir dir, uint64_t now)
@@ -310,6 +419,7 @@ static void submit(struct xfer *x, struct xreq *r)
     q->done = req_done;
     q->done_ud = r;
     x->inflight++;
+    note_dir(x, r->o->job->dir);
     x->st->requests++;
     r->o->job->requests++;
     r->started_ns = xfer_now_ns();
@@ -491,10 +601,23 @@ static void start(struct xfer *x, struct s3dlio_backend *be, struct s3dlio_xfer_
                                : s3dlio_retry_seed(0, (uint64_t)getpid(), xfer_now_ns());
     S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_XFER, "backoff jitter seed %016" PRIx64, x->rng);
     memset(st, 0, sizeof(*st));
+    x->adapt[0].on = opts->adapt_get;
+    x->adapt[1].on = opts->adapt_put;
+    s3dlio_adapt_init(&x->adapt[0].ctl, opts->get_concurrency, opts->max_concurrency);
+    /* PUT bodies read into a buffer first (--verify, --payload-signing full) hold a part each
+     * while in flight: there the target stays at the configured count, so memory stays
+     * put_concurrency x part size, as documented, rather than growing with the target */
+    bool buffered = opts->verify || opts->hash_payload;
+    s3dlio_adapt_init(&x->adapt[1].ctl, opts->put_concurrency,
+                      buffered ? opts->put_concurrency : opts->max_concurrency);
     int conf = configured(x, S3DLIO_XFER_GET) > configured(x, S3DLIO_XFER_PUT)
                    ? configured(x, S3DLIO_XFER_GET)
                    : configured(x, S3DLIO_XFER_PUT);
-    x->cwnd = conf;
+    int top = conf;
+    for (int i = 0; i < 2; i++)
+        if (x->adapt[i].on && x->adapt[i].ctl.ceiling > top)
+            top = x->adapt[i].ctl.ceiling;
+    x->cwnd = x->cwnd_max = top;
     st->limit_configured = st->limit_min = (uint32_t)conf;
     x->start_ns = st->t_start_ns = xfer_now_ns();
     sample_limit(x);
@@ -532,6 +655,7 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
         if (input && !x.completed.head)
             s3dlio_local_wait_input(input, x.inflight && ms > INPUT_POLL_MS ? INPUT_POLL_MS : ms);
         for (struct xreq *r; (r = pop(&x.completed));) {
+            xfer_adapt_completed(&x, r);
             x.inflight--;
             xobj_completed(&x, r);
         }

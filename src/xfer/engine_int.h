@@ -14,6 +14,7 @@
 #include "s3dlio/xfer.h"
 #include "util/digest.h"
 #include "util/retry.h"
+#include "xfer/adapt.h"
 #include "xfer/local.h"
 
 /* What a request of the engine is for. */
@@ -108,6 +109,17 @@ struct queue {
     struct xreq *head, *tail;
 };
 
+/* The adaptive target of one direction (GET; PUT and COPY) and its measuring interval. */
+struct xadapt {
+    bool on;
+    bool seen;               /* a job of this direction started */
+    struct s3dlio_adapt ctl;
+    uint64_t t0_ns;          /* interval start */
+    uint64_t completed, bytes;
+    double lat_sum_ms, inflight_sum;
+    bool throttled;
+};
+
 struct xfer {
     struct s3dlio_backend *be;
     const struct s3dlio_xfer_opts *o;
@@ -122,6 +134,8 @@ struct xfer {
     uint64_t start_ns, next_token_ns;
     uint64_t rng;
     double cwnd;             /* in-flight limit: halved on overload, +1 per success */
+    double cwnd_max;         /* ... up to the largest target */
+    struct xadapt adapt[2];  /* GET; PUT and COPY */
     uint64_t last_decrease_ns;
     enum s3dlio_rc first_rc;
     struct xobj *stream;     /* the object reading a stream: objects after it wait their turn */
@@ -148,6 +162,8 @@ void xfer_span(struct xfer *x, const struct xreq *r, enum s3dlio_rc rc, uint64_t
 /* A request succeeded or failed: feed the in-flight limit (AIMD). */
 void xfer_limit_success(struct xfer *x);
 void xfer_limit_failure(struct xfer *x, const struct xreq *r, const struct s3dlio_error *err);
+/* A request came back (before the object handles it): measured for the adaptive target. */
+void xfer_adapt_completed(struct xfer *x, const struct xreq *r);
 
 /* ---- xobj.c ---- */
 /* Start job's object: queues its first request(s), or finishes it at once on failure. */
