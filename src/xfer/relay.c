@@ -272,6 +272,18 @@ static void *pipe_get_main(void *ud)
     return NULL;
 }
 
+/* The GET was whole, yet the PUT took another length: never left looking complete. */
+static void drop_short(struct relay *r, struct s3dlio_xfer_job *j)
+{
+    size_t nfailed = 0;
+    s3dlio_error_set(&j->err, S3DLIO_E_INTEGRITY, "put", j->key,
+                     "%" PRIu64 " bytes uploaded of %" PRIu64 " read: removed", j->bytes, j->size);
+    j->rc = S3DLIO_E_INTEGRITY;
+    struct s3dlio_error rm = {0};
+    if (s3dlio_backend_remove_many(r->dst, &j->key, 1, &nfailed, &rm))
+        S3DLIO_LOG(S3DLIO_LOG_ERROR, S3DLIO_SUB_XFER, "removing '%s': %s", j->key, rm.message);
+}
+
 static void run_piped(struct relay *r, struct s3dlio_xfer_job *j)
 {
     int fds[2];
@@ -313,6 +325,8 @@ static void run_piped(struct relay *r, struct s3dlio_xfer_job *j)
     if (r->o->total_hist)
         s3dlio_hist_merge(r->o->total_hist, &g->total);
     settle(j, &g->job, &put, g->failed_first);
+    if (!j->rc && j->bytes != j->size)
+        drop_short(r, j);
 out:
     free(st);
     free(g);
