@@ -119,7 +119,7 @@ json "$WORK/r4.json" 'd["failed"][0]["key"], d["failed"][0]["error"]' |
 # 5. the source cuts big.bin's body after 20 MB (no retries): the upload has parts by then,
 #    and must be aborted, never completed from the short input
 cut=$(proxy_start cut --only GET --only-path-regex 'big\.bin' --reset-every 1 --reset-after 20000000)
-run sync -q --source-endpoint-url "$cut" --retries 0 --relay-memory 8MiB --report "$WORK/r5.json" \
+run sync -q --source-endpoint-url "$cut" --retries 0 --retry-time 100ms --relay-memory 8MiB --report "$WORK/r5.json" \
   "s3://$B/set/" "s3://$C/g/" >"$WORK/r5.out" 2>"$WORK/r5.err"
 [ $? = 1 ] && ok || bad "cut GET: exit not 1: $(cat "$WORK/r5.err")"
 json "$WORK/r5.json" 'd["failed"][0]["error"]' | grep -q "^get 's3://$B/set/big.bin'" && ok ||
