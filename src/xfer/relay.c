@@ -4,15 +4,19 @@
  * accounts), as a GET from the source into a PUT to the destination, through bounded memory.
  *
  * Objects within the budget go in batches: one engine run GETs a batch into one buffer,
- * another PUTs it from there. A larger object goes through a pipe: a thread GETs it into the
- * write end while this thread PUTs from the read end (a stream upload: multipart, about
- * (put_concurrency + 1) parts in memory). Each GET is pinned to the listed ETag and size, so
- * an object that arrives whole is the one listed.
+ * another PUTs it from there. A larger object goes through a pipe (a Unix socket pair): a
+ * thread GETs it into one end while this thread PUTs from the other (a stream upload:
+ * multipart, about (put_concurrency + 1) parts in memory). Each GET is pinned to the listed
+ * ETag and size, so an object that arrives whole is the one listed.
  *
- * The pipe's end of file means "the object is complete": only a GET that succeeded closes the
- * write end. A GET that fails leaves it open and stops the PUT by its own cancel flag, so a
- * stream upload is never completed from a truncated input; the upload is aborted instead. A
- * PUT that fails closes the read end, and the GET's next write fails (EPIPE).
+ * End of file means "the object is complete": only a GET that succeeded closes its end
+ * cleanly. A GET that fails first puts a byte into its own end's unread queue, so closing it
+ * resets the connection: the PUT's next read fails (ECONNRESET) and the stream upload fails
+ * through its usual path, which aborts the upload, also one whose CreateMultipartUpload is
+ * still in flight (a cancel would drop that answer and leave the upload behind). Should the
+ * reset not come, a PUT of another length than the object's is removed (drop_short). A PUT
+ * that fails shuts its end for reading, and the GET's next write fails (EPIPE). The caller's
+ * cancel reaches both sides.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "s3dlio/xfer.h"
@@ -233,8 +238,8 @@ struct pipe_get {
     struct s3dlio_xfer_job job;
     struct s3dlio_xfer_stats st;
     struct s3dlio_hist ttfb, total;   /* merged into the caller's after the join */
-    int wfd;
-    volatile sig_atomic_t put_cancel; /* the PUT's cancel flag: set by this thread only */
+    int wfd, rfd;                     /* the GET's end and the PUT's */
+    volatile sig_atomic_t put_cancel; /* the PUT's cancel flag: the caller's, passed on */
     atomic_bool put_done;
     atomic_bool failed_first;         /* the GET failed while the PUT still ran */
 };
@@ -260,7 +265,11 @@ static void *pipe_get_main(void *ud)
                                          "%" PRIu64 " bytes arrived of %" PRIu64, g->job.bytes,
                                          g->job.size);
         g->failed_first = !g->put_done;
-        g->put_cancel = 1;
+        /* a byte the GET's end never reads: its close is then a reset, not an end of file */
+        if (write(g->rfd, "!", 1) != 1)
+            S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_XFER, "relay: the PUT's end is gone");
+        close(g->wfd);
+        g->wfd = -1;
     }
     /* until the PUT ends, a cancel of the caller's reaches it (a second one too) */
     struct timespec nap = {0, WATCH_NS};
@@ -272,13 +281,19 @@ static void *pipe_get_main(void *ud)
     return NULL;
 }
 
-/* The GET was whole, yet the PUT took another length: never left looking complete. */
-static void drop_short(struct relay *r, struct s3dlio_xfer_job *j)
+/*
+ * The PUT completed an object it should not have: its GET failed (the reset did not come), or
+ * it took another length than the object's. Never left looking complete.
+ */
+static void drop_short(struct relay *r, struct s3dlio_xfer_job *j, uint64_t put_bytes)
 {
     size_t nfailed = 0;
-    s3dlio_error_set(&j->err, S3DLIO_E_INTEGRITY, "put", j->key,
-                     "%" PRIu64 " bytes uploaded of %" PRIu64 " read: removed", j->bytes, j->size);
-    j->rc = S3DLIO_E_INTEGRITY;
+    if (!j->rc) {
+        s3dlio_error_set(&j->err, S3DLIO_E_INTEGRITY, "put", j->key,
+                         "%" PRIu64 " bytes uploaded of %" PRIu64 ": removed", put_bytes, j->size);
+        j->rc = S3DLIO_E_INTEGRITY;
+        j->bytes = 0;
+    }
     struct s3dlio_error rm = {0};
     if (s3dlio_backend_remove_many(r->dst, &j->key, 1, &nfailed, &rm))
         S3DLIO_LOG(S3DLIO_LOG_ERROR, S3DLIO_SUB_XFER, "removing '%s': %s", j->key, rm.message);
@@ -293,11 +308,12 @@ static void run_piped(struct relay *r, struct s3dlio_xfer_job *j)
     pthread_t t;
     g->r = r;
     half_jobs(r, j, &g->job, &put);
-    if (pipe(fds)) {
-        j->rc = s3dlio_error_sys(&j->err, "copy", j->key, errno, "pipe failed");
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds)) {
+        j->rc = s3dlio_error_sys(&j->err, "copy", j->key, errno, "socketpair failed");
         goto out;
     }
     g->wfd = fds[1];
+    g->rfd = fds[0];
     g->job.local = S3DLIO_LOCAL_STREAM;
     g->job.fd = fds[1];
     put.local = S3DLIO_LOCAL_STREAM;
@@ -313,8 +329,11 @@ static void run_piped(struct relay *r, struct s3dlio_xfer_job *j)
     r->put_phase = true;
     s3dlio_xfer_run(r->dst, &put, 1, &xo, st);
     g->put_done = true;
-    close(fds[0]); /* a GET still writing learns that nobody reads */
+    /* a GET still writing learns that nobody reads; the end stays open (the GET thread may
+     * still write its byte into it) until the thread is joined */
+    shutdown(fds[0], SHUT_RD);
     pthread_join(t, NULL);
+    close(fds[0]);
     if (g->wfd >= 0)
         close(g->wfd);
     r->put_bytes += st->bytes;
@@ -325,8 +344,8 @@ static void run_piped(struct relay *r, struct s3dlio_xfer_job *j)
     if (r->o->total_hist)
         s3dlio_hist_merge(r->o->total_hist, &g->total);
     settle(j, &g->job, &put, g->failed_first);
-    if (!j->rc && j->bytes != j->size)
-        drop_short(r, j);
+    if (!put.rc && (j->rc || put.bytes != j->size))
+        drop_short(r, j, put.bytes);
 out:
     free(st);
     free(g);
