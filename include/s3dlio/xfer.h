@@ -270,18 +270,20 @@ enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job
  * that cannot copy on the server (two endpoints, two accounts). A job's copy_source is
  * "<src's bucket>/<key>" (another bucket fails the job), key the destination's key, size and
  * etag as listed (the GET is pinned to them). Objects of at most `memory` bytes go in batches
- * through one buffer of at most that size (GET all, then PUT all); larger ones through a pipe,
- * a thread GETting into it while the calling thread PUTs from it as a stream (multipart,
- * about (put_concurrency + 1) x part_size in memory). A job's results are those of the half
+ * through one buffer of at most that size (GET all, then PUT all); larger ones through a pipe
+ * (a Unix socket pair), a thread GETting into it while the calling thread PUTs from it as a
+ * stream (multipart, about (put_concurrency + 1) x part_size in memory). Runs one after the
+ * other: at most one GET thread at a time. A job's results are those of the half
  * that failed first (its error names that side's key); bytes are the PUT's. An object that
  * fails on either side leaves nothing at dst: a stream upload is completed only after its GET
- * succeeded, and aborted otherwise.
+ * succeeded, and aborted otherwise (one that completed anyway, or with another length than
+ * the object's, is removed).
  *
  * stats (zeroed here) combine both sides: objects, failures and bytes count each relayed
  * object once (bytes: the payload PUT), requests, retries and the other counters are the
  * sum of the GET and PUT runs. opts->tick runs on the calling thread with the bytes PUT so
  * far; opts->on_span may be called from the GET thread (never at the same time as from this
- * one). opts->cancel stops both sides; Returns as s3dlio_xfer_run.
+ * one). opts->cancel stops both sides. Returns as s3dlio_xfer_run.
  */
 enum s3dlio_rc s3dlio_xfer_relay(struct s3dlio_backend *src, struct s3dlio_backend *dst,
                                  struct s3dlio_xfer_job *jobs, size_t n, uint64_t memory,
