@@ -14,7 +14,8 @@
 
 static const struct cmd_help help = {
     "[--compare size|etag|mtime] [--delete] [--dry-run] [--run-id ID] [--report PATH]\n"
-    "       [--trace PATH] [engine options] SRC DST",
+    "       [--source-endpoint-url URL] [--source-region R] [--source-profile NAME]\n"
+    "       [--no-server-side-copy] [--relay-memory SIZE] [--trace PATH] [engine options] SRC DST",
     "Make DST hold what SRC holds (s3:// to file://, file:// to s3://, file:// to file://,\n"
     "s3:// to s3:// on the same endpoint by server-side copy: CopyObject, and above\n"
     "--copy-threshold UploadPartCopy).\n"
@@ -23,13 +24,22 @@ static const struct cmd_help help = {
     "only) or mtime (also the source newer). The copies are shared by size over the ranks and\n"
     "reported as by stage. --delete then removes what DST has and SRC has not, only when\n"
     "every copy succeeded. --dry-run prints the plan and changes nothing. A second run right\n"
-    "after the first copies nothing.",
+    "after the first copies nothing.\n"
+    "SRC may be on another endpoint (--source-endpoint-url, --source-region) or account\n"
+    "(--source-profile; else the keys are DST's). s3:// to s3:// across endpoints, or with\n"
+    "--no-server-side-copy, relays: GET from SRC into PUT to DST, pinned to the listed ETag and\n"
+    "size. Objects within --relay-memory go in batches through that much memory per rank,\n"
+    "larger ones through a pipe as a multipart upload (about (put concurrency + 1) parts in\n"
+    "memory). An object that fails on either side leaves nothing at DST.",
 };
 
 struct sync_args {
     const char *compare, *run_id;
     bool delete_extra, dry_run;
     uint64_t copy_threshold;
+    const char *src_endpoint, *src_region, *src_profile;
+    bool no_server_copy;
+    uint64_t relay_memory;
 };
 
 /* What rank 0 says after the run, besides the report table. */
@@ -55,7 +65,9 @@ static void say_outcome(struct app *app, const struct s3dlio_sync_opts *o,
         fprintf(stderr, "%s: sync: copied %" PRIu64 " objects (%" PRIu64 " bytes%s), deleted %" PRIu64
                         "%s, %" PRIu64 " unchanged; report written to %s\n",
                 app->prog, j->objects, res->copy_bytes,
-                res->server_side ? ", copied on the server" : "", res->deleted,
+                res->server_side ? ", copied on the server"
+                : res->relayed  ? ", relayed from the source endpoint"
+                                : "", res->deleted,
                 !o->delete_extra && res->to_delete ? " (extras kept: no --delete)" : "", res->same,
                 j->report_file);
 }
@@ -81,12 +93,31 @@ static int run_sync(struct app *app, struct s3dlio_sync_opts *o)
     return rc ? (rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED) : EXIT_OK;
 }
 
+/* SRC's connection: DST's, with the --source-* flags on top. */
+static int source_config(struct app *app, const struct sync_args *a, struct s3dlio_config *c)
+{
+    struct s3dlio_error err = {0};
+    s3dlio_config_copy(c, &app->cfg);
+    if (a->src_endpoint)
+        s3dlio_config_set(&c->endpoint, a->src_endpoint);
+    if (a->src_region)
+        s3dlio_config_set(&c->region, a->src_region);
+    if (a->src_profile && s3dlio_config_use_profile(c, a->src_profile, NULL, &err)) {
+        snprintf(err.op, sizeof(err.op), "sync --source-profile");
+        s3dlio_config_release(c);
+        app_fail(app, &err);
+        return EXIT_USAGE; /* the command line named it */
+    }
+    return 0;
+}
+
 int cmd_sync(int argc, char **argv, struct app *app)
 {
-    struct sync_args a = {.compare = "size", .copy_threshold = 5ull << 30};
+    struct sync_args a = {.compare = "size", .copy_threshold = 5ull << 30,
+                          .relay_memory = 256ull << 20};
     struct s3dlio_sync_opts o = {0};
     struct xfer_cli xc;
-    struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 8];
+    struct opt xopts[XFER_CLI_NOPTS], all[XFER_CLI_NOPTS + 13];
     int npos = 0;
     const struct opt own[] = {
         {"compare", 0, OPT_STRING, &a.compare, "WHAT",
@@ -97,6 +128,15 @@ int cmd_sync(int argc, char **argv, struct app *app)
         {"copy-threshold", 0, OPT_SIZE, &a.copy_threshold, "SIZE",
          "s3 to s3: copy larger objects in parts (UploadPartCopy), 5MiB..5GiB (5GiB)"},
         {"run-id", 0, OPT_STRING, &a.run_id, "ID", "name of the run (profiles/<ID>/)"},
+        {"source-endpoint-url", 0, OPT_STRING, &a.src_endpoint, "URL",
+         "SRC's S3 endpoint (default: DST's)"},
+        {"source-region", 0, OPT_STRING, &a.src_region, "REGION", "SRC's signing region (DST's)"},
+        {"source-profile", 0, OPT_STRING, &a.src_profile, "NAME",
+         "SRC's credentials from this profile of ~/.aws (default: DST's keys)"},
+        {"no-server-side-copy", 0, OPT_FLAG, &a.no_server_copy, NULL,
+         "s3 to s3: relay through this process even on one endpoint"},
+        {"relay-memory", 0, OPT_SIZE, &a.relay_memory, "SIZE",
+         "relay: object bytes in memory at once per rank; larger objects are piped (256MiB)"},
         {NULL, 0, OPT_END, NULL, NULL, NULL},
     };
     xfer_cli_init(&xc, xopts);
@@ -117,6 +157,14 @@ int cmd_sync(int argc, char **argv, struct app *app)
     /* a URI that does not parse is a usage error, said once before any rank lists */
     if ((r = app_check_uri(app, argv[0])) || (r = app_check_uri(app, argv[1])))
         return r;
+    if (!a.relay_memory)
+        return app_usage_error(app, "--relay-memory must be above 0");
+    struct s3dlio_config src_cfg = {0};
+    if ((r = source_config(app, &a, &src_cfg)))
+        return r;
+    o.src_cfg = &src_cfg;
+    o.no_server_copy = a.no_server_copy;
+    o.relay_memory = a.relay_memory;
     o.src = argv[0];
     o.dst = argv[1];
     o.delete_extra = a.delete_extra;
@@ -124,5 +172,7 @@ int cmd_sync(int argc, char **argv, struct app *app)
     o.job.xfer = xc.o;
     o.job.run_id = a.run_id;
     xfer_cli_stage_opts(&xc, &o.job);
-    return run_sync(app, &o);
+    r = run_sync(app, &o);
+    s3dlio_config_release(&src_cfg);
+    return r;
 }

@@ -65,6 +65,19 @@ enum s3dlio_rc s3dlio_config_validate(const struct s3dlio_config *cfg, struct s3
 /* Replace *field with a copy of value (NULL clears it). */
 void s3dlio_config_set(char **field, const char *value);
 
+/* dst (uninitialised) becomes a copy of src with strings of its own; release both. */
+void s3dlio_config_copy(struct s3dlio_config *dst, const struct s3dlio_config *src);
+
+/*
+ * The credentials of `profile` (~/.aws/credentials and config, as s3dlio_config_load finds
+ * them from src; NULL: the process's) replace those of cfg; every other setting stays. The
+ * profile is named, so the keys in the environment and .env do not override it. A profile
+ * that does not exist or has no keys is an error (S3DLIO_E_CONFIG); cfg is then unchanged.
+ */
+enum s3dlio_rc s3dlio_config_use_profile(struct s3dlio_config *cfg, const char *profile,
+                                         const struct s3dlio_config_sources *src,
+                                         struct s3dlio_error *err);
+
 /* Free and wipe everything; accepts a zeroed or released struct. */
 void s3dlio_config_release(struct s3dlio_config *cfg);
 

@@ -156,6 +156,11 @@ struct s3dlio_sync_opts {
     bool dry_run;                     /* print the plan on rank 0's `out`, change nothing */
     struct s3dlio_stage_opts job;     /* report, trace, run id, progress, CPU profile, engine
                                          options; kind, uri and dest are set by the sync */
+    const struct s3dlio_config *src_cfg; /* the source's connection (another endpoint, region
+                                            or account); NULL: the destination's */
+    bool no_server_copy;              /* s3 to s3: relay even on one endpoint */
+    uint64_t relay_memory;            /* relay: bytes of objects in memory at once per rank;
+                                         larger objects are piped (0: 256 MiB) */
 };
 
 struct s3dlio_sync_result {
@@ -166,6 +171,8 @@ struct s3dlio_sync_result {
     bool etag_size_only;              /* --compare etag with a file:// side: by size instead */
     bool server_side;                 /* s3 to s3: CopyObject / UploadPartCopy, no data moved
                                          through the client */
+    bool relayed;                     /* s3 to s3 across endpoints (or no_server_copy): GET
+                                         from the source into PUT to the destination */
 };
 
 /*

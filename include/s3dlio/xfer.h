@@ -285,4 +285,39 @@ struct s3dlio_xfer_stats {
 enum s3dlio_rc s3dlio_xfer_run(struct s3dlio_backend *be, struct s3dlio_xfer_job *jobs, size_t n,
                                const struct s3dlio_xfer_opts *opts, struct s3dlio_xfer_stats *stats);
 
+/*
+ * Relay: run COPY jobs between two backends as a GET from src into a PUT to dst, for sides
+ * that cannot copy on the server (two endpoints, two accounts). A job's copy_source is
+ * "<src's bucket>/<key>" (another bucket fails the job), key the destination's key, size and
+ * etag as listed (the GET is pinned to them). Objects of at most `memory` bytes go in batches
+ * through one buffer of at most that size (GET all, then PUT all); larger ones through a pipe
+ * (a Unix socket pair), a thread GETting into it while the calling thread PUTs from it as a
+ * stream (multipart, about (put_concurrency + 1) x part_size in memory). Runs one after the
+ * other: at most one GET thread at a time. A job's results are those of the half
+ * that failed first (its error names that side's key); bytes are the PUT's. An object that
+ * fails on either side leaves nothing at dst: a stream upload is completed only after its GET
+ * succeeded, and aborted otherwise (one that completed anyway, or with another length than
+ * the object's, is removed).
+ *
+ * stats (zeroed here) combine both sides: objects, failures and bytes count each relayed
+ * object once (bytes: the payload PUT), requests, retries and the other counters are the
+ * sum of the GET and PUT runs. opts->tick runs on the calling thread with the bytes PUT so
+ * far; opts->on_span may be called from the GET thread (never at the same time as from this
+ * one). opts->cancel stops both sides. Returns as s3dlio_xfer_run.
+ */
+enum s3dlio_rc s3dlio_xfer_relay(struct s3dlio_backend *src, struct s3dlio_backend *dst,
+                                 struct s3dlio_xfer_job *jobs, size_t n, uint64_t memory,
+                                 const struct s3dlio_xfer_opts *opts, struct s3dlio_xfer_stats *stats);
+
+/* How many of sizes[0..n), in order, fit together within budget bytes (0: sizes[0] does not). */
+size_t s3dlio_relay_batch(const uint64_t *sizes, size_t n, uint64_t budget);
+
+/*
+ * Add the counters of one engine run to those of a job of several runs: sums of requests,
+ * retries, throttling, verification and aborted uploads; the widest time span, the highest
+ * in-flight figures and the lowest limit. objects, failures, bytes and bytes_expected are
+ * left alone: what counts as one object is the caller's to say.
+ */
+void s3dlio_xfer_stats_add(struct s3dlio_xfer_stats *into, const struct s3dlio_xfer_stats *from);
+
 #endif

@@ -177,6 +177,11 @@ struct s3dlio_rank_work {
     bool *taken;                   /* plan.n flags: jobs this rank ran */
     bool mem_full;                 /* --steal: this rank reached --max-memory */
     struct s3dlio_coord_trace trace; /* --trace: begun by the job, ended by run_shard */
+    /* relay (sync across endpoints): the plan's COPY jobs run as GETs from this source into
+     * PUTs to run_shard's uri (s3dlio_xfer_relay); NULL: the jobs run on that uri alone */
+    const struct s3dlio_uri *relay_src;
+    const struct s3dlio_config *relay_cfg; /* borrowed, for relay_src */
+    uint64_t relay_memory;                 /* bytes of objects in memory at once */
 };
 
 /*

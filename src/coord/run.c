@@ -71,10 +71,29 @@ static void add_stats(struct s3dlio_rank_stats *rs, const struct s3dlio_xfer_sta
     rs->interrupted = st->interrupted;
 }
 
+/* The jobs relayed from another endpoint into be: the source gets a backend of its own. */
+static enum s3dlio_rc run_relay(struct s3dlio_backend *be, struct s3dlio_rank_work *w,
+                                struct s3dlio_xfer_opts *xo, struct s3dlio_xfer_stats *st,
+                                struct s3dlio_error *err)
+{
+    struct s3dlio_backend *src = NULL;
+    memset(st, 0, sizeof(*st));
+    enum s3dlio_rc rc = s3dlio_backend_new(w->relay_src, w->relay_cfg, &src, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < w->plan.n; i++)
+        w->taken[i] = true;
+    rc = s3dlio_xfer_relay(src, be, w->plan.jobs, w->plan.n, w->relay_memory, xo, st);
+    s3dlio_backend_free(src);
+    return rc;
+}
+
 static enum s3dlio_rc run_jobs(MPI_Comm comm, struct s3dlio_backend *be, struct s3dlio_rank_work *w,
                                const struct s3dlio_stage_opts *o, struct s3dlio_xfer_opts *xo,
                                struct s3dlio_xfer_stats *st, struct s3dlio_error *err)
 {
+    if (w->relay_src)
+        return run_relay(be, w, xo, st, err);
     if (!o->steal) {
         for (size_t i = 0; i < w->plan.n; i++)
             w->taken[i] = true;

@@ -2,8 +2,9 @@
 /*
  * sync: rank 0 lists both sides at once and computes what to copy and delete
  * (s3dlio_sync_diff); the copies travel in the packed table of a stage and run on every rank
- * through the engine (GET into files, PUT from files); rank 0 reports as stage does and then,
- * only when every copy succeeded, deletes the extras.
+ * through the engine (GET into files, PUT from files, server-side copies on one endpoint, or
+ * GET into PUT through bounded memory across endpoints: s3dlio_xfer_relay); rank 0 reports as
+ * stage does and then, only when every copy succeeded, deletes the extras.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -23,7 +24,10 @@ enum sync_mode {
     SYNC_GET, /* to file://: GET from the source into files (file to file too) */
     SYNC_PUT, /* file:// to s3://: PUT from files */
     SYNC_COPY, /* s3:// to s3:// (one endpoint): CopyObject / UploadPartCopy on the server */
+    SYNC_RELAY, /* s3:// to s3:// across endpoints: GET from the source into PUT (relay.c) */
 };
+
+#define RELAY_MEMORY_DEFAULT (256ull << 20)
 
 struct sync_sides {
     struct s3dlio_uri src, dst;
@@ -40,8 +44,20 @@ static void sides_release(struct sync_sides *s)
     memset(s, 0, sizeof(*s));
 }
 
-static enum s3dlio_rc sides_parse(const struct s3dlio_sync_opts *o, struct sync_sides *s,
-                                  struct s3dlio_error *err)
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Can the destination's server read the source (one endpoint, one account)? */
+static bool one_server(const struct s3dlio_config *dst, const struct s3dlio_config *src)
+{
+    return same_text(dst->endpoint, src->endpoint) && same_text(dst->region, src->region) &&
+           same_text(dst->access_key, src->access_key);
+}
+
+static enum s3dlio_rc sides_parse(const struct s3dlio_config *cfg, const struct s3dlio_sync_opts *o,
+                                  struct sync_sides *s, struct s3dlio_error *err)
 {
     enum s3dlio_rc rc = s3dlio_uri_parse(&s->src, o->src, err);
     if (!rc)
@@ -52,6 +68,9 @@ static enum s3dlio_rc sides_parse(const struct s3dlio_sync_opts *o, struct sync_
     s->dst_root = s3dlio_sync_root(s->dst.key);
     bool src_s3 = !strcmp(s->src.scheme, "s3"), dst_s3 = !strcmp(s->dst.scheme, "s3");
     s->mode = src_s3 && dst_s3 ? SYNC_COPY : dst_s3 ? SYNC_PUT : SYNC_GET;
+    if (s->mode == SYNC_COPY &&
+        (o->no_server_copy || (o->src_cfg && !one_server(cfg, o->src_cfg))))
+        s->mode = SYNC_RELAY;
     /* one tree inside the other would copy into what it is listing, or delete its source */
     if (src_s3 == dst_s3 && !strcmp(s->src.bucket, s->dst.bucket) &&
         (!strncmp(s->src_root, s->dst_root, strlen(s->src_root)) ||
@@ -109,7 +128,7 @@ static enum s3dlio_rc list_and_diff(const struct s3dlio_config *cfg, const struc
                                     bool **conflict, struct s3dlio_sync_result *res,
                                     double *list_s, struct s3dlio_error *err)
 {
-    struct lister src = {.cfg = cfg, .uri = &s->src, .root = s->src_root};
+    struct lister src = {.cfg = o->src_cfg ? o->src_cfg : cfg, .uri = &s->src, .root = s->src_root};
     struct lister dst = {.cfg = cfg, .uri = &s->dst, .root = s->dst_root};
     pthread_t t;
     double t0 = MPI_Wtime();
@@ -216,7 +235,7 @@ static void build_jobs(const struct s3dlio_table *t, const struct sync_sides *s,
     }
     size_t dn = strlen(s->dst_root), sn = strlen(s->src_root);
     char *dir = s3dlio_xmalloc((dn > sn ? dn : sn) + 2);
-    if (s->mode == SYNC_COPY) {
+    if (s->mode == SYNC_COPY || s->mode == SYNC_RELAY) {
         s3dlio_plan_copy(&w->plan, &mine, s->src.bucket, s->src_root, s->dst_root);
     } else if (s->mode == SYNC_PUT) { /* the files are under "/<source root>" */
         snprintf(dir, sn + 2, "/%.*s", (int)(sn ? sn - 1 : 0), s->src_root);
@@ -360,7 +379,7 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     struct s3dlio_error local = {0};
     struct s3dlio_atomic_file rfile = S3DLIO_ATOMIC_FILE_INIT;
     double list_s = 0;
-    enum s3dlio_rc rc = s3dlio_coord_agree(comm, sides_parse(o, &sides, &local), &local);
+    enum s3dlio_rc rc = s3dlio_coord_agree(comm, sides_parse(cfg, o, &sides, &local), &local);
     struct s3dlio_stage_opts jo = job_opts(o, &sides);
     memset(&obs, 0, sizeof(obs));
     if (!rc)
@@ -372,6 +391,12 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     obs.trace = &w.trace;
     obs.transfer = sides.mode == SYNC_GET ? S3DLIO_PHASE_DOWNLOAD : S3DLIO_PHASE_UPLOAD;
     res->server_side = sides.mode == SYNC_COPY;
+    res->relayed = sides.mode == SYNC_RELAY;
+    if (sides.mode == SYNC_RELAY) {
+        w.relay_src = &sides.src;
+        w.relay_cfg = o->src_cfg ? o->src_cfg : cfg;
+        w.relay_memory = o->relay_memory ? o->relay_memory : RELAY_MEMORY_DEFAULT;
+    }
     if (!rc)
         rc = plan_sync(comm, cfg, o, &sides, &diff, &table, &w, out, res, &list_s, &local);
     if (rc || o->dry_run)
@@ -389,9 +414,10 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     rs->concurrency = sides.mode == SYNC_GET ? jo.xfer.get_concurrency : jo.xfer.put_concurrency;
     struct s3dlio_error run_err = {0};
     /* copies run on the destination's backend and move no bytes through this process: the
-     * progress has nothing to count for them */
+     * progress has nothing to count for them; a relay counts what it PUT */
+    const struct s3dlio_config *run_cfg = sides.mode == SYNC_GET && o->src_cfg ? o->src_cfg : cfg;
     enum s3dlio_rc run_rc = s3dlio_coord_run_shard(
-        comm, cfg, &jo, sides.mode == SYNC_GET ? &sides.src : &sides.dst, &w, rs,
+        comm, run_cfg, &jo, sides.mode == SYNC_GET ? &sides.src : &sides.dst, &w, rs,
         sides.mode == SYNC_COPY ? 0 : table.total_bytes, &run_err);
     rs->peak_rss_kib = s3dlio_peak_rss_kib();
     rc = s3dlio_coord_gather_job(comm, &jo, &obs, rs, &w, &rfile, &res->job, &report, &local);

@@ -452,6 +452,42 @@ static void test_release_and_defaults(void)
     s3dlio_config_release(&cfg); /* released: second call is a no-op */
 }
 
+/* sync --source-profile: another profile's keys over a copy of the first connection. */
+static void test_copy_and_profile(void)
+{
+    const char *env[] = {"AWS_ACCESS_KEY_ID=envkey", "AWS_SECRET_ACCESS_KEY=envsecret",
+                         "AWS_SESSION_TOKEN=envtoken", "AWS_PROFILE=default", NULL};
+    struct s3dlio_config_sources src = {env, path("none"), path("home")};
+    struct s3dlio_config base = {0}, copy, left;
+    struct s3dlio_error err = {0};
+    put("home/.aws/credentials", "[default]\naws_access_key_id = dk\naws_secret_access_key = ds\n"
+                                 "[other]\naws_access_key_id = ok\naws_secret_access_key = os\n"
+                                 "[nokeys]\nregion = eu-west-1\n");
+    put("home/.aws/config", "[profile nokeys]\nregion = eu-west-1\n");
+    CHECK_INT(s3dlio_config_load(&base, &src, NULL), S3DLIO_OK, "load the first connection");
+    s3dlio_config_set(&base.endpoint, "http://dst:1");
+    s3dlio_config_copy(&copy, &base);
+    CHECK(copy.endpoint != base.endpoint, "the copy owns its strings");
+    CHECK_STR(copy.endpoint, "http://dst:1", "the copy has the endpoint");
+    CHECK_INT(s3dlio_config_use_profile(&copy, "other", &src, &err), S3DLIO_OK, "use profile other");
+    CHECK_STR(copy.access_key, "ok", "the named profile's key beats the environment's");
+    CHECK_STR(copy.secret_key, "os", "the named profile's secret");
+    CHECK(copy.session_token == NULL, "the environment's session token is not kept");
+    CHECK_STR(copy.endpoint, "http://dst:1", "other settings stay");
+    CHECK_STR(base.access_key, "envkey", "the first connection is untouched");
+    s3dlio_config_copy(&left, &base);
+    CHECK_INT(s3dlio_config_use_profile(&left, "nosuch", &src, &err), S3DLIO_E_CONFIG,
+              "a missing profile fails");
+    CHECK(strstr(err.message, "nosuch") || strstr(err.target, "nosuch"), "the error names it");
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(s3dlio_config_use_profile(&left, "nokeys", &src, &err), S3DLIO_E_CONFIG,
+              "a profile without keys fails");
+    CHECK_STR(left.access_key, "envkey", "a failure leaves the keys as they were");
+    s3dlio_config_release(&left);
+    s3dlio_config_release(&copy);
+    s3dlio_config_release(&base);
+}
+
 static void fixture_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -485,6 +521,7 @@ int main(void)
     test_validate();
     test_unreadable();
     test_release_and_defaults();
+    test_copy_and_profile();
     fixture_cleanup();
     TEST_DONE();
 }
