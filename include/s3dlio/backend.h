@@ -178,6 +178,10 @@ struct s3dlio_backend_ops {
      * before this returns or in the next progress call. A backend whose progress can fail
      * must have it: that is how the engine takes its requests back and cleans up. */
     void (*cancel_all)(struct s3dlio_backend *be);
+    /* Optional: cancel_all but for requests that create or abort a multipart upload, which
+     * go on to their answer, so an interrupted run learns every upload it made and aborts it
+     * (cancelled, a CreateMultipartUpload's upload would be left on the server, unknown). */
+    void (*cancel_transfers)(struct s3dlio_backend *be);
     bool multipart;          /* MPU_CREATE / PUT_PART / MPU_COMPLETE / MPU_ABORT work */
     bool server_copy;        /* COPY / COPY_PART work (between buckets of one endpoint) */
     enum s3dlio_rc (*bucket_create)(struct s3dlio_backend *be, struct s3dlio_error *err);
@@ -266,5 +270,7 @@ enum s3dlio_rc s3dlio_backend_run(struct s3dlio_backend *be, struct s3dlio_req *
 
 /* Stop everything in flight (see cancel_all); a no-op for backends without requests in flight. */
 void s3dlio_backend_cancel_all(struct s3dlio_backend *be);
+/* Stop what moves data, let upload creations and aborts finish (cancel_all without it). */
+void s3dlio_backend_cancel_transfers(struct s3dlio_backend *be);
 
 #endif

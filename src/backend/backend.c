@@ -134,6 +134,14 @@ bool s3dlio_backend_has_server_copy(const struct s3dlio_backend *be)
     return be->ops->server_copy;
 }
 
+void s3dlio_backend_cancel_transfers(struct s3dlio_backend *be)
+{
+    if (be->ops->cancel_transfers)
+        be->ops->cancel_transfers(be);
+    else
+        s3dlio_backend_cancel_all(be);
+}
+
 void s3dlio_backend_cancel_all(struct s3dlio_backend *be)
 {
     if (be->ops->cancel_all)

@@ -355,6 +355,7 @@ static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const
         if (req->meta_part_size)
             snprintf(f->meta, sizeof(f->meta), "%" PRIu64, req->meta_part_size);
         s3dlio_s3_prepare_mpu_create(&f->call, bucket, req->key, req->meta_part_size ? f->meta : NULL);
+        f->call.finish_on_cancel = true; /* its upload id is what an abort needs */
         return S3DLIO_OK;
     case S3DLIO_REQ_MPU_COMPLETE:
         f->body = (struct s3dlio_buf)S3DLIO_BUF_INIT(16u << 20);
@@ -362,6 +363,7 @@ static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const
                                               req->parts, req->nparts, &f->body, &req->err);
     case S3DLIO_REQ_MPU_ABORT:
         s3dlio_s3_prepare_mpu_abort(&f->call, bucket, req->key, req->upload_id);
+        f->call.finish_on_cancel = true;
         return S3DLIO_OK;
     case S3DLIO_REQ_COPY:
     case S3DLIO_REQ_COPY_PART:
@@ -431,6 +433,11 @@ static void s3_cancel_all(struct s3dlio_backend *be)
     s3dlio_s3_client_cancel_all(st(be)->client);
 }
 
+static void s3_cancel_transfers(struct s3dlio_backend *be)
+{
+    s3dlio_s3_client_cancel_transfers(st(be)->client);
+}
+
 static enum s3dlio_rc s3_bucket_create(struct s3dlio_backend *be, struct s3dlio_error *err)
 {
     return s3dlio_s3_bucket_create(st(be)->client, be->root.bucket, st(be)->cfg->region, err);
@@ -457,6 +464,7 @@ const struct s3dlio_backend_ops s3dlio_backend_s3 = {
     .submit = s3_submit,
     .progress = s3_progress,
     .cancel_all = s3_cancel_all,
+    .cancel_transfers = s3_cancel_transfers,
     .multipart = true,
     .server_copy = true,
     .bucket_create = s3_bucket_create,

@@ -725,12 +725,15 @@ static void finish(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call, CURL
     c->inflight--;
 }
 
-void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c)
+static void cancel(struct s3dlio_s3_client *c, bool spare)
 {
-    while (c->calls) {
-        struct call_priv *p = c->calls;
+    /* next taken before a call goes: its done may start others (they are not stopped) */
+    for (struct call_priv *p = c->calls, *next; p; p = next) {
+        next = p->next;
         struct s3dlio_s3_call *call = NULL;
         curl_easy_getinfo(p->easy, CURLINFO_PRIVATE, (char **)&call);
+        if (spare && call->finish_on_cancel)
+            continue;
         char target[S3DLIO_ERROR_TARGET_MAX];
         s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
                          sizeof(target));
@@ -743,6 +746,16 @@ void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c)
         if (call->done)
             call->done(call, call->done_ud);
     }
+}
+
+void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c)
+{
+    cancel(c, false);
+}
+
+void s3dlio_s3_client_cancel_transfers(struct s3dlio_s3_client *c)
+{
+    cancel(c, true);
 }
 
 enum s3dlio_rc s3dlio_s3_client_progress(struct s3dlio_s3_client *c, int timeout_ms, size_t *inflight)

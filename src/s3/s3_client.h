@@ -45,6 +45,9 @@ struct s3dlio_s3_call {
     size_t nheaders;
     const void *body;               /* in-memory request body, or NULL */
     size_t body_len;
+    /* a stop of everything but such calls lets this one finish: it makes something (a
+     * multipart upload) or undoes it, and only its answer says what to clean up */
+    bool finish_on_cancel;
     s3dlio_source_fn *source;       /* streaming request body (PUT), length body_len */
     const char *payload_sha256;     /* hex SHA-256 of the body if the caller has it */
     void *source_ud;
@@ -88,6 +91,8 @@ enum s3dlio_rc s3dlio_s3_call_start(struct s3dlio_s3_client *c, struct s3dlio_s3
 enum s3dlio_rc s3dlio_s3_client_progress(struct s3dlio_s3_client *c, int timeout_ms, size_t *inflight);
 /* Stop every call in flight; each one's done runs now with rc S3DLIO_E_ABORTED. */
 void s3dlio_s3_client_cancel_all(struct s3dlio_s3_client *c);
+/* The same, but calls marked finish_on_cancel go on to their answer. */
+void s3dlio_s3_client_cancel_transfers(struct s3dlio_s3_client *c);
 /*
  * Run call to completion, retrying transient failures by the configuration's policy
  * (retries, retry_time_ms, backoff): meant for calls made outside the transfer engine's

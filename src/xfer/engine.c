@@ -567,9 +567,12 @@ static void begin_cancel(struct xfer *x, enum s3dlio_rc why)
                 r->not_before_ns = 0;
         S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_XFER, "stopping: %zu objects in progress",
                    x->active);
-    } else {
-        x->cancel_deadline_ns = 0; /* asked again, or broken: stop waiting for aborts */
+        /* uploads being created or aborted go on (within the grace): an upload whose
+         * creation was cut off would stay on the server with nobody knowing its id */
+        s3dlio_backend_cancel_transfers(x->be);
+        return;
     }
+    x->cancel_deadline_ns = 0; /* asked again, or broken: stop waiting for aborts */
     s3dlio_backend_cancel_all(x->be);
 }
 

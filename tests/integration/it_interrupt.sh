@@ -67,6 +67,16 @@ run_and_signal TERM 1 "$WORK/p2.out" "$CLI" put -r --endpoint-url "$url" "$WORK/
 [ "$rc" = 143 ] && ok || bad "put -r + SIGTERM: exit $rc: $(cat "$WORK/p2.out")"
 [ "$(uploads_left)" = 0 ] && ok || bad "put -r + SIGTERM left $(uploads_left) multipart uploads"
 
+# 4b. Ctrl-C while CreateMultipartUpload is in flight (held 3 s by a proxy): the creation is
+#     let finish and its upload aborted. Cut off, it would leave an upload nobody knows of.
+url2=$(proxy_start create --delay-ms 3000 --only POST)
+run_and_signal INT 1 "$WORK/p3.out" "$CLI" put --endpoint-url "$url2" "$WORK/up/big2" "s3://$B/create/big2"
+sleep 3 # the proxy forwards the held creation whether or not its client still waits, as S3 would
+proxy_stop create
+[ "$rc" = 130 ] && ok || bad "put + SIGINT during the create: exit $rc: $(cat "$WORK/p3.out")"
+[ "$(uploads_left)" = 0 ] && ok || bad "put + SIGINT during the create left $(uploads_left) multipart uploads"
+[ -z "$("$CLI" ls -r "s3://$B/create/")" ] && ok || bad "put + SIGINT during the create left an object"
+
 # 5. under mpirun: the launcher forwards the signal to every rank
 if [ -n "$MPIEXEC" ]; then
   run() { exec "${DEFAULT_SIGNALS[@]}" "$MPIEXEC" -n 2 "${PRE[@]}" "$CLI" "$@"; }
