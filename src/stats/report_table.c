@@ -16,7 +16,7 @@
 void s3dlio_rep_row(FILE *out, const char *label, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(out, "  %-14s", label);
+    fprintf(out, "  %-13s ", label); /* a longer label still leaves a space before its value */
     va_start(ap, fmt);
     vfprintf(out, fmt, ap);
     va_end(ap);
@@ -115,7 +115,7 @@ static void table_totals(const struct s3dlio_report *r, FILE *out)
     s3dlio_rep_row(out, "throttled/5xx", "%llu / %llu", (unsigned long long)r->throttled,
         (unsigned long long)r->server_errors);
     if (r->limit_adaptive)
-        s3dlio_rep_row(out, "in-flight target", "adaptive: %u to %u (the JSON report's "
+        s3dlio_rep_row(out, "concurrency", "adaptive in-flight target: %u to %u (the JSON report's "
             "inflight_limit.timeline has it over time)", (unsigned)r->limit_min, (unsigned)r->limit_max);
     if (r->limit_decreases)
         s3dlio_rep_row(out, "in flight", "limit cut %llu times (throttled or refused), lowest %u; %.1f s of "
