@@ -122,27 +122,54 @@ static enum s3dlio_rc check_source_dir(const struct s3dlio_sync_opts *o, const s
                : s3dlio_error_set(err, S3DLIO_E_NOT_FOUND, "sync", o->src, "no such directory");
 }
 
-/* The difference into d and, for copies into files, their directory conflicts (heap). */
-static enum s3dlio_rc list_and_diff(const struct s3dlio_config *cfg, const struct s3dlio_sync_opts *o,
-                                    const struct sync_sides *s, struct s3dlio_sync_diff *d,
-                                    bool **conflict, struct s3dlio_sync_result *res,
-                                    double *list_s, struct s3dlio_error *err)
+/* Rank 0 alone: both sides at once, the destination on a second thread. */
+static enum s3dlio_rc list_both_here(const struct s3dlio_config *cfg, const struct s3dlio_sync_opts *o,
+                                     const struct sync_sides *s, struct s3dlio_objlist *srcl,
+                                     struct s3dlio_objlist *dstl, struct s3dlio_error *err)
 {
     struct lister src = {.cfg = o->src_cfg ? o->src_cfg : cfg, .uri = &s->src, .root = s->src_root};
     struct lister dst = {.cfg = cfg, .uri = &s->dst, .root = s->dst_root};
     pthread_t t;
-    double t0 = MPI_Wtime();
     bool threaded = !pthread_create(&t, NULL, list_side, &dst);
     list_side(&src);
     if (threaded)
         pthread_join(t, NULL);
     else /* no thread to be had: one after the other, the same result */
         list_side(&dst);
-    *list_s = MPI_Wtime() - t0;
+    *srcl = src.list;
+    *dstl = dst.list;
     enum s3dlio_rc rc = src.rc ? src.rc : dst.rc;
     if (rc && err)
         *err = src.rc ? src.err : dst.err;
-    if (!rc && !src.list.n && !strcmp(s->src.scheme, "file"))
+    return rc;
+}
+
+/*
+ * Every rank: one side after the other, each cut into pieces the ranks list at once (as stage's
+ * listing), merged on rank 0. A side's root, not its URI's key: "s3://b/data" lists "data/".
+ */
+static enum s3dlio_rc list_both_parallel(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                         const struct s3dlio_sync_opts *o, const struct sync_sides *s,
+                                         struct s3dlio_objlist *srcl, struct s3dlio_objlist *dstl,
+                                         struct s3dlio_error *err)
+{
+    struct s3dlio_uri src = s->src, dst = s->dst;
+    src.key = (char *)s->src_root;
+    dst.key = (char *)s->dst_root;
+    enum s3dlio_rc rc = s3dlio_coord_list(comm, o->src_cfg ? o->src_cfg : cfg, &src, true, srcl, err);
+    if (!rc)
+        rc = s3dlio_coord_list(comm, cfg, &dst, true, dstl, err);
+    return rc;
+}
+
+/* Rank 0: the difference into d and, for copies into files, their directory conflicts (heap). */
+static enum s3dlio_rc diff_lists(const struct s3dlio_sync_opts *o, const struct sync_sides *s,
+                                 const struct s3dlio_objlist *srcl, const struct s3dlio_objlist *dstl,
+                                 struct s3dlio_sync_diff *d, bool **conflict,
+                                 struct s3dlio_sync_result *res, double list_s, struct s3dlio_error *err)
+{
+    enum s3dlio_rc rc = S3DLIO_OK;
+    if (!srcl->n && !strcmp(s->src.scheme, "file"))
         rc = check_source_dir(o, s, err);
     enum s3dlio_sync_compare cmp = o->compare;
     /* a file's ETag is made from its inode and time: never equal to an S3 one */
@@ -151,16 +178,14 @@ static enum s3dlio_rc list_and_diff(const struct s3dlio_config *cfg, const struc
         res->etag_size_only = true;
     }
     if (!rc) {
-        s3dlio_sync_diff(&src.list, s->src_root, &dst.list, s->dst_root, cmp, d);
+        s3dlio_sync_diff(srcl, s->src_root, dstl, s->dst_root, cmp, d);
         /* a property of the whole source, not only of what is left to copy */
         if (s->mode == SYNC_GET)
-            *conflict = copy_conflicts(d, &src.list);
+            *conflict = copy_conflicts(d, srcl);
         S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD,
                    "listed %zu and %zu objects in %.3f s: %zu to copy, %zu to delete, %zu the same",
-                   src.list.n, dst.list.n, *list_s, d->copy.n, d->del.n, d->same);
+                   srcl->n, dstl->n, list_s, d->copy.n, d->del.n, d->same);
     }
-    s3dlio_objlist_release(&src.list);
-    s3dlio_objlist_release(&dst.list);
     return rc;
 }
 
@@ -266,8 +291,17 @@ static enum s3dlio_rc plan_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     int *owner = NULL;
     bool *conflict = NULL;
     s3dlio_observe_phase(w->obs, S3DLIO_PHASE_LIST);
-    if (rank == 0)
-        rc = list_and_diff(cfg, o, s, d, &conflict, res, list_s, err);
+    struct s3dlio_objlist srcl = {0}, dstl = {0};
+    double t0 = MPI_Wtime();
+    if (nranks > 1 && !o->job.list_serial)
+        rc = list_both_parallel(comm, cfg, o, s, &srcl, &dstl, err);
+    else if (rank == 0)
+        rc = list_both_here(cfg, o, s, &srcl, &dstl, err);
+    *list_s = MPI_Wtime() - t0;
+    if (!rc && rank == 0)
+        rc = diff_lists(o, s, &srcl, &dstl, d, &conflict, res, *list_s, err);
+    s3dlio_objlist_release(&srcl);
+    s3dlio_objlist_release(&dstl);
     if ((rc = s3dlio_coord_agree(comm, rc, err))) {
         free(conflict);
         return rc;

@@ -82,6 +82,10 @@ b_list=$(listing "s3://$B/back/")
 run sync -q --dry-run --delete "file://$WORK/down" "s3://$B/back/" >"$WORK/dry2.out" 2>&1 || bad "dry run to s3"
 [ "$(listing "s3://$B/back/")" = "$b_list" ] && ok || bad "dry run changed the bucket"
 grep -q "^delete extra3$" "$WORK/dry2.out" && ok || bad "dry run to s3 plan: $(cat "$WORK/dry2.out")"
+# the ranks list both sides in pieces (-n 2 and more); the single lister plans the same
+run sync -q --dry-run --delete --list-parallel off "s3://$B/set/" "file://$WORK/down" >"$WORK/dry-one.out" 2>&1 &&
+  [ "$(sort "$WORK/dry-one.out")" = "$(sort "$WORK/dry.out")" ] && ok ||
+  bad "the single lister plans otherwise: $(diff <(sort "$WORK/dry.out") <(sort "$WORK/dry-one.out") | head -5)"
 
 # 5. --delete removes exactly the extras, after the copies
 run sync -q --delete --report "$WORK/del.json" "s3://$B/set/" "file://$WORK/down" >"$WORK/del.out" 2>&1 &&
