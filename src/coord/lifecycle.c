@@ -179,22 +179,14 @@ static enum s3dlio_rc download(struct lc *c, struct s3dlio_error *err)
 
 static enum s3dlio_rc list_data(struct lc *c, struct s3dlio_error *err)
 {
-    enum s3dlio_rc rc = S3DLIO_OK;
-    if (c->rank == 0) {
-        struct s3dlio_uri u = {0};
-        struct s3dlio_backend *be = NULL;
-        rc = s3dlio_uri_parse(&u, c->data_uri, err);
-        if (!rc)
-            rc = s3dlio_backend_new(&u, c->cfg, &be, err);
-        if (!rc)
-            rc = s3dlio_backend_list_all(be, u.key, NULL, 1000, &c->listed, err);
-        if (!rc && c->listed.n != c->count)
-            rc = s3dlio_error_set(err, S3DLIO_E_INTEGRITY, "bench lifecycle", c->data_uri,
-                                  "listed %zu objects of the %" PRIu64 " uploaded", c->listed.n,
-                                  c->count);
-        s3dlio_backend_free(be);
-        s3dlio_uri_release(&u);
-    }
+    struct s3dlio_uri u = {0};
+    enum s3dlio_rc rc = s3dlio_coord_agree(c->comm, s3dlio_uri_parse(&u, c->data_uri, err), err);
+    if (!rc) /* the ranks list pieces of the prefix at once, as stage does (rank 0 has it all) */
+        rc = s3dlio_coord_list(c->comm, c->cfg, &u, true, &c->listed, err);
+    if (!rc && c->rank == 0 && c->listed.n != c->count)
+        rc = s3dlio_error_set(err, S3DLIO_E_INTEGRITY, "bench lifecycle", c->data_uri,
+                              "listed %zu objects of the %" PRIu64 " uploaded", c->listed.n, c->count);
+    s3dlio_uri_release(&u);
     return s3dlio_coord_agree(c->comm, rc, err);
 }
 
