@@ -76,21 +76,6 @@ static enum s3dlio_rc open_backend(struct bsync *b, const struct s3dlio_config *
     return s3dlio_coord_agree(b->comm, rc, err);
 }
 
-/* Rank 0: the assignment of every round without --shuffle (see assign). */
-static void static_owners(const struct s3dlio_objlist *list, int nranks, int *owner)
-{
-    size_t n = list->n;
-    uint64_t *sizes = s3dlio_xcalloc(n ? n : 1, sizeof(*sizes));
-    size_t *order = s3dlio_xcalloc(n ? n : 1, sizeof(*order));
-    for (size_t i = 0; i < n; i++) {
-        sizes[i] = list->items[i].size;
-        order[i] = i;
-    }
-    s3dlio_partition(S3DLIO_PART_SIZE, sizes, order, n, nranks, owner, NULL);
-    free(sizes);
-    free(order);
-}
-
 /*
  * Rank 0 lists. With --shuffle every round deals the whole listing anew, so every rank needs
  * the table (one copy per node); without, the byte-balanced assignment is the same every round and each rank
@@ -101,14 +86,15 @@ static enum s3dlio_rc share_dataset(struct bsync *b, struct s3dlio_error *err)
     struct s3dlio_objlist list = { 0 };
     enum s3dlio_rc rc = b->rank == 0 ? list_dataset(b, &list, err) : S3DLIO_OK;
     if (!(rc = s3dlio_coord_agree(b->comm, rc, err))) {
-        int *owner = s3dlio_xcalloc(list.n ? list.n : 1, sizeof(*owner));
-        if (b->o->shuffle) { /* owners are computed per round by every rank: these are unused */
+        /* rank 0: the assignment of every round without --shuffle (see assign); with it,
+         * owners are computed per round by every rank and these are unused */
+        int *owner = b->rank == 0 && !b->o->shuffle
+                         ? s3dlio_coord_partition_list(&list, S3DLIO_PART_SIZE, NULL, b->nranks)
+                         : s3dlio_xcalloc(list.n ? list.n : 1, sizeof(*owner));
+        if (b->o->shuffle)
             rc = s3dlio_table_bcast_shared(b->comm, &list, owner, NULL, &b->table, err);
-        } else {
-            if (b->rank == 0)
-                static_owners(&list, b->nranks, owner);
+        else
             rc = s3dlio_table_scatter(b->comm, &list, owner, NULL, &b->table, err);
-        }
         free(owner);
         rc = s3dlio_coord_agree(b->comm, rc, err);
     }

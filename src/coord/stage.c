@@ -160,8 +160,9 @@ static enum s3dlio_rc list_source(MPI_Comm comm, int rank, const struct s3dlio_c
     return rc;
 }
 
-static int *partition_list(const struct s3dlio_objlist *list, const struct s3dlio_stage_opts *o,
-                           int nranks)
+/* See coord_int.h. */
+int *s3dlio_coord_partition_list(const struct s3dlio_objlist *list, enum s3dlio_partition_mode mode,
+                                 const uint64_t *shuffle_seed, int nranks)
 {
     size_t n = list->n;
     uint64_t *sizes = s3dlio_xcalloc(n ? n : 1, sizeof(*sizes));
@@ -171,9 +172,9 @@ static int *partition_list(const struct s3dlio_objlist *list, const struct s3dli
         sizes[i] = list->items[i].size;
         order[i] = i;
     }
-    if (o->shuffle)
-        s3dlio_shuffle(order, n, o->shuffle_seed);
-    s3dlio_partition(o->partition, sizes, order, n, nranks, owner, NULL);
+    if (shuffle_seed)
+        s3dlio_shuffle(order, n, *shuffle_seed);
+    s3dlio_partition(mode, sizes, order, n, nranks, owner, NULL);
     free(sizes);
     free(order);
     return owner;
@@ -310,7 +311,8 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
     if (!(rc = s3dlio_coord_agree(comm, rc, err))) {
         s3dlio_observe_phase(w->obs, S3DLIO_PHASE_PARTITION);
         if (rank == 0) {
-            owner = partition_list(&list, o, nranks);
+            owner = s3dlio_coord_partition_list(&list, o->partition, o->shuffle ? &o->shuffle_seed : NULL,
+                                                nranks);
             conflict = dir_conflicts(&list, o);
         }
         /* --steal takes chunks of the whole list; the HDF5 file lays out every object */

@@ -209,22 +209,6 @@ static void print_plan(FILE *out, const struct s3dlio_sync_opts *o, const struct
 
 /* ---- the copies as a table, and each rank's jobs ------------------------------------------ */
 
-static int *partition_copies(const struct s3dlio_objlist *copy, int nranks)
-{
-    size_t n = copy->n;
-    uint64_t *sizes = s3dlio_xcalloc(n ? n : 1, sizeof(*sizes));
-    size_t *order = s3dlio_xcalloc(n ? n : 1, sizeof(*order));
-    int *owner = s3dlio_xcalloc(n ? n : 1, sizeof(*owner));
-    for (size_t i = 0; i < n; i++) {
-        sizes[i] = copy->items[i].size;
-        order[i] = i;
-    }
-    s3dlio_partition(S3DLIO_PART_SIZE, sizes, order, n, nranks, owner, NULL);
-    free(sizes);
-    free(order);
-    return owner;
-}
-
 /* Copies into files: a key that another source key uses as a directory cannot be a file. */
 static bool *copy_conflicts(const struct s3dlio_sync_diff *d, const struct s3dlio_objlist *srcl)
 {
@@ -321,7 +305,7 @@ static enum s3dlio_rc plan_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     }
     s3dlio_observe_phase(w->obs, S3DLIO_PHASE_PARTITION);
     if (rank == 0)
-        owner = partition_copies(&d->copy, nranks);
+        owner = s3dlio_coord_partition_list(&d->copy, S3DLIO_PART_SIZE, NULL, nranks);
     rc = s3dlio_table_scatter(comm, &d->copy, owner, conflict, table, err);
     if (!rc)
         build_jobs(table, s, rank, w);
