@@ -14,20 +14,8 @@
 #include "s3dlio/coord.h"
 #include "s3dlio/s3dlio.h"
 #include "xfer/datagen.h"
+#include "mpi_expect.h"
 
-static int failed, passed;
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "[r%d] FAIL: ", rank);                                                 \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
 
 int main(int argc, char **argv)
 {

@@ -13,20 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "coord/coord_int.h"
+#include "mpi_expect.h"
 
-static int failed, passed, rank;
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "[r%d] FAIL: ", rank);                                                 \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
+static int rank;
 
 /* Object i of the listing every rank can rebuild: keys of varied length, some ETags empty. */
 static void object(size_t i, char *key, size_t klen, char *etag, size_t elen, uint64_t *size)
