@@ -19,7 +19,7 @@ static const struct cmd_help help = {
     "Make DST hold what SRC holds (s3:// to file://, file:// to s3://, file:// to file://,\n"
     "s3:// to s3:// on the same endpoint by server-side copy: CopyObject, and above\n"
     "--copy-threshold UploadPartCopy).\n"
-    "Rank 0 lists both sides at once and copies what DST lacks or has differently:\n"
+    "The ranks list both sides and copy what DST lacks or has differently:\n"
     "--compare size (default: missing or another size), etag (also another ETag; S3 to S3\n"
     "only) or mtime (also the source newer). The copies are shared by size over the ranks and\n"
     "reported as by stage. --delete then removes what DST has and SRC has not, only when\n"
