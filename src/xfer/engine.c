@@ -141,30 +141,44 @@ static void pool_release(struct xfer *x)
 #define ADAPT_MIN_INTERVAL_NS (150ull * 1000000ull)
 #define ADAPT_LATENCIES 4
 
+static int adapt_index(enum s3dlio_xfer_dir dir)
+{
+    return dir == S3DLIO_XFER_GET ? 0 : 1;
+}
+
 static struct xadapt *adapt_of(struct xfer *x, enum s3dlio_xfer_dir dir)
 {
-    return &x->adapt[dir == S3DLIO_XFER_GET ? 0 : 1];
+    return &x->adapt[adapt_index(dir)];
 }
 
 static int configured(const struct xfer *x, enum s3dlio_xfer_dir dir)
 {
-    const struct xadapt *a = &x->adapt[dir == S3DLIO_XFER_GET ? 0 : 1];
+    const struct xadapt *a = &x->adapt[adapt_index(dir)];
     if (a->on)
         return a->ctl.target;
     int conc = dir == S3DLIO_XFER_GET ? x->o->get_concurrency : x->o->put_concurrency;
     return conc < 1 ? 1 : conc;
 }
 
-/* The limit in force: the target of the directions in use, under the throttling cut. */
-static uint32_t effective(const struct xfer *x)
+/* The highest target of the directions in use (both until one is). */
+static uint32_t target_in_use(const struct xfer *x)
 {
     bool any = x->adapt[0].seen || x->adapt[1].seen;
-    int get = configured(x, S3DLIO_XFER_GET), put = configured(x, S3DLIO_XFER_PUT), t = 0;
+    int t = 0;
     if (!any || x->adapt[0].seen)
-        t = get;
-    if ((!any || x->adapt[1].seen) && put > t)
-        t = put;
-    return (uint32_t)(x->cwnd < t ? x->cwnd : t);
+        t = configured(x, S3DLIO_XFER_GET);
+    if (!any || x->adapt[1].seen) {
+        int put = configured(x, S3DLIO_XFER_PUT);
+        t = put > t ? put : t;
+    }
+    return (uint32_t)t;
+}
+
+/* The limit in force: that target under the throttling cut. */
+static uint32_t effective(const struct xfer *x)
+{
+    uint32_t t = target_in_use(x);
+    return x->cwnd < t ? (uint32_t)x->cwnd : t;
 }
 
 static void sample_limit(struct xfer *x)
@@ -191,11 +205,13 @@ void xfer_limit_success(struct xfer *x)
 {
     if (x->cwnd >= x->cwnd_max)
         return;
-    uint32_t before = effective(x);
+    /* every request's success comes here: the limit in force moves only while the cut is
+     * below the target, so that is all there is to check */
+    bool cut = x->cwnd < target_in_use(x);
     x->cwnd += 1; /* additive increase: one more per success, so a restart is soon forgotten */
     if (x->cwnd > x->cwnd_max)
         x->cwnd = x->cwnd_max;
-    if (effective(x) != before)
+    if (cut)
         sample_limit(x);
 }
 

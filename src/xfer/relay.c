@@ -57,35 +57,6 @@ size_t s3dlio_relay_batch(const uint64_t *sizes, size_t n, uint64_t budget)
     return k;
 }
 
-void s3dlio_xfer_stats_add(struct s3dlio_xfer_stats *into, const struct s3dlio_xfer_stats *from)
-{
-    into->changed += from->changed;
-    into->restarted += from->restarted;
-    into->verified += from->verified;
-    into->not_verifiable += from->not_verifiable;
-    into->requests += from->requests;
-    into->retries += from->retries;
-    into->throttled += from->throttled;
-    into->server_errors += from->server_errors;
-    into->backoff_ms += from->backoff_ms;
-    into->ttfb_ns_sum += from->ttfb_ns_sum;
-    into->aborted_uploads += from->aborted_uploads;
-    into->limit_decreases += from->limit_decreases;
-    into->interrupted |= from->interrupted;
-    if (from->max_inflight > into->max_inflight)
-        into->max_inflight = from->max_inflight;
-    if (from->limit_configured > into->limit_configured)
-        into->limit_configured = from->limit_configured;
-    if (from->limit_min && (!into->limit_min || from->limit_min < into->limit_min))
-        into->limit_min = from->limit_min;
-    if (from->t_start_ns && (!into->t_start_ns || from->t_start_ns < into->t_start_ns))
-        into->t_start_ns = from->t_start_ns;
-    if (from->t_end_ns > into->t_end_ns)
-        into->t_end_ns = from->t_end_ns;
-    for (uint32_t i = 0; i < from->nlimit_samples && into->nlimit_samples < S3DLIO_LIMIT_SAMPLES; i++)
-        into->limit_samples[into->nlimit_samples++] = from->limit_samples[i];
-}
-
 /* ---- callbacks shared by the runs -------------------------------------------------------- */
 
 /* Progress counts the payload once: the bytes PUT, on top of those of earlier runs. */
@@ -147,14 +118,17 @@ static void half_jobs(const struct relay *r, const struct s3dlio_xfer_job *j,
 }
 
 /* The relay job's outcome from its halves: the first failure is the one kept. */
-static void settle(struct s3dlio_xfer_job *j, const struct s3dlio_xfer_job *get,
-                   const struct s3dlio_xfer_job *put, bool get_first)
+static void settle(struct s3dlio_xfer_job *j, struct s3dlio_xfer_job *get,
+                   struct s3dlio_xfer_job *put, bool get_first)
 {
-    const struct s3dlio_xfer_job *bad = get_first && get->rc ? get : put->rc ? put : get;
+    struct s3dlio_xfer_job *bad = get_first && get->rc ? get : put->rc ? put : get;
     j->rc = bad->rc;
-    if (bad->rc) {
-        struct s3dlio_error e = bad->err ? *bad->err : (struct s3dlio_error){.rc = bad->rc};
-        s3dlio_xfer_job_fail(j, &e);
+    if (bad->rc && bad->err) { /* the half's error becomes the job's: handed over, not copied */
+        free(j->err);
+        j->err = bad->err;
+        bad->err = NULL;
+    } else if (bad->rc) {
+        s3dlio_xfer_job_fail(j, &(struct s3dlio_error){.rc = bad->rc});
         j->rc = bad->rc;
     }
     j->bytes = j->rc ? 0 : put->bytes;
