@@ -109,6 +109,8 @@ struct s3dlio_req {
     /* inputs */
     enum s3dlio_req_op op;
     const char *key;
+    const char *bucket;          /* HEAD: another bucket of the same endpoint (a copy's
+                                    source); NULL: the backend's */
     uint64_t offset;             /* GET: first byte wanted */
     uint64_t length;             /* GET: bytes wanted or S3DLIO_LEN_TO_END; PUT: body size */
     const char *if_match;        /* GET/HEAD: required ETag (without quotes), NULL: any */

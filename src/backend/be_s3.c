@@ -390,8 +390,9 @@ static enum s3dlio_rc s3_submit(struct s3dlio_backend *be, struct s3dlio_req *re
     }
     struct s3_inflight *f = s3dlio_xcalloc(1, sizeof(*f));
     f->req = req;
-    enum s3dlio_rc rc = setup(f, req, be->root.bucket);
-    f->call.bucket = be->root.bucket;
+    const char *bucket = req->bucket ? req->bucket : be->root.bucket;
+    enum s3dlio_rc rc = setup(f, req, bucket);
+    f->call.bucket = bucket;
     f->call.key = req->key;
     f->call.done = request_done;
     f->call.done_ud = f;

@@ -27,6 +27,7 @@ enum xstep {
     STEP_COMPLETE, /* CompleteMultipartUpload */
     STEP_ABORT,    /* AbortMultipartUpload of a failed or interrupted upload */
     STEP_CONFIRM,  /* a Complete retry met NoSuchUpload: did the first one succeed? */
+    STEP_SOURCE,   /* a copy's source, once its data is copied: still the version listed? */
 };
 
 struct xfer;
@@ -77,7 +78,9 @@ struct xobj {
     struct s3dlio_local local;
     bool local_open;         /* a GET's destination is opened when its parts are made */
     uint64_t size;
-    char etag[80];           /* GET: the version pinned (listing, HEAD or first answer) */
+    char etag[80];           /* GET: the version pinned (listing, HEAD or first answer);
+                                COPY: the source's, as listed */
+    char source_bucket[64];  /* COPY: the source's bucket (STEP_SOURCE asks there) */
     struct xreq *parts;
     size_t nparts, outstanding;
     struct xreq ctl;         /* the control call in progress (one at a time) */

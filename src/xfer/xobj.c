@@ -325,6 +325,12 @@ enum s3dlio_rc xobj_setup(struct xfer *x, struct xreq *r)
     case STEP_CONFIRM:
         q->op = S3DLIO_REQ_HEAD;
         return S3DLIO_OK;
+    case STEP_SOURCE:
+        q->op = S3DLIO_REQ_HEAD;
+        q->bucket = o->source_bucket;
+        q->key = o->job->copy_source + strlen(o->source_bucket) + 1;
+        q->if_match = o->etag;
+        return S3DLIO_OK;
     case STEP_CREATE:
         q->op = S3DLIO_REQ_MPU_CREATE;
         q->meta_part_size =
@@ -406,6 +412,32 @@ static void start_copy(struct xfer *x, struct xobj *o)
     }
 }
 
+/*
+ * A copy pinned to the listed ETag asks the server to refuse a source that changed
+ * (x-amz-copy-source-if-match), but some servers ignore the condition (RGW up to at least
+ * 16.2, Ceph tracker 40808): a source rewritten meanwhile is copied anyway, and a multipart
+ * copy's parts may then come from two versions. So the source is asked again once the data
+ * is copied, before a multipart copy completes, and after a single copy whose new ETag is not
+ * the listed one (an encrypted source's may differ unchanged). One HEAD for each multipart
+ * copy; none for a single copy of an unchanged, unencrypted source.
+ */
+static bool source_unconfirmed(const struct xobj *o)
+{
+    if (o->job->dir != S3DLIO_XFER_COPY || o->failed || !o->etag[0] || !o->source_bucket[0])
+        return false;
+    return o->upload_id ? true : strcmp(o->job->etag_out, o->etag) != 0;
+}
+
+static void note_source_bucket(struct xobj *o)
+{
+    const char *src = o->job->copy_source, *slash = src ? strchr(src, '/') : NULL;
+    size_t n = slash ? (size_t)(slash - src) : 0;
+    if (n && n < sizeof(o->source_bucket)) {
+        memcpy(o->source_bucket, src, n);
+        o->source_bucket[n] = '\0';
+    }
+}
+
 void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
 {
     if (job->rc) { /* refused by whoever planned it (e.g. an unsafe file name) */
@@ -450,6 +482,7 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
         else
             plan_get(x, o, NULL);
     } else if (job->dir == S3DLIO_XFER_COPY) {
+        note_source_bucket(o);
         start_copy(x, o);
     } else if (o->size > x->o->multipart_threshold && s3dlio_backend_has_multipart(x->be)) {
         xobj_ctl_start(x, o, STEP_CREATE);
@@ -492,6 +525,8 @@ void xobj_settled(struct xfer *x, struct xobj *o)
             xobj_ctl_start(x, o, STEP_RECHECK);
         else
             finish_object(x, o);
+    } else if (source_unconfirmed(o)) {
+        xobj_ctl_start(x, o, STEP_SOURCE);
     } else if (o->upload_id && !o->job->upload_id) { /* a shared upload is its owner's */
         xobj_ctl_start(x, o, o->failed ? STEP_ABORT : STEP_COMPLETE);
     } else {
@@ -711,6 +746,36 @@ static void name_missing(struct xfer *x, struct xobj *o, struct s3dlio_error *er
     s3dlio_error_name_missing(err, s3dlio_backend_bucket_head(x->be, &berr) == S3DLIO_E_NOT_FOUND);
 }
 
+/*
+ * STEP_SOURCE failed: the source changed or went (or could not be asked). A multipart copy is
+ * aborted, its parts possibly from two versions; a single copy stays, one whole version of the
+ * source, but not the one listed: the object fails either way.
+ */
+static void source_failed(struct xfer *x, struct xobj *o, struct s3dlio_error *err)
+{
+    if (err->rc == S3DLIO_E_CHANGED || err->rc == S3DLIO_E_NOT_FOUND) {
+        char why[sizeof(err->message)];
+        snprintf(why, sizeof(why), "%s", err->message);
+        err->rc = S3DLIO_E_CHANGED;
+        if (o->upload_id)
+            snprintf(err->message, sizeof(err->message), "the source '%s' changed during the "
+                     "copy (%.300s), which the server did not refuse: its parts may mix two "
+                     "versions, so the upload is aborted", o->job->copy_source, why);
+        else
+            snprintf(err->message, sizeof(err->message), "the source '%s' changed during the "
+                     "copy (%.300s), which the server did not refuse: the copy (ETag '%s') is "
+                     "another version than the one listed", o->job->copy_source, why,
+                     o->job->etag_out);
+    }
+    snprintf(err->target, sizeof(err->target), "%s", o->job->key);
+    snprintf(err->op, sizeof(err->op), "copy");
+    xobj_fail(x, o, err);
+    if (o->upload_id && !o->job->upload_id)
+        xobj_ctl_start(x, o, STEP_ABORT);
+    else
+        finish_object(x, o);
+}
+
 /* A control call failed for good. */
 static void ctl_failed(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
 {
@@ -731,6 +796,9 @@ static void ctl_failed(struct xfer *x, struct xreq *r, struct s3dlio_error *err)
     case STEP_CONFIRM:
         xobj_fail(x, o, &o->change_err); /* the Complete's NoSuchUpload */
         finish_object(x, o);
+        return;
+    case STEP_SOURCE:
+        source_failed(x, o, err);
         return;
     case STEP_HEAD:
         name_missing(x, o, err);
@@ -779,6 +847,12 @@ static void ctl_succeeded(struct xfer *x, struct xreq *r)
     case STEP_COMPLETE:
         memcpy(o->job->etag_out, q->etag, sizeof(o->job->etag_out));
         finish_object(x, o);
+        return;
+    case STEP_SOURCE: /* the version listed is still there: the copy is of it */
+        if (o->upload_id && !o->job->upload_id)
+            xobj_ctl_start(x, o, STEP_COMPLETE);
+        else
+            finish_object(x, o);
         return;
     case STEP_ABORT:
         x->st->aborted_uploads++;

@@ -16,10 +16,7 @@ mkdir -p "$WORK/up"
 for i in 1 2 3 4; do make_file "$WORK/up/big$i" $((20 * MIB)); done
 "$CLI" put -q -r "$WORK/up" "s3://$B/src/" || { echo "upload failed" >&2; exit 1; }
 tmp_left() { find "$1" -name '*s3dlio-tmp*' 2>/dev/null | head -3; }
-uploads_left() {
-  aws s3api list-multipart-uploads --endpoint-url "$AWS_ENDPOINT_URL" --bucket "$B" \
-    --query 'length(Uploads || `[]`)' --output text
-}
+uploads_left() { uploads_open "$B"; }
 # run_and_signal SIG DELAY OUT CMD...: start CMD, send SIG to its process group after DELAY
 # s (as a terminal's Ctrl-C does: mpirun and its local ranks get it); its exit code in rc
 # (not through $(...): a subshell has no job control, so no process group of its own)

@@ -22,11 +22,7 @@ same_as() { # same_as KEY FILE: the object's bytes are the file's
 # multipart uploads open in the bucket (awscli asks the server; without it: not checked)
 HAVE_AWS=$(command -v aws >/dev/null && echo 1 || echo 0)
 [ "$HAVE_AWS" = 1 ] || echo "note: no awscli: leftover multipart uploads are not checked"
-uploads_open() {
-  aws s3api list-multipart-uploads --endpoint-url "$AWS_ENDPOINT_URL" --bucket "$B" \
-    --query 'length(Uploads || `[]`)' --output text
-}
-no_uploads_left() { [ "$HAVE_AWS" = 0 ] || [ "$(uploads_open)" = 0 ]; }
+no_uploads_left() { [ "$HAVE_AWS" = 0 ] || [ "$(uploads_open "$B")" = 0 ]; }
 
 # 1. small input: one PUT, whose ETag is the data's MD5; 12 MiB spans two part buffers and is
 #    still one PUT under the default 16 MiB threshold
@@ -112,7 +108,7 @@ pid=$!
 exec 3>"$WORK/fifo"
 head -c $((12 * MIB)) /dev/urandom >&3
 for _ in $(seq 50); do # until the upload exists (12 MiB > the 5 MiB threshold)
-  [ "$HAVE_AWS" = 1 ] && [ "$(uploads_open)" = 1 ] && break
+  [ "$HAVE_AWS" = 1 ] && [ "$(uploads_open "$B")" = 1 ] && break
   sleep 0.2
 done
 sleep 0.5 # its two full parts go; the third waits for input that does not come

@@ -43,6 +43,20 @@ finish() {
 # random bytes of a given size into a file (deterministic per seed)
 make_file() { head -c "$2" /dev/urandom >"$1"; }
 
+# uploads_open BUCKET [ENDPOINT]: multipart uploads in progress in BUCKET, as awscli lists
+# them (asked again if a busy machine made the call fail, so a failed call is never taken
+# for an answer: "unknown" then)
+uploads_open() {
+  local n
+  for _ in 1 2 3; do
+    n=$(aws s3api list-multipart-uploads --bucket "$1" --endpoint-url "${2:-$AWS_ENDPOINT_URL}" \
+          --query 'length(Uploads || `[]`)' --output text 2>/dev/null)
+    [[ "$n" =~ ^[0-9]+$ ]] && { echo "$n"; return; }
+    sleep 1
+  done
+  echo "unknown"
+}
+
 # proxy_start NAME [faultproxy options]: a fault proxy in front of the test server, stopped
 # when the test exits (it watches this shell's pid); prints its URL
 FAULTPROXY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)/faultproxy"

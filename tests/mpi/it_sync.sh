@@ -3,7 +3,8 @@
 # byte (0 bytes, small, one 17 MiB multipart object, nested keys); a second run copies
 # nothing; --delete removes exactly the extras; --dry-run changes nothing and prints the
 # plan; s3 -> s3 copies on the server (CopyObject and UploadPartCopy in the trace, no bytes
-# through the client); bad URIs and a missing bucket are one line with exit 1 or 2.
+# through the client); a source changed between listing and copy fails by name and leaves
+# nothing; bad URIs and a missing bucket are one line with exit 1 or 2.
 #   it_sync.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -114,6 +115,43 @@ print(" ".join("%s=%d" % (k, c[k]) for k in ("CopyObject", "UploadPartCopy", "GE
   bad "s3 -> s3 copies differ from the source"
 run sync -q --compare etag --report "$WORK/copy2.json" "s3://$B/set/" "s3://$C/mirror/" >/dev/null 2>&1 &&
   [ "$(json "$WORK/copy2.json" 'd["totals"]["objects"]')" = 0 ] && ok || bad "second s3 -> s3 --compare etag copied"
+
+# 6b. a source that changes between listing and copy: the copies are pinned to the ETag
+#     listed (x-amz-copy-source-if-match), which RGW ignores, so the source is asked again
+#     once copied: the changed objects fail by name, a multipart copy (its parts may mix two
+#     versions) is aborted, a single copy is one whole version (the new one) but still fails,
+#     and the unchanged ones are copied. The proxy holds every PUT (CopyObject,
+#     UploadPartCopy) 5 s; the source is rewritten, straight to the server, meanwhile.
+PX=$(proxy_start hold --only PUT --delay-ms 5000) || bad "proxy for the changing source"
+AWS_ENDPOINT_URL=$PX run sync -q --copy-threshold 8MiB --report "$WORK/changed.json" "s3://$B/set/" "s3://$C/changed/" \
+  >"$WORK/changed.out" 2>&1 &
+pid=$!
+for _ in $(seq 150); do
+  [ "$(proxy_stat hold 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+  sleep 0.1
+done
+make_file "$WORK/f2.new" 2000
+make_file "$WORK/big.new" $((17 * 1024 * 1024 + 5))
+"$CLI" put -q "$WORK/f2.new" "s3://$B/set/c/f2" && "$CLI" put -q "$WORK/big.new" "s3://$B/set/c/big.bin" ||
+  bad "rewriting the source during the sync"
+wait "$pid"
+rc=$?
+proxy_stop hold
+[ "$rc" = 1 ] && ok || bad "changed source: exit $rc, want 1: $(tail -5 "$WORK/changed.out")"
+failed=$(json "$WORK/changed.json" '" ".join(sorted(f["key"] for f in d["failed"]))')
+[ "$failed" = "changed/c/big.bin changed/c/f2" ] && ok || bad "changed source: failed keys '$failed'"
+for k in c/f2 c/big.bin; do
+  json "$WORK/changed.json" '[f["error"] for f in d["failed"] if f["key"] == "changed/'$k'"][0]' |
+    grep -q "the source '$B/set/$k' changed during the copy" && ok || bad "changed $k: $(cat "$WORK/changed.json")"
+done
+[ "$(json "$WORK/changed.json" 'd["totals"]["changed"]')" = 2 ] && ok || bad "changed source: changed count"
+[ "$(listing "s3://$C/changed/" | awk '{print $2}' | sort | tr '\n' ' ')" = \
+  "a/b/deep.bin a/small.bin c/f1 c/f2 c/f3 c/f4 c/f5 c/f6 empty.bin one.bin " ] && ok ||
+  bad "after a changed source DST holds: $(listing "s3://$C/changed/" | tr '\n' ' ')"
+"$CLI" get -q "s3://$C/changed/c/f2" "$WORK/f2.got" && cmp -s "$WORK/f2.got" "$WORK/f2.new" && ok ||
+  bad "the single copy of a changed source is not the source as it is now"
+[ "$(uploads_open "$C")" = 0 ] && ok || bad "a part-copied upload was left ($(uploads_open "$C"))"
+cp "$WORK/f2.new" "$SRC/c/f2" && cp "$WORK/big.new" "$SRC/c/big.bin" # the source as it is now
 
 # 7. bad input: one line, exit 2 for usage, 1 for a failed operation (one process: mpirun
 #    adds its own lines about a non-zero exit; it_messages checks rank 0 says it once)

@@ -19,18 +19,8 @@ D=$AWS_ENDPOINT_URL
 run() { "$MPIEXEC" -n "$NP" "${PRE[@]}" "$CLI" "$@"; }
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 listing() { "$CLI" ls -r "$1" | awk -v p="$1" '{ k = $2; sub(p, "", k); print $1, k }' | sort; }
-# multipart uploads in progress in DST's bucket (awscli; asked again if a busy machine made
-# it fail, so a failed call is never taken for an answer)
-uploads() {
-  local n
-  for _ in 1 2 3; do
-    n=$(aws s3api list-multipart-uploads --bucket "$C" --endpoint-url "$D" \
-          --query 'length(Uploads || `[]`)' --output text 2>/dev/null)
-    [[ "$n" =~ ^[0-9]+$ ]] && { echo "$n"; return; }
-    sleep 1
-  done
-  echo "unknown"
-}
+# multipart uploads in progress in DST's bucket
+uploads() { uploads_open "$C" "$D"; }
 # requests of the trace by name, e.g. "CopyObject=0 UploadPartCopy=0 GET=5 ..."
 trace_ops() {
   python3 -c '
