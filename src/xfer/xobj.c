@@ -849,6 +849,13 @@ static void ctl_succeeded(struct xfer *x, struct xreq *r)
         finish_object(x, o);
         return;
     case STEP_SOURCE: /* the version listed is still there: the copy is of it */
+        if (q->etag[0] && strcmp(q->etag, o->etag)) { /* unless If-Match was ignored too */
+            struct s3dlio_error err = {0};
+            s3dlio_error_set(&err, S3DLIO_E_CHANGED, "copy", o->job->key,
+                             "ETag is now '%s', not '%s' as listed", q->etag, o->etag);
+            source_failed(x, o, &err);
+            return;
+        }
         if (o->upload_id && !o->job->upload_id)
             xobj_ctl_start(x, o, STEP_COMPLETE);
         else

@@ -152,6 +152,20 @@ done
   bad "the single copy of a changed source is not the source as it is now"
 [ "$(uploads_open "$C")" = 0 ] && ok || bad "a part-copied upload was left ($(uploads_open "$C"))"
 cp "$WORK/f2.new" "$SRC/c/f2" && cp "$WORK/big.new" "$SRC/c/big.bin" # the source as it is now
+# 6c. ... and a server that ignores If-Match on that HEAD too, answering for another version
+#     (the proxy rewrites the HEAD's ETag): the multipart copy still fails; the single copies,
+#     whose new ETags are the listed ones, need no HEAD and succeed
+PX=$(proxy_start etag --only HEAD --etag-every 1) || bad "proxy for the HEAD's ETag"
+AWS_ENDPOINT_URL=$PX run sync -q --copy-threshold 8MiB --report "$WORK/etag.json" "s3://$B/set/c/" \
+  "s3://$C/etag/" >"$WORK/etag.out" 2>&1
+rc=$?
+proxy_stop etag
+failed=$(json "$WORK/etag.json" '" ".join(f["key"] + ": " + f["error"] for f in d["failed"])')
+[ "$rc" = 1 ] && [[ "$failed" == "etag/big.bin: "*"changed during the copy"*"ETag is now '00000000000000000000000000000000'"* ]] &&
+  ok || bad "a HEAD answering for another version: exit $rc, failed: $failed"
+[ "$(listing "s3://$C/etag/" | awk '{print $2}' | sort | tr '\n' ' ')" = "f1 f2 f3 f4 f5 f6 " ] && ok ||
+  bad "after a HEAD answering for another version DST holds: $(listing "s3://$C/etag/" | tr '\n' ' ')"
+[ "$(uploads_open "$C")" = 0 ] && ok || bad "an upload was left after the HEAD's other version ($(uploads_open "$C"))"
 
 # 7. bad input: one line, exit 2 for usage, 1 for a failed operation (one process: mpirun
 #    adds its own lines about a non-zero exit; it_messages checks rank 0 says it once)
