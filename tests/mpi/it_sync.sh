@@ -167,6 +167,34 @@ failed=$(json "$WORK/etag.json" '" ".join(f["key"] + ": " + f["error"] for f in 
   bad "after a HEAD answering for another version DST holds: $(listing "s3://$C/etag/" | tr '\n' ' ')"
 [ "$(uploads_open "$C")" = 0 ] && ok || bad "an upload was left after the HEAD's other version ($(uploads_open "$C"))"
 
+# 6d. Ctrl-C while big.bin is held at a proxy (its GETs; its part copies): nothing partial is
+#     left (no temporary file, no multipart upload, no big.bin), --delete has not run, and it
+#     says so (exit non-zero: Open MPI's mpirun exits 1 when it was the process signalled)
+for kind in file s3; do
+  if [ "$kind" = file ]; then
+    mkdir -p "$WORK/int" && make_file "$WORK/int/extra" 10
+    dst="file://$WORK/int"; held=GET
+  else
+    "$CLI" put -q "$SRC/one.bin" "s3://$C/int/extra" || bad "setup int/extra"
+    dst="s3://$C/int/"; held=PUT
+  fi
+  PX=$(proxy_start "int$kind" --only $held --only-path-regex 'big\.bin' --delay-ms 20000) ||
+    bad "proxy for the interrupted sync"
+  AWS_ENDPOINT_URL=$PX interrupt_when_held "int$kind" INT "$WORK/int$kind.out" "$MPIEXEC" -n "$NP" \
+    "${PRE[@]}" "$CLI" sync -q --delete --copy-threshold 8MiB "s3://$B/set/" "$dst"
+  proxy_stop "int$kind"
+  [ "$rc" != 0 ] && grep -q "sync: interrupted: .* copies complete, nothing deleted" "$WORK/int$kind.out" &&
+    ok || bad "interrupted sync to $kind: exit $rc: $(tail -3 "$WORK/int$kind.out")"
+  if [ "$kind" = file ]; then
+    [ -z "$(find "$WORK/int" -name '*s3dlio-tmp*')" ] && [ ! -e "$WORK/int/c/big.bin" ] &&
+      [ -e "$WORK/int/extra" ] && ok || bad "interrupted sync to a directory left: $(find "$WORK/int" | tr '\n' ' ')"
+  else
+    keys=$(listing "s3://$C/int/" | awk '{print $2}' | tr '\n' ' ')
+    [[ "$keys" == *extra* && "$keys" != *big.bin* ]] && [ "$(uploads_open "$C")" = 0 ] && ok ||
+      bad "interrupted sync to s3 left: $keys; uploads $(uploads_open "$C")"
+  fi
+done
+
 # 7. bad input: one line, exit 2 for usage, 1 for a failed operation (one process: mpirun
 #    adds its own lines about a non-zero exit; it_messages checks rank 0 says it once)
 expect "missing bucket" 1 "list 's3://$B-nope/x/': NoSuchBucket \\(HTTP 404, request id" -- \
