@@ -17,7 +17,8 @@
 /*
  * One object of a listing: 32 bytes, because rank 0 holds a row per object of the dataset.
  * key and etag point into the strings of the list that holds the row (its arena), valid until
- * that list is released; a row copied out of the list must not outlive it.
+ * that list is released or spliced into another: the spliced rows are fixed up, but a key
+ * pointer kept aside may then dangle. A row copied out of the list must not outlive it.
  */
 struct s3dlio_object {
     const char *key;
