@@ -16,10 +16,9 @@ static const struct cmd_help help = {
 
 static enum s3dlio_rc rm_one(struct s3dlio_backend *be, const char *key, struct s3dlio_error *err)
 {
-    struct s3dlio_object obj = {0};
+    struct s3dlio_stat obj = {0};
     /* S3 deletes of missing keys succeed silently; a user naming one wants to hear it */
     enum s3dlio_rc rc = s3dlio_backend_stat(be, key, &obj, err);
-    free(obj.key);
     if (rc) /* the user asked to rm: the stat is ours, not theirs */
         snprintf(err->op, sizeof(err->op), "rm");
     if (!rc)

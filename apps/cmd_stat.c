@@ -26,7 +26,7 @@ int cmd_stat(int argc, char **argv, struct app *app)
     if ((r = app_open(app, argv[0], &uri, &be)))
         return r;
     struct s3dlio_error err = {0};
-    struct s3dlio_object obj = {0};
+    struct s3dlio_stat obj = {0};
     enum s3dlio_rc rc = S3DLIO_OK;
     if (!uri.key[0])
         rc = s3dlio_error_set(&err, S3DLIO_E_USAGE, "stat", argv[0], "URI names no object key");
@@ -41,7 +41,6 @@ int cmd_stat(int argc, char **argv, struct app *app)
         printf("uri:           %s\nsize:          %" PRIu64 "\netag:          %s\nlast-modified: %s\n",
                argv[0], obj.size, obj.etag[0] ? obj.etag : "-", when);
     }
-    free(obj.key);
     s3dlio_backend_free(be);
     s3dlio_uri_release(&uri);
     return rc ? app_fail(app, &err) : EXIT_OK;

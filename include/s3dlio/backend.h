@@ -14,28 +14,69 @@
 #include "s3dlio/error.h"
 #include "s3dlio/uri.h"
 
-/* One object of a listing or a stat. */
+/*
+ * One object of a listing: 32 bytes, because rank 0 holds a row per object of the dataset.
+ * key and etag point into the strings of the list that holds the row (its arena), valid until
+ * that list is released or spliced into another: the spliced rows are fixed up, but a key
+ * pointer kept aside may then dangle. A row copied out of the list must not outlive it.
+ */
 struct s3dlio_object {
-    char *key;        /* heap, owned by the containing list */
+    const char *key;
     uint64_t size;
     int64_t mtime;    /* seconds since the epoch, -1 unknown */
-    char etag[80];    /* without quotes, "" unknown */
+    const char *etag; /* without quotes, at most S3DLIO_ETAG_MAX bytes; "" unknown */
+};
+_Static_assert(sizeof(struct s3dlio_object) <= 32, "a listing row is at most 32 bytes");
+
+/*
+ * The longest ETag kept: the request's etag[80] holds no more, and a listed ETag must compare
+ * equal to the one a HEAD or GET of the same object answers.
+ */
+#define S3DLIO_ETAG_MAX 79
+
+/* What a stat tells of one object (no key: the caller named it). */
+struct s3dlio_stat {
+    uint64_t size;
+    int64_t mtime;                   /* seconds since the epoch, -1 unknown */
+    char etag[S3DLIO_ETAG_MAX + 1];  /* without quotes, "" unknown */
 };
 
-/* A growable list of objects plus the CommonPrefixes of a delimited listing. */
+/*
+ * The strings of a list, in blocks that never move (src/backend/strarena.c), so a row's
+ * pointers stay valid while the list grows. Private to the objlist functions.
+ */
+struct s3dlio_strblock;
+struct s3dlio_strarena {
+    struct s3dlio_strblock *fill; /* new strings go here; the list's other blocks follow it */
+};
+
+/*
+ * A growable list of objects plus the CommonPrefixes of a delimited listing. The list owns
+ * every string its rows and prefixes point to. Dropping rows (compacting items, lowering n)
+ * is allowed and frees nothing: the strings go when the list is released.
+ */
 struct s3dlio_objlist {
     struct s3dlio_object *items;
     size_t n, alloc;
-    char **prefixes;
+    const char **prefixes;
     size_t nprefixes, prefixes_alloc;
+    struct s3dlio_strarena strings;
 };
 
+/* Append a row; key and etag are copied into the list (etag NULL or "": unknown, no bytes). */
 void s3dlio_objlist_add(struct s3dlio_objlist *l, const char *key, uint64_t size, int64_t mtime,
                         const char *etag);
 void s3dlio_objlist_add_prefix(struct s3dlio_objlist *l, const char *prefix);
-/* Move every entry of src to the end of dst; src is left empty. */
+/*
+ * Move every entry of src to the end of dst; src is left empty (released). The strings move
+ * with their blocks, not copied, except those in src's last, partly filled block, which are
+ * copied into dst's free space (at most one block's worth) so that splicing page after page
+ * does not leave a half-empty block per page.
+ */
 void s3dlio_objlist_splice(struct s3dlio_objlist *dst, struct s3dlio_objlist *src);
-/* Free the keys and arrays; accepts a zeroed or released list. */
+/* Bytes of string blocks the list holds (for tests and benchmarks). */
+size_t s3dlio_objlist_string_bytes(const struct s3dlio_objlist *l);
+/* Free the rows, prefixes and strings; accepts a zeroed or released list. */
 void s3dlio_objlist_release(struct s3dlio_objlist *l);
 
 /* One page of a listing (ListObjectsV2 semantics for every backend). */
@@ -165,7 +206,7 @@ struct s3dlio_backend_ops {
     void (*close)(struct s3dlio_backend *be);
     enum s3dlio_rc (*list)(struct s3dlio_backend *be, const struct s3dlio_list_req *req,
                            struct s3dlio_list_page *page, struct s3dlio_error *err);
-    enum s3dlio_rc (*stat)(struct s3dlio_backend *be, const char *key, struct s3dlio_object *out,
+    enum s3dlio_rc (*stat)(struct s3dlio_backend *be, const char *key, struct s3dlio_stat *out,
                            struct s3dlio_error *err);
     enum s3dlio_rc (*remove)(struct s3dlio_backend *be, const char *key, struct s3dlio_error *err);
     /* Delete up to 1000 keys; per-key failures go to errs[i] (rc set), *nfailed counts them. */
@@ -216,7 +257,7 @@ void s3dlio_backend_free(struct s3dlio_backend *be);
 enum s3dlio_rc s3dlio_backend_list(struct s3dlio_backend *be, const struct s3dlio_list_req *req,
                                    struct s3dlio_list_page *page, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_backend_stat(struct s3dlio_backend *be, const char *key,
-                                   struct s3dlio_object *out, struct s3dlio_error *err);
+                                   struct s3dlio_stat *out, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_backend_remove(struct s3dlio_backend *be, const char *key,
                                      struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_backend_submit(struct s3dlio_backend *be, struct s3dlio_req *req);

@@ -82,7 +82,7 @@ enum s3dlio_rc s3dlio_backend_list(struct s3dlio_backend *be, const struct s3dli
 }
 
 enum s3dlio_rc s3dlio_backend_stat(struct s3dlio_backend *be, const char *key,
-                                   struct s3dlio_object *out, struct s3dlio_error *err)
+                                   struct s3dlio_stat *out, struct s3dlio_error *err)
 {
     return be->ops->stat ? be->ops->stat(be, key, out, err) : unsupported(be, "stat", err);
 }

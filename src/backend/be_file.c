@@ -113,9 +113,8 @@ static enum s3dlio_rc check_object(const struct stat *st, const char *op, const 
     return S3DLIO_OK;
 }
 
-/* out->key is left NULL: the caller holds the key, and stat has no list to own it. */
 static enum s3dlio_rc file_stat(struct s3dlio_backend *be, const char *key,
-                                struct s3dlio_object *out, struct s3dlio_error *err)
+                                struct s3dlio_stat *out, struct s3dlio_error *err)
 {
     (void)be;
     char *path = s3dlio_file_key_path(key);
@@ -291,7 +290,7 @@ static enum s3dlio_rc run_get(struct s3dlio_req *req, uint64_t t0)
 
 static void run_head(struct s3dlio_req *req)
 {
-    struct s3dlio_object obj = {0};
+    struct s3dlio_stat obj = {0};
     if (file_stat(NULL, req->key, &obj, &req->err))
         return;
     req->object_size = obj.size;

@@ -78,7 +78,7 @@ static enum s3dlio_rc s3_list(struct s3dlio_backend *be, const struct s3dlio_lis
     return s3dlio_s3_list_v2(st(be)->client, be->root.bucket, req, page, err);
 }
 
-static enum s3dlio_rc s3_stat(struct s3dlio_backend *be, const char *key, struct s3dlio_object *out,
+static enum s3dlio_rc s3_stat(struct s3dlio_backend *be, const char *key, struct s3dlio_stat *out,
                               struct s3dlio_error *err)
 {
     return s3dlio_s3_head_object(st(be)->client, be->root.bucket, key, out, err);

@@ -1,41 +1,52 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Object lists and listing pages. */
+/* Object lists and listing pages: 32-byte rows whose strings live in the list's arena. */
 #include <stdlib.h>
 #include <string.h>
 #include "s3dlio/backend.h"
+#include "backend/strarena.h"
 #include "util/alloc.h"
+
+/* Every empty string of every list: an unknown ETag costs its row nothing more. */
+static const char empty[] = "";
+
+static const char *keep(struct s3dlio_objlist *l, const char *s, size_t n)
+{
+    return n ? s3dlio_strarena_add(&l->strings, s, n) : empty;
+}
 
 void s3dlio_objlist_add(struct s3dlio_objlist *l, const char *key, uint64_t size, int64_t mtime,
                         const char *etag)
 {
-    s3dlio_xgrow((void **)&l->items, sizeof(*l->items), l->n + 1, &l->alloc);
-    struct s3dlio_object *o = &l->items[l->n++];
-    memset(o, 0, sizeof(*o));
-    o->key = s3dlio_xstrdup(key);
-    o->size = size;
-    o->mtime = mtime;
-    if (etag) {
-        size_t n = strlen(etag);
-        /* ETags arrive quoted in headers and XML; store them bare */
-        if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
-            etag++;
-            n -= 2;
-        }
-        if (n >= sizeof(o->etag))
-            n = sizeof(o->etag) - 1;
-        memcpy(o->etag, etag, n);
-        o->etag[n] = '\0';
+    size_t en = etag ? strlen(etag) : 0;
+    /* ETags arrive quoted in headers and XML; store them bare */
+    if (en >= 2 && etag[0] == '"' && etag[en - 1] == '"') {
+        etag++;
+        en -= 2;
     }
+    if (en > S3DLIO_ETAG_MAX)
+        en = S3DLIO_ETAG_MAX;
+    s3dlio_xgrow((void **)&l->items, sizeof(*l->items), l->n + 1, &l->alloc);
+    l->items[l->n++] = (struct s3dlio_object){
+        .key = keep(l, key, strlen(key)), .size = size, .mtime = mtime, .etag = keep(l, etag, en)};
 }
 
 void s3dlio_objlist_add_prefix(struct s3dlio_objlist *l, const char *prefix)
 {
     s3dlio_xgrow((void **)&l->prefixes, sizeof(*l->prefixes), l->nprefixes + 1, &l->prefixes_alloc);
-    l->prefixes[l->nprefixes++] = s3dlio_xstrdup(prefix);
+    l->prefixes[l->nprefixes++] = keep(l, prefix, strlen(prefix));
+}
+
+/* A string of a moved row that sat in src's partly filled block: copy it into dst. */
+static void rehome(struct s3dlio_objlist *dst, const struct s3dlio_strarena *partial,
+                   const char **s)
+{
+    if (s3dlio_strarena_holds(partial, *s))
+        *s = keep(dst, *s, strlen(*s));
 }
 
 void s3dlio_objlist_splice(struct s3dlio_objlist *dst, struct s3dlio_objlist *src)
 {
+    size_t n0 = dst->n, p0 = dst->nprefixes;
     s3dlio_xgrow((void **)&dst->items, sizeof(*dst->items), dst->n + src->n, &dst->alloc);
     if (src->n)
         memcpy(dst->items + dst->n, src->items, src->n * sizeof(*src->items));
@@ -45,20 +56,32 @@ void s3dlio_objlist_splice(struct s3dlio_objlist *dst, struct s3dlio_objlist *sr
     if (src->nprefixes)
         memcpy(dst->prefixes + dst->nprefixes, src->prefixes, src->nprefixes * sizeof(char *));
     dst->nprefixes += src->nprefixes;
-    src->n = src->nprefixes = 0; /* ownership moved: release must not free the keys */
+    struct s3dlio_strarena partial;
+    s3dlio_strarena_take(&dst->strings, &src->strings, &partial);
+    if (partial.fill) {
+        for (size_t i = n0; i < dst->n; i++) {
+            rehome(dst, &partial, &dst->items[i].key);
+            rehome(dst, &partial, &dst->items[i].etag);
+        }
+        for (size_t i = p0; i < dst->nprefixes; i++)
+            rehome(dst, &partial, &dst->prefixes[i]);
+        s3dlio_strarena_release(&partial);
+    }
     s3dlio_objlist_release(src);
+}
+
+size_t s3dlio_objlist_string_bytes(const struct s3dlio_objlist *l)
+{
+    return s3dlio_strarena_bytes(&l->strings);
 }
 
 void s3dlio_objlist_release(struct s3dlio_objlist *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i].key);
-    for (size_t i = 0; i < l->nprefixes; i++)
-        free(l->prefixes[i]);
     free(l->items);
     free(l->prefixes);
+    s3dlio_strarena_release(&l->strings);
     memset(l, 0, sizeof(*l));
 }
 

@@ -26,10 +26,8 @@ static void drop_not_data(struct s3dlio_objlist *list, const char *scratch_root)
     for (size_t i = 0; i < list->n; i++) {
         const char *key = list->items[i].key;
         size_t n = strlen(key);
-        if ((n && key[n - 1] == '/') || !strncmp(key, scratch_root, rootlen)) {
-            free(list->items[i].key);
+        if ((n && key[n - 1] == '/') || !strncmp(key, scratch_root, rootlen))
             continue;
-        }
         list->items[kept++] = list->items[i];
     }
     list->n = kept;

@@ -271,7 +271,6 @@ static enum s3dlio_rc list_piece(struct s3dlio_backend *be, const struct unit *u
             struct s3dlio_object *o = &page.list.items[i];
             if (u->last && strcmp(o->key, u->last) > 0) {
                 past = true; /* the next piece's: this one is complete */
-                free(o->key);
                 continue;
             }
             page.list.items[keep++] = *o;

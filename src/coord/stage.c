@@ -109,7 +109,6 @@ static size_t drop_markers(struct s3dlio_objlist *list)
     for (size_t i = 0; i < list->n; i++) {
         size_t n = strlen(list->items[i].key);
         if (n && list->items[i].key[n - 1] == '/') {
-            free(list->items[i].key);
             dropped++;
             continue;
         }

@@ -108,7 +108,7 @@ static void name_forbidden(struct s3dlio_s3_client *c, const char *bucket, const
 }
 
 enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *bucket, const char *key,
-                                     struct s3dlio_object *out, struct s3dlio_error *err)
+                                     struct s3dlio_stat *out, struct s3dlio_error *err)
 {
     struct s3dlio_s3_call call;
     s3dlio_s3_prepare_head(&call, bucket, key, NULL);
@@ -122,7 +122,6 @@ enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *buc
         name_forbidden(c, bucket, key, err);
     if (!rc) {
         memset(out, 0, sizeof(*out));
-        out->key = s3dlio_xstrdup(key);
         out->size = call.content_length;
         out->mtime = call.last_modified;
         snprintf(out->etag, sizeof(out->etag), "%s", call.etag);

@@ -9,7 +9,7 @@ enum s3dlio_rc s3dlio_s3_list_v2(struct s3dlio_s3_client *c, const char *bucket,
                                  const struct s3dlio_list_req *req, struct s3dlio_list_page *page,
                                  struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *bucket, const char *key,
-                                     struct s3dlio_object *out, struct s3dlio_error *err);
+                                     struct s3dlio_stat *out, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_s3_delete_object(struct s3dlio_s3_client *c, const char *bucket,
                                        const char *key, struct s3dlio_error *err);
 /* DeleteObjects of up to 1000 keys; per-key failures into errs[i], counted in *nfailed. */

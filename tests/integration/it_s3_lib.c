@@ -156,10 +156,9 @@ static void test_odd_keys(struct s3dlio_backend *be)
         fill(data, len, (unsigned)i);
         struct mem m = {data, len};
         CHECK_INT(put_mem(be, key, &m, &e), S3DLIO_OK, key);
-        struct s3dlio_object o = {0};
+        struct s3dlio_stat o = {0};
         CHECK_INT(s3dlio_backend_stat(be, key, &o, &e), S3DLIO_OK, key);
         CHECK_INT(o.size, len, key);
-        free(o.key);
         struct mem_sink s = {back, len + 1, 0, 0};
         struct s3dlio_req r;
         CHECK_INT(get_range(be, key, 0, S3DLIO_LEN_TO_END, &s, &r), S3DLIO_OK, key);
@@ -336,12 +335,11 @@ static void test_multipart_20mib(struct s3dlio_backend *be)
                               .upload_id = c.upload_id_out, .parts = parts, .nparts = 4};
     CHECK_INT(s3dlio_backend_run(be, &done), S3DLIO_OK, "complete upload");
     free(c.upload_id_out);
-    struct s3dlio_object o = {0};
+    struct s3dlio_stat o = {0};
     CHECK_INT(s3dlio_backend_stat(be, "mpu/20mib.bin", &o, &e), S3DLIO_OK, "stat multipart");
     CHECK_INT(o.size, size, "multipart size");
     size_t el = strlen(o.etag);
     CHECK(el > 2 && !strcmp(o.etag + el - 2, "-4"), "ETag says 4 parts");
-    free(o.key);
     struct mem_sink s = {back, size, 0, 0};
     CHECK_INT(get_range(be, "mpu/20mib.bin", 0, S3DLIO_LEN_TO_END, &s, NULL), S3DLIO_OK, "get 20 MiB");
     CHECK(s.got == size && !memcmp(back, data, size), "20 MiB byte for byte");
@@ -369,7 +367,7 @@ static void test_multipart_abort(struct s3dlio_backend *be)
     r2.part_number = 2;
     CHECK_INT(s3dlio_backend_run(be, &r2), S3DLIO_E_NOT_FOUND, "upload part after abort fails");
     CHECK_STR(r2.err.s3_code, "NoSuchUpload", "NoSuchUpload code");
-    struct s3dlio_object o = {0};
+    struct s3dlio_stat o = {0};
     CHECK_INT(s3dlio_backend_stat(be, "mpu/aborted.bin", &o, &e), S3DLIO_E_NOT_FOUND, "no object");
     free(p);
     free(upload);

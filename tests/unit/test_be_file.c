@@ -584,7 +584,7 @@ static void test_list_big(void)
 
 static void test_stat(void)
 {
-    struct s3dlio_object o = { 0 };
+    struct s3dlio_stat o = { 0 };
     struct s3dlio_error err = { 0 };
     CHECK_INT(ops->stat(&be, key("ord/zz"), &o, &err), S3DLIO_OK, "stat file");
     CHECK_INT(o.size, 10, "stat file: size");
@@ -680,7 +680,7 @@ static void test_put(void)
 {
     struct source src = { .fail_at = UINT64_MAX };
     struct s3dlio_req req;
-    struct s3dlio_object o;
+    struct s3dlio_stat o;
     struct s3dlio_error err = { 0 };
     CHECK_INT(put("put/a/b/c/obj", BIG_LEN, &src, &req, "put deep"), S3DLIO_OK,
               "put creates parent directories");
