@@ -10,23 +10,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "s3dlio/config.h"
 #include "s3dlio/error.h"
 #include "s3dlio/uri.h"
 
 /*
- * One object of a listing: 32 bytes, because rank 0 holds a row per object of the dataset.
- * key and etag point into the strings of the list that holds the row (its arena), valid until
- * that list is released or spliced into another: the spliced rows are fixed up, but a key
- * pointer kept aside may then dangle. A row copied out of the list must not outlive it.
+ * One object of a listing: 24 bytes, because rank 0 holds a row per object of the dataset.
+ * key points into the strings of the list that holds the row (its arena), where the ETag
+ * follows the key's NUL (s3dlio_object_etag), valid until that list is released or spliced
+ * into another: the spliced rows are fixed up, but a key pointer kept aside may then
+ * dangle. A row copied out of the list must not outlive it.
  */
 struct s3dlio_object {
     const char *key;
     uint64_t size;
     int64_t mtime;    /* seconds since the epoch, -1 unknown */
-    const char *etag; /* without quotes, at most S3DLIO_ETAG_MAX bytes; "" unknown */
 };
-_Static_assert(sizeof(struct s3dlio_object) <= 32, "a listing row is at most 32 bytes");
+_Static_assert(sizeof(struct s3dlio_object) <= 24, "a listing row is at most 24 bytes");
+
+/* The row's ETag: without quotes, at most S3DLIO_ETAG_MAX bytes; "" unknown. */
+static inline const char *s3dlio_object_etag(const struct s3dlio_object *o)
+{
+    return o->key + strlen(o->key) + 1;
+}
 
 /*
  * The longest ETag kept: the request's etag[80] holds no more, and a listed ETag must compare

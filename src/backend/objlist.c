@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Object lists and listing pages: 32-byte rows whose strings live in the list's arena. */
+/* Object lists and listing pages: 24-byte rows whose strings live in the list's arena. */
 #include <stdlib.h>
 #include <string.h>
 #include "s3dlio/backend.h"
 #include "backend/strarena.h"
 #include "util/alloc.h"
 
-/* Every empty string of every list: an unknown ETag costs its row nothing more. */
-static const char empty[] = "";
+/* Every empty string of every list, and the empty key with no ETag after it. */
+static const char empty[2] = {0, 0};
 
 static const char *keep(struct s3dlio_objlist *l, const char *s, size_t n)
 {
     return n ? s3dlio_strarena_add(&l->strings, s, n) : empty;
+}
+
+/* A row's key with its ETag behind it: one string pair, so the row needs no ETag pointer. */
+static const char *keep_row(struct s3dlio_objlist *l, const char *key, size_t n, const char *etag,
+                            size_t m)
+{
+    return n || m ? s3dlio_strarena_add2(&l->strings, key, n, etag ? etag : "", m) : empty;
 }
 
 void s3dlio_objlist_add(struct s3dlio_objlist *l, const char *key, uint64_t size, int64_t mtime,
@@ -27,7 +34,7 @@ void s3dlio_objlist_add(struct s3dlio_objlist *l, const char *key, uint64_t size
         en = S3DLIO_ETAG_MAX;
     s3dlio_xgrow((void **)&l->items, sizeof(*l->items), l->n + 1, &l->alloc);
     l->items[l->n++] = (struct s3dlio_object){
-        .key = keep(l, key, strlen(key)), .size = size, .mtime = mtime, .etag = keep(l, etag, en)};
+        .key = keep_row(l, key, strlen(key), etag, en), .size = size, .mtime = mtime};
 }
 
 void s3dlio_objlist_add_prefix(struct s3dlio_objlist *l, const char *prefix)
@@ -42,6 +49,15 @@ static void rehome(struct s3dlio_objlist *dst, const struct s3dlio_strarena *par
 {
     if (s3dlio_strarena_holds(partial, *s))
         *s = keep(dst, *s, strlen(*s));
+}
+
+static void rehome_row(struct s3dlio_objlist *dst, const struct s3dlio_strarena *partial,
+                       struct s3dlio_object *o)
+{
+    if (s3dlio_strarena_holds(partial, o->key)) {
+        const char *etag = s3dlio_object_etag(o);
+        o->key = keep_row(dst, o->key, strlen(o->key), etag, strlen(etag));
+    }
 }
 
 void s3dlio_objlist_splice(struct s3dlio_objlist *dst, struct s3dlio_objlist *src)
@@ -59,10 +75,8 @@ void s3dlio_objlist_splice(struct s3dlio_objlist *dst, struct s3dlio_objlist *sr
     struct s3dlio_strarena partial;
     s3dlio_strarena_take(&dst->strings, &src->strings, &partial);
     if (partial.fill) {
-        for (size_t i = n0; i < dst->n; i++) {
-            rehome(dst, &partial, &dst->items[i].key);
-            rehome(dst, &partial, &dst->items[i].etag);
-        }
+        for (size_t i = n0; i < dst->n; i++)
+            rehome_row(dst, &partial, &dst->items[i]);
         for (size_t i = p0; i < dst->nprefixes; i++)
             rehome(dst, &partial, &dst->prefixes[i]);
         s3dlio_strarena_release(&partial);

@@ -53,6 +53,19 @@ const char *s3dlio_strarena_add(struct s3dlio_strarena *a, const char *s, size_t
     return p;
 }
 
+const char *s3dlio_strarena_add2(struct s3dlio_strarena *a, const char *s, size_t n, const char *t,
+                                 size_t m)
+{
+    struct s3dlio_strblock *b = room_for(a, n + 1 + m + 1);
+    char *p = b->data + b->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    memcpy(p + n + 1, t, m);
+    p[n + 1 + m] = '\0';
+    b->used += n + 1 + m + 1;
+    return p;
+}
+
 void s3dlio_strarena_take(struct s3dlio_strarena *dst, struct s3dlio_strarena *src,
                           struct s3dlio_strarena *partial)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The string arena of an object list (struct s3dlio_strarena in s3dlio/backend.h): strings
- * packed into blocks that never move, freed all at once. A row then costs its 32 bytes plus
+ * packed into blocks that never move, freed all at once. A row then costs its 24 bytes plus
  * its strings, with no malloc header and rounding per key.
  */
 #ifndef S3DLIO_BACKEND_STRARENA_H
@@ -16,6 +16,9 @@
 
 /* Copy s[0..n) and a NUL into the arena; valid until the arena is released. */
 const char *s3dlio_strarena_add(struct s3dlio_strarena *a, const char *s, size_t n);
+/* Copy s[0..n), a NUL, t[0..m) and a NUL, together; returns where s went. */
+const char *s3dlio_strarena_add2(struct s3dlio_strarena *a, const char *s, size_t n, const char *t,
+                                 size_t m);
 /*
  * Move every block of src to dst except src's fill block (the one new strings were going
  * to, maybe mostly empty), which is left in *partial for the caller to copy out of what it

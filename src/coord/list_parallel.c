@@ -200,7 +200,7 @@ static enum s3dlio_rc expand(struct s3dlio_backend *be, struct plan *p, size_t i
             for (size_t k = 0; k < page.list.n; k++) {
                 const struct s3dlio_object *o = &page.list.items[k];
                 struct unit *u = plan_add(p, UNIT_LITERAL, o->key, NULL, NULL, NULL);
-                s3dlio_objlist_add(&u->list, o->key, o->size, o->mtime, o->etag);
+                s3dlio_objlist_add(&u->list, o->key, o->size, o->mtime, s3dlio_object_etag(o));
             }
             for (size_t k = 0; k < page.list.nprefixes; k++)
                 plan_add(p, UNIT_PREFIX, page.list.prefixes[k], page.list.prefixes[k], NULL, NULL);
@@ -384,7 +384,7 @@ static enum s3dlio_rc pack_lists(struct plan *p, size_t cap, struct s3dlio_buf *
             put_str(b, l->items[k].key);
             s3dlio_buf_add(b, &l->items[k].size, sizeof(uint64_t));
             s3dlio_buf_add(b, &mtime, sizeof(mtime));
-            put_str(b, l->items[k].etag);
+            put_str(b, s3dlio_object_etag(&l->items[k]));
         }
     }
     if (b->toobig)

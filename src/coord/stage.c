@@ -127,7 +127,7 @@ static enum s3dlio_rc dump_list(const char *path, const struct s3dlio_objlist *l
         return s3dlio_error_sys(err, "list-dump", path, errno, "open");
     for (size_t i = 0; i < list->n; i++)
         fprintf(f, "%s\t%" PRIu64 "\t%s\n", list->items[i].key, list->items[i].size,
-                list->items[i].etag);
+                s3dlio_object_etag(&list->items[i]));
     if (fclose(f))
         return s3dlio_error_sys(err, "list-dump", path, errno, "write");
     return S3DLIO_OK;

@@ -39,7 +39,7 @@ static uint64_t packed_len(const struct s3dlio_objlist *list, const size_t *rows
     uint64_t strings = 0;
     for (size_t j = 0; j < n; j++) {
         const struct s3dlio_object *it = &list->items[rows ? rows[j] : j];
-        strings += strlen(it->key) + 1 + strlen(it->etag) + 1;
+        strings += strlen(it->key) + 1 + strlen(s3dlio_object_etag(it)) + 1;
     }
     return 8 + (uint64_t)n * 8 + (uint64_t)n * 4 + pad8(n) + strings;
 }
@@ -70,7 +70,7 @@ static void pack_into(char *blob, const struct s3dlio_objlist *list, const size_
         p += k;
     }
     for (size_t j = 0; j < n; j++) {
-        const char *etag = list->items[rows ? rows[j] : j].etag;
+        const char *etag = s3dlio_object_etag(&list->items[rows ? rows[j] : j]);
         size_t k = strlen(etag) + 1;
         memcpy(p, etag, k);
         p += k;

@@ -170,8 +170,9 @@ void s3dlio_plan_get(struct s3dlio_plan *plan, const struct s3dlio_objlist *list
         struct s3dlio_xfer_job *j = add_job(plan, S3DLIO_XFER_GET, obj->key, obj->size);
         j->local = gen ? S3DLIO_LOCAL_GENERATOR : S3DLIO_LOCAL_DISCARD;
         j->gen = gen;
-        if (obj->etag[0])
-            j->etag = own(plan, s3dlio_xstrdup(obj->etag));
+        const char *etag = s3dlio_object_etag(obj);
+        if (etag[0])
+            j->etag = own(plan, s3dlio_xstrdup(etag));
         if (dest_dir)
             plan_dest(plan, j, prefix, dest_dir,
                       conflict ? conflict[i] : computed[i], c);
@@ -214,8 +215,9 @@ void s3dlio_plan_copy(struct s3dlio_plan *plan, const struct s3dlio_objlist *lis
         j->key = own_join(plan, dst_root, obj->key, "");
         char *src = own_join(plan, src_bucket, "/", src_root);
         j->copy_source = own_join(plan, src, obj->key, "");
-        if (obj->etag[0])
-            j->etag = own(plan, s3dlio_xstrdup(obj->etag));
+        const char *etag = s3dlio_object_etag(obj);
+        if (etag[0])
+            j->etag = own(plan, s3dlio_xstrdup(etag));
     }
 }
 

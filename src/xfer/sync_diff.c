@@ -90,11 +90,12 @@ static bool differs(const struct s3dlio_object *s, const struct s3dlio_object *d
     if (s->size != d->size)
         return true;
     if (cmp == S3DLIO_SYNC_ETAG) {
-        if (!s->etag[0] || !d->etag[0]) {
+        const char *se = s3dlio_object_etag(s), *de = s3dlio_object_etag(d);
+        if (!se[0] || !de[0]) {
             (*size_only)++;
             return false;
         }
-        return strcmp(s->etag, d->etag) != 0;
+        return strcmp(se, de) != 0;
     }
     if (cmp == S3DLIO_SYNC_MTIME) {
         if (s->mtime < 0 || d->mtime < 0) {
@@ -112,7 +113,7 @@ static void add_copy(struct s3dlio_sync_diff *out, const struct s3dlio_objlist *
     const struct s3dlio_object *o = &src->items[e->idx];
     s3dlio_xgrow((void **)&out->copy_src, sizeof(*out->copy_src), out->copy.n + 1, alloc);
     out->copy_src[out->copy.n] = e->idx;
-    s3dlio_objlist_add(&out->copy, e->rel, o->size, o->mtime, o->etag);
+    s3dlio_objlist_add(&out->copy, e->rel, o->size, o->mtime, s3dlio_object_etag(o));
     out->copy_bytes += o->size;
 }
 
@@ -120,7 +121,7 @@ static void add_delete(struct s3dlio_sync_diff *out, const struct s3dlio_objlist
                        const struct entry *e)
 {
     const struct s3dlio_object *o = &dst->items[e->idx];
-    s3dlio_objlist_add(&out->del, e->rel, o->size, o->mtime, o->etag);
+    s3dlio_objlist_add(&out->del, e->rel, o->size, o->mtime, s3dlio_object_etag(o));
 }
 
 void s3dlio_sync_diff(const struct s3dlio_objlist *src, const char *src_root,

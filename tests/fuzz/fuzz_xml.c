@@ -58,7 +58,7 @@ static void fuzz_list(const char *body, size_t len)
         REQUIRE(!l->n && !l->nprefixes && !pg.next_token && !pg.truncated);
     for (size_t i = 0; i < l->n; i++) {
         REQUIRE(l->items[i].key && l->items[i].key[0]);
-        REQUIRE(l->items[i].etag && strlen(l->items[i].etag) <= S3DLIO_ETAG_MAX);
+        REQUIRE(strlen(s3dlio_object_etag(&l->items[i])) <= S3DLIO_ETAG_MAX);
     }
     for (size_t i = 0; i < l->nprefixes; i++)
         REQUIRE(l->prefixes[i]);
