@@ -138,7 +138,7 @@ static uint64_t plan_round(struct bsync *b, int r, struct s3dlio_plan *plan)
         const char *key = b->table.keys[i];
         hash += s3dlio_sync_key_hash(key);
         if (!b->o->write) {
-            s3dlio_objlist_add(&mine, key, b->table.sizes[i], -1, b->table.etags[i]);
+            s3dlio_objlist_add(&mine, key, b->table.sizes[i], -1, s3dlio_table_etag(&b->table, i));
             continue;
         }
         const char *rel = key + plen;

@@ -27,13 +27,18 @@ struct s3dlio_table {
     uint64_t *sizes;
     int *owner;
     bool *dir_conflict;  /* another key has this one as its directory (a GET to dir: fails it) */
-    const char **keys;   /* point into blob */
-    const char **etags;  /* ... as listed, "" unknown */
+    const char **keys;   /* point into blob, each followed by its ETag (s3dlio_table_etag) */
     char *blob;          /* the packed broadcast buffer */
     uint64_t total_bytes; /* of the whole listing */
 };
 /* Collective over the node for a shared table (every rank of it releases it together). */
 void s3dlio_table_release(struct s3dlio_table *t);
+
+/* Row i's ETag as listed ("" unknown): packed behind its key. */
+static inline const char *s3dlio_table_etag(const struct s3dlio_table *t, size_t i)
+{
+    return t->keys[i] + strlen(t->keys[i]) + 1;
+}
 
 /*
  * Rank 0 packs list (sizes, ETags, owners, directory conflicts, keys) and broadcasts it; the

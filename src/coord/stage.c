@@ -213,7 +213,7 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
         if (!o->steal && t->owner[i] != rank)
             continue;
         conflict[mine.n] = t->dir_conflict[i];
-        s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, t->etags[i]);
+        s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
         count++;
         bytes += t->sizes[i];
     }

@@ -232,14 +232,14 @@ static void build_jobs(const struct s3dlio_table *t, const struct sync_sides *s,
             continue;
         conflict[mine.n] = t->dir_conflict[i];
         if (s->mode != SYNC_GET) {
-            s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, t->etags[i]);
+            s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
             continue;
         }
         size_t kn = strlen(t->keys[i]);
         char *key = s3dlio_xmalloc(rn + kn + 1);
         memcpy(key, s->src_root, rn);
         memcpy(key + rn, t->keys[i], kn + 1);
-        s3dlio_objlist_add(&mine, key, t->sizes[i], -1, t->etags[i]);
+        s3dlio_objlist_add(&mine, key, t->sizes[i], -1, s3dlio_table_etag(t, i));
         free(key);
     }
     size_t dn = strlen(s->dst_root), sn = strlen(s->src_root);

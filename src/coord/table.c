@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The listing and its partition travel as a packed table:
- * [n][sizes n x u64][owners n x i32][dir conflicts n x bool, padded to 8][keys, NUL-separated]
- * [ETags, NUL-separated]. No per-object messages. Broadcast whole when every rank needs every
+ * [n][sizes n x u64][owners n x i32][dir conflicts n x bool, padded to 8][per row: key, NUL,
+ * ETag, NUL] (a row's ETag follows its key, as in an object list, so no pointer finds it). No per-object messages. Broadcast whole when every rank needs every
  * row (--steal, HDF5's shared file); otherwise scattered, each rank receiving the packed rows
  * it owns, so a rank's memory follows its share rather than the listing.
  */
@@ -17,7 +17,6 @@ void s3dlio_table_release(struct s3dlio_table *t)
     if (!t)
         return;
     free(t->keys);
-    free(t->etags);
     if (t->shared)
         MPI_Win_free(&t->win); /* the node's ranks release it together; it owns the blob */
     else
@@ -64,16 +63,12 @@ static void pack_into(char *blob, const struct s3dlio_objlist *list, const size_
             p[j] = (char)dir_conflict[rows ? rows[j] : j];
     p += pad8(n);
     for (size_t j = 0; j < n; j++) {
-        const char *key = list->items[rows ? rows[j] : j].key;
-        size_t k = strlen(key) + 1;
-        memcpy(p, key, k);
-        p += k;
-    }
-    for (size_t j = 0; j < n; j++) {
-        const char *etag = s3dlio_object_etag(&list->items[rows ? rows[j] : j]);
-        size_t k = strlen(etag) + 1;
-        memcpy(p, etag, k);
-        p += k;
+        const struct s3dlio_object *o = &list->items[rows ? rows[j] : j];
+        const char *etag = s3dlio_object_etag(o);
+        size_t k = strlen(o->key) + 1, e = strlen(etag) + 1;
+        memcpy(p, o->key, k);
+        memcpy(p + k, etag, e);
+        p += k + e;
     }
 }
 
@@ -96,17 +91,13 @@ static void unpack(struct s3dlio_table *t)
     t->owner = (int *)(void *)(p + 8 + n * 8);
     t->dir_conflict = (bool *)(p + 8 + n * 12);
     t->keys = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*t->keys));
-    t->etags = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*t->etags));
     const char *k = p + 8 + n * 12 + pad8(n);
     t->total_bytes = 0;
     for (size_t i = 0; i < t->n; i++) {
         t->keys[i] = k;
         k += strlen(k) + 1;
+        k += strlen(k) + 1; /* its ETag */
         t->total_bytes += t->sizes[i];
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        t->etags[i] = k;
-        k += strlen(k) + 1;
     }
 }
 

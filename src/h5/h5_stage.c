@@ -37,7 +37,7 @@ enum s3dlio_rc s3dlio_h5_stage_open(MPI_Comm comm, const struct s3dlio_stage_opt
         .n = t->n,
         .keys = t->keys,
         .sizes = t->sizes,
-        .etags = t->etags,
+        .etag_follows_key = true, /* as the table packs them */
         .owner = t->owner,
         /* one buffer per request in flight: each is one stream of contiguous bytes */
         .nslots = o->xfer.get_concurrency > 0 ? (size_t)o->xfer.get_concurrency : 1,

@@ -24,6 +24,13 @@
 /* ---- layout ------------------------------------------------------------------------------- */
 
 /* Offsets in /data: each rank's objects in one extent, rank 0's first, in table order. */
+static const char *spec_etag(const struct s3dlio_h5_spec *s, size_t i)
+{
+    if (s->etag_follows_key)
+        return s->keys[i] + strlen(s->keys[i]) + 1;
+    return s->etags && s->etags[i] ? s->etags[i] : "";
+}
+
 static void lay_out(struct s3dlio_h5_writer *w)
 {
     const struct s3dlio_h5_spec *s = w->spec;
@@ -36,7 +43,7 @@ static void lay_out(struct s3dlio_h5_writer *w)
     for (size_t i = 0; i < s->n; i++) {
         w->rows[i] = (struct h5w_row){ .w = w, .size = s->sizes[i], .base = start[s->owner[i]] };
         start[s->owner[i]] += s->sizes[i];
-        size_t kw = strlen(s->keys[i]), ew = s->etags && s->etags[i] ? strlen(s->etags[i]) : 0;
+        size_t kw = strlen(s->keys[i]), ew = strlen(spec_etag(s, i));
         w->key_w = kw > w->key_w ? kw : w->key_w;
         w->etag_w = ew > w->etag_w ? ew : w->etag_w;
     }
@@ -229,7 +236,7 @@ static void fill_row(const struct s3dlio_h5_writer *w, const struct h5_rowtype *
                      uint32_t crc, unsigned char *row)
 {
     const struct s3dlio_h5_spec *s = w->spec;
-    const char *etag = s->etags && s->etags[i] ? s->etags[i] : "";
+    const char *etag = spec_etag(s, i);
     int32_t owner = s->owner[i];
     memset(row, 0, rt->size);
     memcpy(row + rt->off_key, s->keys[i], strlen(s->keys[i]));

@@ -32,6 +32,8 @@ struct s3dlio_h5_spec {
     const char *const *keys;
     const uint64_t *sizes;
     const char *const *etags; /* NULL entries or "": unknown */
+    bool etag_follows_key;    /* etags unused: each key is followed by its ETag (a packed
+                                 table's rows: key, NUL, ETag, NUL) */
     const int *owner;         /* the rank each object was assigned to: it lays out /data */
     size_t nslots;            /* write-combining buffers (at least 1) */
     size_t slot_size;         /* bytes each (0: S3DLIO_H5_SLOT_SIZE) */
