@@ -33,7 +33,8 @@ enum s3dlio_on_change {
 /*
  * Called by the loop when it has room for more objects and none are left (--steal feeds
  * chunks this way, so the loop never drains between them). Returns the number of new jobs
- * at *jobs (borrowed: they must outlive the run), 0 when there is no more work.
+ * at *jobs (borrowed: each must stay valid until on_job_done reports it, or without that
+ * callback until the run ends), 0 when there is no more work.
  */
 typedef size_t s3dlio_xfer_refill_fn(void *ud, struct s3dlio_xfer_job **jobs);
 
