@@ -8,8 +8,14 @@
 #include "s3dlio/error.h"
 #include "util/alloc.h"
 
-/* Room for any formatted error (as apps/app.c's app_fail: a 1024-byte key, S3's message...) */
-#define MESSAGE_MAX 4096
+/*
+ * Room for any formatted error, whole: every string field of struct s3dlio_error once, plus
+ * the words and numbers s3dlio_error_format puts around them (as src/coord/run.c sizes it).
+ */
+#define ERR_FIELD(f) sizeof(((struct s3dlio_error *)0)->f)
+#define MESSAGE_MAX                                                                                \
+    (ERR_FIELD(op) + ERR_FIELD(target) + ERR_FIELD(s3_code) + ERR_FIELD(request_id) +              \
+     ERR_FIELD(message) + 128)
 
 struct feed_chunk {
     struct feed_chunk *next;
