@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "app.h"
 #include "commands.h"
+#include "util/alloc.h"
 #include "xfer/datagen.h"
 #include "s3dlio/coord.h"
 #include "xfer_cli.h"
@@ -136,15 +137,45 @@ static enum s3dlio_rc read_keys(const char *file, struct s3dlio_objlist *out, st
     return S3DLIO_OK;
 }
 
+/* A recursive GET's table: the listing, planned a chunk of rows at a time. */
+struct get_rows {
+    const struct s3dlio_objlist *list;
+    const char *prefix, *dest_dir;    /* dest_dir NULL: discard */
+    const struct s3dlio_gen *gen;     /* --verify-pattern */
+    const bool *conflict;             /* over the whole listing (dest_dir only) */
+    struct s3dlio_plan_counts counts; /* summed over the chunks */
+};
+
+static void plan_get_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *plan)
+{
+    struct get_rows *g = ud;
+    /* a view of the listing's rows: planning only reads them, so none is copied */
+    const struct s3dlio_objlist chunk = {.items = g->list->items + first, .n = count};
+    struct s3dlio_plan_counts c = {0};
+    s3dlio_plan_get(plan, &chunk, g->prefix, g->dest_dir, g->gen,
+                    g->conflict ? g->conflict + first : NULL, &c);
+    g->counts.markers += c.markers;
+    g->counts.unsafe += c.unsafe;
+    g->counts.conflicts += c.conflicts;
+}
+
+static uint64_t listed_bytes(const struct s3dlio_objlist *list)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].size != S3DLIO_SIZE_UNKNOWN)
+            total += list->items[i].size;
+    return total;
+}
+
 static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
                     const char *dest, const struct get_args *a, struct xfer_cli *xc)
 {
     struct s3dlio_error err = {0};
     struct s3dlio_objlist list = {0};
-    struct s3dlio_plan plan = {0};
     struct s3dlio_xfer_stats st = {0};
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
-    struct s3dlio_plan_counts counts = {0};
+    struct s3dlio_feed feed;
     bool discard = !strcmp(dest, "null:");
     enum s3dlio_rc rc = a->keys_from ? read_keys(a->keys_from, &list, &err)
                                      : s3dlio_backend_list_all(be, uri->key, NULL, 1000, &list, &err);
@@ -154,11 +185,19 @@ static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3d
         s3dlio_objlist_release(&list);
         return app_usage_error(app, "--verify-pattern checks and drops the data: DEST must be null:");
     }
-    s3dlio_plan_get(&plan, &list, uri->key, discard ? NULL : dest, a->verify_pattern ? &gen : NULL,
-                    NULL, &counts);
+    struct get_rows rows = {.list = &list, .prefix = uri->key, .dest_dir = discard ? NULL : dest,
+                            .gen = a->verify_pattern ? &gen : NULL};
+    bool *conflict = NULL;
+    if (!discard) { /* a key that is another's directory: known only over the whole listing */
+        conflict = s3dlio_xcalloc(list.n ? list.n : 1, sizeof(*conflict));
+        s3dlio_plan_dir_conflicts(&list, conflict);
+        rows.conflict = conflict;
+    }
+    s3dlio_feed_init(&feed, list.n, 0, plan_get_rows, &rows);
+    int code = xfer_cli_run_feed(app, xc, be, &feed, listed_bytes(&list), "get", &rows.counts, &st);
+    s3dlio_feed_release(&feed);
+    free(conflict);
     s3dlio_objlist_release(&list);
-    int code = xfer_cli_run(app, xc, be, &plan, "get", &counts, &st);
-    s3dlio_plan_release(&plan);
     return code;
 }
 

@@ -94,47 +94,76 @@ static int put_one(struct app *app, struct s3dlio_backend *be, const struct s3dl
     return code;
 }
 
-/*
- * Plan the upload of a local directory tree: its regular files (and, with
- * --follow-symlinks, those below links to directories); every entry left out is said.
- */
-static int plan_dir(struct app *app, const char *dir, const char *prefix, bool follow,
-                    struct s3dlio_plan *plan, size_t *skipped)
+/* A recursive PUT's table: the files of a tree, or the generated objects, a chunk at a time. */
+struct put_rows {
+    const struct put_args *a;
+    const struct s3dlio_gen *gen;
+    const struct s3dlio_objlist *files; /* NULL: --generate */
+    const char *root, *prefix;
+};
+
+static void plan_put_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *plan)
 {
-    char abs[PATH_MAX];
+    struct put_rows *p = ud;
+    if (!p->files) {
+        s3dlio_plan_generate(plan, p->gen, first, count, p->a->min_size, p->a->max_size, p->prefix);
+        return;
+    }
+    /* a view of the listing's rows: planning only reads them, so none is copied */
+    const struct s3dlio_objlist chunk = {.items = p->files->items + first, .n = count};
+    s3dlio_plan_put_files(plan, &chunk, p->root, p->prefix);
+}
+
+/*
+ * The local directory tree to upload: its regular files (and, with --follow-symlinks, those
+ * below links to directories); every entry left out is said. abs gets its real path.
+ */
+static int list_dir(struct app *app, const char *dir, bool follow, char abs[PATH_MAX],
+                    struct s3dlio_tree *tree, size_t *skipped)
+{
     struct s3dlio_error err = {0};
-    struct s3dlio_tree tree;
     struct stat sb;
     if (!realpath(dir, abs) || stat(abs, &sb) || !S_ISDIR(sb.st_mode)) {
         s3dlio_error_set(&err, S3DLIO_E_USAGE, "put", dir, "not a directory");
         return app_fail(app, &err);
     }
-    if (s3dlio_tree_list(abs, follow, &tree, &err))
+    if (s3dlio_tree_list(abs, follow, tree, &err))
         return app_fail(app, &err);
-    s3dlio_tree_warn_skipped(&tree, abs);
-    *skipped = tree.nskipped;
-    s3dlio_plan_put_files(plan, &tree.files, abs, prefix);
-    s3dlio_tree_release(&tree);
+    s3dlio_tree_warn_skipped(tree, abs);
+    *skipped = tree->nskipped;
     return EXIT_OK;
 }
 
 static int put_many(struct app *app, struct s3dlio_backend *be, const struct s3dlio_uri *uri,
                     const char *src, const struct put_args *a, struct xfer_cli *xc)
 {
-    struct s3dlio_plan plan = {0};
     struct s3dlio_xfer_stats st;
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
     struct s3dlio_plan_counts counts = {0};
-    int code = EXIT_OK;
+    struct s3dlio_tree tree = {0};
+    struct s3dlio_feed feed;
+    char abs[PATH_MAX];
     if (!s3dlio_uri_is_prefix(uri))
         return app_usage_error(app, "URI must be a prefix ending in '/' (or a bucket)");
-    if (a->generate)
-        s3dlio_plan_generate(&plan, &gen, 0, a->count, a->min_size, a->max_size, uri->key);
-    else
-        code = plan_dir(app, src, uri->key, a->follow_symlinks, &plan, &counts.skipped);
-    if (!code)
-        code = xfer_cli_run(app, xc, be, &plan, "put", &counts, &st);
-    s3dlio_plan_release(&plan);
+    struct put_rows rows = {.a = a, .gen = &gen, .prefix = uri->key, .root = abs};
+    uint64_t total = 0;
+    size_t n = a->count;
+    if (a->generate) {
+        for (uint64_t i = 0; i < a->count; i++) /* progress total: sizes are a function of i */
+            total += s3dlio_gen_object_size(gen.seed, i, a->min_size, a->max_size);
+    } else {
+        int code = list_dir(app, src, a->follow_symlinks, abs, &tree, &counts.skipped);
+        if (code)
+            return code;
+        rows.files = &tree.files;
+        n = tree.files.n;
+        for (size_t i = 0; i < n; i++)
+            total += tree.files.items[i].size;
+    }
+    s3dlio_feed_init(&feed, n, 0, plan_put_rows, &rows);
+    int code = xfer_cli_run_feed(app, xc, be, &feed, total, "put", &counts, &st);
+    s3dlio_feed_release(&feed);
+    s3dlio_tree_release(&tree);
     return code;
 }
 

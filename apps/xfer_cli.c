@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "util/log.h"
+#include "util/printable.h"
 
 /* --get-concurrency / --put-concurrency not given (a parsed value is never negative) */
 #define UNSET (-1)
@@ -226,35 +228,59 @@ static void summary(const char *verb, size_t listed, const struct s3dlio_plan_co
 }
 
 /* What an interrupted run did and did not do, so nobody mistakes it for complete. */
-static void interrupted(const struct app *app, const char *verb, const struct s3dlio_plan *plan,
+static void interrupted(const struct app *app, const char *verb, size_t listed, uint64_t failed_other,
                         const struct s3dlio_xfer_stats *st)
 {
-    uint64_t failed_other = 0;
-    for (size_t i = 0; i < plan->n; i++)
-        if (plan->jobs[i].rc && plan->jobs[i].rc != S3DLIO_E_ABORTED)
-            failed_other++;
     fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " of %zu objects complete (%" PRIu64
                     " bytes), %" PRIu64 " failed, the rest not done; nothing partial was kept%s\n",
-            app->prog, verb, st->objects, plan->n, st->bytes, failed_other,
+            app->prog, verb, st->objects, listed, st->bytes, failed_other,
             st->aborted_uploads ? ", unfinished multipart uploads aborted" : "");
+}
+
+/* The engine with progress and Ctrl-C handling; jobs from jobs[0..n) or c->o.refill. */
+static enum s3dlio_rc run_engine(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
+                                 struct s3dlio_xfer_job *jobs, size_t n, uint64_t total_bytes,
+                                 struct s3dlio_xfer_stats *st)
+{
+    struct s3dlio_progress_line line;
+    int mode = app->flags.quiet ? S3DLIO_PROGRESS_NONE
+               : isatty(STDERR_FILENO) ? S3DLIO_PROGRESS_BAR
+                                       : S3DLIO_PROGRESS_LINES;
+    s3dlio_progress_line_init(&line, mode, total_bytes, stderr);
+    c->o.tick = on_tick;
+    c->o.tick_ud = &line;
+    xfer_cli_catch_signals(&c->o.cancel);
+    enum s3dlio_rc rc = s3dlio_xfer_run(be, jobs, n, &c->o, st);
+    s3dlio_progress_line_finish(&line, st->bytes);
+    c->o.tick = NULL; /* line lived on this stack */
+    c->o.tick_ud = NULL;
+    return rc;
+}
+
+/* The exit code of a run that was not interrupted, once its failures were said. */
+static int run_end(struct app *app, const char *verb, enum s3dlio_rc rc, size_t failed, size_t shown)
+{
+    if (failed > shown)
+        fprintf(stderr, "%s: ... and %zu more failed objects\n", app->prog, failed - shown);
+    if (rc && !failed) { /* the loop itself broke */
+        struct s3dlio_error err = {0};
+        s3dlio_error_set(&err, rc, verb, NULL, "the transfer stopped: %s", s3dlio_rc_str(rc));
+        app_fail(app, &err);
+    }
+    return rc || failed ? EXIT_FAILED : EXIT_OK;
 }
 
 int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
                  struct s3dlio_plan *plan, const char *verb, const struct s3dlio_plan_counts *counts,
                  struct s3dlio_xfer_stats *st)
 {
-    struct s3dlio_progress_line line;
-    int mode = app->flags.quiet ? S3DLIO_PROGRESS_NONE
-               : isatty(STDERR_FILENO) ? S3DLIO_PROGRESS_BAR
-                                       : S3DLIO_PROGRESS_LINES;
-    s3dlio_progress_line_init(&line, mode, known_bytes(plan), stderr);
-    c->o.tick = on_tick;
-    c->o.tick_ud = &line;
-    xfer_cli_catch_signals(&c->o.cancel);
-    enum s3dlio_rc rc = s3dlio_xfer_run(be, plan->jobs, plan->n, &c->o, st);
-    s3dlio_progress_line_finish(&line, st->bytes);
+    enum s3dlio_rc rc = run_engine(app, c, be, plan->jobs, plan->n, known_bytes(plan), st);
     if (st->interrupted) {
-        interrupted(app, verb, plan, st);
+        uint64_t failed_other = 0;
+        for (size_t i = 0; i < plan->n; i++)
+            if (plan->jobs[i].rc && plan->jobs[i].rc != S3DLIO_E_ABORTED)
+                failed_other++;
+        interrupted(app, verb, plan->n, failed_other, st);
         return 128 + xfer_cli_signal();
     }
     if (!app->flags.quiet && !c->single)
@@ -266,12 +292,40 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
         if (++failed <= 20 && plan->jobs[i].err)
             app_fail(app, plan->jobs[i].err), shown++;
     }
-    if (failed > shown)
-        fprintf(stderr, "%s: ... and %zu more failed objects\n", app->prog, failed - shown);
-    if (rc && !failed) { /* the loop itself broke */
-        struct s3dlio_error err = {0};
-        s3dlio_error_set(&err, rc, verb, NULL, "the transfer stopped: %s", s3dlio_rc_str(rc));
-        app_fail(app, &err);
+    return run_end(app, verb, rc, failed, shown);
+}
+
+/* As app_fail, for an error the feed kept as text. */
+static void fail_text(const struct app *app, enum s3dlio_rc rc, const char *text)
+{
+    if (rc == S3DLIO_E_USAGE && app->usage_silent)
+        return;
+    char shown[4 * 4096];
+    fprintf(stderr, "%s: %s\n", app->prog, s3dlio_printable(text, shown, sizeof(shown), false));
+}
+
+int xfer_cli_run_feed(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
+                      struct s3dlio_feed *feed, uint64_t total_bytes, const char *verb,
+                      const struct s3dlio_plan_counts *counts, struct s3dlio_xfer_stats *st)
+{
+    s3dlio_feed_attach(feed, &c->o);
+    enum s3dlio_rc rc = run_engine(app, c, be, NULL, 0, total_bytes, st);
+    c->o.refill = NULL;
+    c->o.on_job_done = NULL;
+    s3dlio_feed_finish(feed);
+    S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_XFER, "job feed: %" PRIu64 " jobs, at most %zu chunks alive",
+               feed->planned, feed->peak_live);
+    if (st->interrupted) {
+        uint64_t failed_other = 0;
+        for (size_t i = 0; i < feed->nfailures; i++)
+            failed_other += feed->failures[i].rc != S3DLIO_E_ABORTED;
+        interrupted(app, verb, (size_t)feed->planned, failed_other, st);
+        return 128 + xfer_cli_signal();
     }
-    return rc || failed ? EXIT_FAILED : EXIT_OK;
+    if (!app->flags.quiet)
+        summary(verb, (size_t)feed->planned, counts, st);
+    size_t shown = 0;
+    for (; shown < feed->nfailures && shown < 20; shown++)
+        fail_text(app, feed->failures[shown].rc, s3dlio_feed_failure_message(feed, shown));
+    return run_end(app, verb, rc, feed->nfailures, shown);
 }

@@ -11,6 +11,7 @@
 #include "s3dlio/coord.h"
 #include "s3dlio/profile.h"
 #include "s3dlio/xfer.h"
+#include "xfer/feed.h"
 
 struct xfer_cli {
     struct s3dlio_xfer_opts o;
@@ -50,6 +51,16 @@ int xfer_cli_refuse_job_opts(const struct xfer_cli *c, struct app *app);
 int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
                  struct s3dlio_plan *plan, const char *verb, const struct s3dlio_plan_counts *counts,
                  struct s3dlio_xfer_stats *st);
+
+/*
+ * As xfer_cli_run, for jobs planned chunk by chunk by feed (s3dlio_feed_init done by the
+ * caller; finished here): memory follows the objects in flight, not the listing. counts,
+ * filled by the feed's planner as it goes, is read for the summary; total_bytes is the
+ * progress total. An interrupted run says how many objects completed, failed and were not done.
+ */
+int xfer_cli_run_feed(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
+                      struct s3dlio_feed *feed, uint64_t total_bytes, const char *verb,
+                      const struct s3dlio_plan_counts *counts, struct s3dlio_xfer_stats *st);
 
 /* SIGINT/SIGTERM: count signals in *flag (the engine's cancel) instead of dying at once. */
 void xfer_cli_catch_signals(volatile sig_atomic_t **flag);

@@ -33,7 +33,8 @@ enum s3dlio_on_change {
 /*
  * Called by the loop when it has room for more objects and none are left (--steal feeds
  * chunks this way, so the loop never drains between them). Returns the number of new jobs
- * at *jobs (borrowed: they must outlive the run), 0 when there is no more work.
+ * at *jobs (borrowed: each must stay valid until on_job_done reports it, or without that
+ * callback until the run ends), 0 when there is no more work.
  */
 typedef size_t s3dlio_xfer_refill_fn(void *ud, struct s3dlio_xfer_job **jobs);
 
@@ -70,6 +71,18 @@ struct s3dlio_req_span {
 
 /* Called on the loop's thread, once per request as it ends; see s3dlio_req_span. */
 typedef void s3dlio_xfer_span_fn(void *ud, const struct s3dlio_req_span *span);
+
+/*
+ * Called on the loop's thread once for each job the engine is finished with: succeeded,
+ * failed, refused up front (it arrived with rc set), or stopped by a cancel after it started.
+ * job's results (rc, err, bytes, etag_out ...) are final, every request of it has ended, and
+ * the engine never touches the job again: the callee may harvest and free it (this is how
+ * a job feed keeps only the jobs in flight in memory). Jobs never started (a cancel came
+ * first) are not reported; neither are those still in progress when a backend without
+ * cancel_all breaks the loop (the run stops with requests outstanding). The relay
+ * (s3dlio_xfer_relay) runs jobs of its own and does not call it.
+ */
+typedef void s3dlio_xfer_job_done_fn(void *ud, struct s3dlio_xfer_job *job);
 
 struct s3dlio_xfer_opts {
     int get_concurrency;          /* GET requests in flight (default 32); with adapt_get the
@@ -112,6 +125,8 @@ struct s3dlio_xfer_opts {
     s3dlio_xfer_span_fn *on_span;   /* optional: every request as it ends (a trace); NULL
                                        costs nothing */
     void *span_ud;
+    s3dlio_xfer_job_done_fn *on_job_done; /* optional: every job as the engine lets go of it */
+    void *job_done_ud;
 };
 
 /* Fill o with the documented defaults. */

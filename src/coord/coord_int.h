@@ -8,6 +8,7 @@
 #include "s3dlio/profile.h"
 #include "s3dlio/backend.h"
 #include "s3dlio/plan.h"
+#include "xfer/feed.h"
 #include "s3dlio/coord.h"
 #include "s3dlio/stats.h"
 #include "s3dlio/uri.h"
@@ -184,6 +185,9 @@ void s3dlio_observe_release(struct s3dlio_observe *ob);
 struct s3dlio_rank_work {
     struct s3dlio_observe *obs;    /* optional */
     struct s3dlio_plan plan;       /* jobs and the strings they point to */
+    /* optional, instead of plan (static partition only): the jobs made chunk by chunk while
+     * they run and freed as they finish (src/xfer/feed.h); run_shard finishes it */
+    struct s3dlio_feed *feed;
     struct s3dlio_shard *shard;
     bool *taken;                   /* plan.n flags: jobs this rank ran */
     bool mem_full;                 /* --steal: this rank reached --max-memory */
@@ -196,7 +200,7 @@ struct s3dlio_rank_work {
 };
 
 /*
- * Run this rank's jobs (w->plan; with o->steal, chunks of all of them) with progress over
+ * Run this rank's jobs (w->plan or w->feed; with o->steal, chunks of all of them) with progress over
  * total_bytes, timed from a barrier all ranks leave together; rs gets the statistics.
  * Collective.
  */

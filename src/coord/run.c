@@ -94,6 +94,14 @@ static enum s3dlio_rc run_jobs(MPI_Comm comm, struct s3dlio_backend *be, struct 
 {
     if (w->relay_src)
         return run_relay(be, w, xo, st, err);
+    if (w->feed && !o->steal) {
+        s3dlio_feed_attach(w->feed, xo);
+        enum s3dlio_rc rc = s3dlio_xfer_run(be, NULL, 0, xo, st);
+        s3dlio_feed_finish(w->feed);
+        S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_COORD, "job feed: %" PRIu64 " jobs, at most %zu "
+                   "chunks alive", w->feed->planned, w->feed->peak_live);
+        return rc;
+    }
     if (!o->steal) {
         for (size_t i = 0; i < w->plan.n; i++)
             w->taken[i] = true;
@@ -179,6 +187,19 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
 
 /* ---- gathering ---------------------------------------------------------------------------- */
 
+/* One "key\0error\0" pair onto buf, if it fits within budget bytes. */
+static bool pack_pair(char **buf, size_t *used, size_t budget, const char *key, const char *error)
+{
+    size_t klen = strlen(key) + 1, elen = strlen(error) + 1;
+    if (*used + klen + elen > budget)
+        return false;
+    *buf = s3dlio_xrealloc(*buf, *used + klen + elen);
+    memcpy(*buf + *used, key, klen);
+    memcpy(*buf + *used + klen, error, elen);
+    *used += klen + elen;
+    return true;
+}
+
 /* See coord_int.h. */
 char *s3dlio_coord_pack_failed(const struct s3dlio_plan *plan, size_t max_keys, size_t budget, int *len)
 {
@@ -192,15 +213,23 @@ char *s3dlio_coord_pack_failed(const struct s3dlio_plan *plan, size_t max_keys, 
             s3dlio_error_format(j->err, error, sizeof(error));
         else
             snprintf(error, sizeof(error), "%s", s3dlio_rc_str(j->rc));
-        size_t klen = strlen(j->key) + 1, elen = strlen(error) + 1;
-        if (used + klen + elen > budget)
+        if (!pack_pair(&buf, &used, budget, j->key, error))
             break;
-        buf = s3dlio_xrealloc(buf, used + klen + elen);
-        memcpy(buf + used, j->key, klen);
-        memcpy(buf + used + klen, error, elen);
-        used += klen + elen;
         count++;
     }
+    *len = (int)used;
+    return buf;
+}
+
+/* As s3dlio_coord_pack_failed, from the failures a job feed kept (in planning order). */
+static char *pack_failed_feed(const struct s3dlio_feed *f, size_t max_keys, size_t budget, int *len)
+{
+    char *buf = NULL;
+    size_t used = 0;
+    for (size_t i = 0; i < f->nfailures && i < max_keys; i++)
+        if (!pack_pair(&buf, &used, budget, s3dlio_feed_failure_key(f, i),
+                       s3dlio_feed_failure_message(f, i)))
+            break;
     *len = (int)used;
     return buf;
 }
@@ -267,7 +296,9 @@ static void gather_failed(MPI_Comm comm, const struct s3dlio_rank_work *w, struc
     int rank, nranks, len = 0, *lens = NULL, *displs = NULL;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    char *mine = s3dlio_coord_pack_failed(&w->plan, MAX_FAILED_PER_RANK, (size_t)INT_MAX / (size_t)nranks, &len);
+    size_t budget = (size_t)INT_MAX / (size_t)nranks;
+    char *mine = w->feed ? pack_failed_feed(w->feed, MAX_FAILED_PER_RANK, budget, &len)
+                         : s3dlio_coord_pack_failed(&w->plan, MAX_FAILED_PER_RANK, budget, &len);
     size_t total = 0;
     char *all = s3dlio_coord_gather_bytes(comm, mine, len, &total, &lens, &displs);
     if (rank == 0)

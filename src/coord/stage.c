@@ -201,10 +201,78 @@ static void plan_put(const struct s3dlio_objlist *mine, const struct s3dlio_stag
         s3dlio_plan_put_generated(plan, mine, o->gen);
 }
 
+/*
+ * The static partition's jobs, made chunk by chunk while they run (src/xfer/feed.h): a rank
+ * keeps its rows of the table, not a job per object. GET into dir: or null: and PUT; --to mem
+ * (its shard is one block laid out from the jobs) and --to h5 (the file's layout) plan at once.
+ */
+struct stage_feed {
+    struct s3dlio_feed feed;
+    const struct s3dlio_table *t;
+    size_t *rows;                 /* the rank's rows of t; NULL: all of them (a scattered table) */
+    const struct s3dlio_stage_opts *o;
+    const struct s3dlio_uri *uri;
+};
+
+static bool feeds(const struct s3dlio_stage_opts *o)
+{
+    return !o->steal && (o->kind != S3DLIO_JOB_GET || o->dest == S3DLIO_DEST_DIR ||
+                         o->dest == S3DLIO_DEST_NULL);
+}
+
+static void plan_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *plan)
+{
+    struct stage_feed *sf = ud;
+    const struct s3dlio_table *t = sf->t;
+    const struct s3dlio_stage_opts *o = sf->o;
+    struct s3dlio_objlist chunk = {0};
+    bool *conflict = s3dlio_xcalloc(count ? count : 1, sizeof(*conflict));
+    for (size_t r = 0; r < count; r++) {
+        size_t i = sf->rows ? sf->rows[first + r] : first + r;
+        conflict[r] = t->dir_conflict[i];
+        s3dlio_objlist_add(&chunk, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
+    }
+    if (o->kind != S3DLIO_JOB_GET)
+        plan_put(&chunk, o, sf->uri, plan);
+    else
+        s3dlio_plan_get(plan, &chunk, sf->uri->key, o->dest == S3DLIO_DEST_DIR ? o->dest_path : NULL,
+                        o->dest == S3DLIO_DEST_NULL ? o->verify_gen : NULL, conflict, NULL);
+    s3dlio_objlist_release(&chunk);
+    free(conflict);
+}
+
+static void feed_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_opts *o,
+                      const struct s3dlio_uri *uri, int rank, struct stage_feed *sf,
+                      struct s3dlio_rank_work *w)
+{
+    size_t n = t->n;
+    *sf = (struct stage_feed){.t = t, .o = o, .uri = uri};
+    if (!t->share_only) {
+        sf->rows = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*sf->rows));
+        n = 0;
+        for (size_t i = 0; i < t->n; i++)
+            if (t->owner[i] == rank)
+                sf->rows[n++] = i;
+    }
+    s3dlio_feed_init(&sf->feed, n, 0, plan_rows, sf);
+    w->feed = &sf->feed;
+}
+
+static void stage_feed_release(struct stage_feed *sf)
+{
+    s3dlio_feed_release(&sf->feed);
+    free(sf->rows);
+    sf->rows = NULL;
+}
+
 static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_opts *o,
                                  const struct s3dlio_uri *uri, int rank, struct s3dlio_rank_work *w,
-                                 bool *capped, struct s3dlio_error *err)
+                                 struct stage_feed *sf, bool *capped, struct s3dlio_error *err)
 {
+    if (feeds(o)) {
+        feed_jobs(t, o, uri, rank, sf, w);
+        return S3DLIO_OK;
+    }
     struct s3dlio_objlist mine = {0};
     bool *conflict = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*conflict));
     size_t count = 0;
@@ -294,8 +362,9 @@ static void summarize(const struct s3dlio_report *r, struct s3dlio_stage_summary
 /* Rank 0 lists and partitions; every rank gets its rows of the table and builds its jobs. Collective. */
 static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
                                const struct s3dlio_stage_opts *o, struct s3dlio_uri *uri,
-                               struct s3dlio_table *table, struct s3dlio_rank_work *w, double *list_s,
-                               uint64_t *markers, bool *capped, struct s3dlio_error *err)
+                               struct s3dlio_table *table, struct s3dlio_rank_work *w,
+                               struct stage_feed *sf, double *list_s, uint64_t *markers, bool *capped,
+                               struct s3dlio_error *err)
 {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
@@ -319,7 +388,7 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
         rc = whole ? s3dlio_table_bcast_shared(comm, &list, owner, conflict, table, err)
                    : s3dlio_table_scatter(comm, &list, owner, conflict, table, err);
         if (!rc)
-            rc = build_jobs(table, o, uri, rank, w, capped, err);
+            rc = build_jobs(table, o, uri, rank, w, sf, capped, err);
         /* MEM, static partition: the shard in one block (--steal adds one per chunk taken) */
         if (!rc && o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM && !o->steal)
             s3dlio_shard_add_block(w->shard, w->plan.jobs, w->plan.n);
@@ -342,6 +411,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
     struct s3dlio_table table = {0};
     struct s3dlio_observe obs;
     struct s3dlio_rank_work w = {.shard = &res->shard, .obs = &obs};
+    struct stage_feed sf = {0};
     struct s3dlio_rank_stats *rs = s3dlio_xcalloc(1, sizeof(*rs));
     struct s3dlio_report report = {0};
     struct s3dlio_error local = {0};
@@ -363,7 +433,7 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
                    : o->dest == S3DLIO_DEST_H5 ? S3DLIO_PHASE_H5_WRITE
                                                : S3DLIO_PHASE_DOWNLOAD;
     if (!rc)
-        rc = plan_job(comm, cfg, o, &uri, &table, &w, &list_s, &markers, &capped, &local);
+        rc = plan_job(comm, cfg, o, &uri, &table, &w, &sf, &list_s, &markers, &capped, &local);
     if (rc)
         goto out;
     res->listed = table.listed;
@@ -416,6 +486,7 @@ out:
     free(rs);
     free(w.taken);
     s3dlio_plan_release(&w.plan);
+    stage_feed_release(&sf);
     s3dlio_table_release(&table);
     s3dlio_uri_release(&uri);
     return rc;

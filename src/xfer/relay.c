@@ -88,6 +88,7 @@ static struct s3dlio_xfer_opts run_opts(struct relay *r, bool ticks)
     xo.tick_ud = r;
     xo.on_span = r->o->on_span ? on_span : NULL;
     xo.span_ud = r;
+    xo.on_job_done = NULL; /* its jobs are the relay's halves, not the caller's */
     return xo;
 }
 

@@ -50,6 +50,13 @@ static void job_failed(struct xfer *x, struct s3dlio_xfer_job *job)
         x->first_rc = job->rc;
 }
 
+/* The engine lets go of job: last, since the callee may free it. */
+static void job_done(struct xfer *x, struct s3dlio_xfer_job *job)
+{
+    if (x->o->on_job_done)
+        x->o->on_job_done(x->o->job_done_ud, job);
+}
+
 void xobj_fail(struct xfer *x, struct xobj *o, const struct s3dlio_error *err)
 {
     struct s3dlio_xfer_job *job = o->job;
@@ -443,6 +450,7 @@ void xobj_start(struct xfer *x, struct s3dlio_xfer_job *job)
     if (job->rc) { /* refused by whoever planned it (e.g. an unsafe file name) */
         job_failed(x, job);
         x->st->failures++;
+        job_done(x, job);
         return;
     }
     struct xobj *o = s3dlio_xcalloc(1, sizeof(*o));
@@ -516,6 +524,7 @@ static void finish_object(struct xfer *x, struct xobj *o)
     free(o->upload_id);
     free(o);
     x->active--;
+    job_done(x, job);
 }
 
 void xobj_settled(struct xfer *x, struct xobj *o)

@@ -116,5 +116,24 @@ run put -q -r --report "$WORK/pd.json" "$WORK/dist" "s3://$B/again/" >"$WORK/pd.
 "$CLI" get -q -r "s3://$B/again/" "$WORK/again" && diff -r "$WORK/dist" "$WORK/again" >/dev/null && ok ||
   bad "put -r then get -r gives the same tree"
 
+# More rows per rank than one chunk of jobs (1,024, src/xfer/feed.h), on file://: every
+# object once in each direction, whichever chunk planned it; the report counts them all
+F=$WORK/feedsrc
+mkdir -p "$F/d" && (cd "$F/d" && for i in $(seq 1 2600); do printf '%s' "$i" >"f$i"; done)
+run put -q -r --report "$WORK/fp.json" "$F" "file://$WORK/feedstore/" \
+  >"$WORK/fp.out" 2>&1 && ok || bad "put -r of 2600 files: $(tail -3 "$WORK/fp.out")"
+[ "$(json "$WORK/fp.json" 'd["totals"]["objects"]')" = 2600 ] && ok || bad "put -r: 2600 objects done"
+run stage -q --partition count --to "dir:$WORK/feedback" --report "$WORK/fs.json" \
+  "file://$WORK/feedstore/" >"$WORK/fs.out" 2>&1 && ok || bad "stage of 2600 objects: $(tail -3 "$WORK/fs.out")"
+diff -r "$F" "$WORK/feedback" >/dev/null && ok || bad "stage of 2600 objects: trees differ"
+[ "$(json "$WORK/fs.json" 'sum(r["objects"] for r in d["per_rank"])')" = 2600 ] && ok ||
+  bad "stage: the ranks' objects add up to 2600"
+run put -q --generate --count 2100 --min-size 0 --max-size 10 --seed 5 --report "$WORK/fg.json" \
+  "file://$WORK/feedgen/" >"$WORK/fg.out" 2>&1 && ok || bad "put --generate 2100: $(tail -3 "$WORK/fg.out")"
+[ "$(find "$WORK/feedgen" -type f | wc -l)" = 2100 ] && ok || bad "put --generate: 2100 files"
+run get -q -r --verify-pattern --seed 5 --report "$WORK/fv.json" "file://$WORK/feedgen/" null: \
+  >"$WORK/fv.out" 2>&1 && ok || bad "get --verify-pattern of 2100: $(tail -3 "$WORK/fv.out")"
+[ "$(json "$WORK/fv.json" 'd["totals"]["objects"]')" = 2100 ] && ok || bad "get --verify-pattern: 2100 objects"
+
 "$CLI" rm -q --recursive "s3://$B/" && "$CLI" rb -q "s3://$B" || bad "cleanup"
 finish
