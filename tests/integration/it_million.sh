@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A plan costs its listing row, not a job per object: `get -r` of 1,000,000 objects (empty
+# files through file://, so no server is needed) moves every one, and its peak RSS above the
+# same command's over one object stays under 64 bytes plus the key per object (issue 12; a
+# job is 376 bytes, a row 24 plus its key and ETag, and the jobs are made 1,024 at a time).
+#   it_million.sh            (S3DLIO_MILLION=N for another count)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+if [ -n "${S3DLIO_SANITIZED:-}" ]; then
+  echo "skipped: RSS means nothing under the sanitizers (shadow memory, quarantine)"
+  exit 77
+fi
+N=${S3DLIO_MILLION:-1000000}
+base=/dev/shm # a million inodes are made and removed much faster in memory
+[ -d "$base" ] && [ -w "$base" ] || base=$WORK
+D=$(mktemp -d -p "$base" s3dlio-million.XXXXXX)
+trap 'rm -rf "$D" "$WORK"' EXIT
+# N empty files, 1,000 per directory, as an ML dataset's shards hold them
+python3 - "$D" "$N" <<'PY' || { echo "cannot make $N files under $D" >&2; exit 1; }
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    if i % 1000 == 0:
+        d = os.path.join(root, "many", "train", "shard-%05d" % (i // 1000))
+        os.makedirs(d)
+    os.close(os.open(os.path.join(d, "img-%08d.jpg" % i), os.O_CREAT | os.O_WRONLY, 0o644))
+PY
+mkdir -p "$D/one/train/shard-00000" && : >"$D/one/train/shard-00000/img-00000000.jpg"
+# peak CMD...: "exit-code peak-RSS-KiB" of CMD, its output in $WORK/out
+peak() {
+  python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.STDOUT)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$WORK/out" "$@"
+}
+read -r rc1 one < <(peak "$CLI" get -r "file://$D/one/" null:)
+[ "$rc1" = 0 ] && ok || bad "get -r of one object: exit $rc1: $(cat "$WORK/out")"
+read -r rc all < <(peak "$CLI" get -r "file://$D/many/" null:)
+[ "$rc" = 0 ] && grep -q "^get: $N objects, 0 bytes" "$WORK/out" && ok ||
+  bad "get -r of $N objects: exit $rc: $(tail -3 "$WORK/out")"
+key="${D#/}/many/train/shard-00000/img-00000000.jpg" # as file:// lists it
+per=$(( (all - one) * 1024 / N ))
+bound=$(( 64 + ${#key} ))
+echo "get -r of $N objects: peak $all KiB, one object $one KiB: $per bytes per object (bound $bound: 64 + the ${#key}-byte key)"
+[ "$per" -le "$bound" ] && ok || bad "$per bytes per object, over 64 plus the ${#key}-byte key"
+finish
