@@ -84,12 +84,7 @@ static struct s3dlio_backend *holding_backend(struct s3dlio_backend_ops *ops,
                                                                          int, size_t *))
 {
     struct s3dlio_backend *be = xfer_fixture_backend(root);
-    *ops = s3dlio_backend_file;
-    ops->submit = holding_submit;
-    ops->progress = progress;
-    ops->cancel_all = holding_abort_all;
-    be->ops = ops;
-    holding.n = 0;
+    holding_install(be, ops, progress);
     return be;
 }
 
@@ -147,21 +142,11 @@ static void test_full_run(void)
     s3dlio_backend_free(be);
 }
 
-static int nprogress;
-static volatile sig_atomic_t cancel_flag;
-
-static enum s3dlio_rc cancelling_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
-{
-    if (++nprogress == 1500)
-        cancel_flag = 1;
-    return holding_run_one(be, timeout_ms, inflight);
-}
-
 /* Cancelled: what completed, failed and was not done adds up to what the rows make. */
 static void test_cancel(void)
 {
     struct s3dlio_backend_ops ops;
-    struct s3dlio_backend *be = holding_backend(&ops, cancelling_progress);
+    struct s3dlio_backend *be = holding_backend(&ops, holding_cancelling_progress);
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     struct table t = {0};
@@ -170,9 +155,8 @@ static void test_cancel(void)
     const size_t rows = 10000;
     xfer_fixture_opts(&o);
     o.get_concurrency = 16;
-    o.cancel = &cancel_flag;
-    cancel_flag = 0;
-    nprogress = 0;
+    o.cancel = &holding_cancel;
+    holding_cancel_arm(1500);
     s3dlio_feed_init(&f, rows, 256, plan_rows, &t);
     f.on_job = on_job;
     f.job_ud = &h;

@@ -519,11 +519,8 @@ static enum s3dlio_rc breaking_progress(struct s3dlio_backend *be, int timeout_m
 static void test_engine_broken_loop(void)
 {
     struct s3dlio_backend *be = xfer_fixture_backend(root);
-    struct s3dlio_backend_ops ops = s3dlio_backend_file;
-    ops.submit = holding_submit;
-    ops.progress = breaking_progress;
-    ops.cancel_all = holding_abort_all;
-    be->ops = &ops;
+    struct s3dlio_backend_ops ops;
+    holding_install(be, &ops, breaking_progress);
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     struct s3dlio_xfer_job jobs[6] = {0};
@@ -573,10 +570,8 @@ static size_t next_chunk(void *ud, struct s3dlio_xfer_job **jobs)
 static void test_engine_refill(void)
 {
     struct s3dlio_backend *be = xfer_fixture_backend(root);
-    struct s3dlio_backend_ops ops = s3dlio_backend_file;
-    ops.submit = holding_submit;
-    ops.progress = holding_run_one; /* requests stay in flight a while */
-    be->ops = &ops;
+    struct s3dlio_backend_ops ops;
+    holding_install(be, &ops, holding_run_one); /* requests stay in flight a while */
     struct s3dlio_gen gen = {.seed = 99}; /* put_dataset's */
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;

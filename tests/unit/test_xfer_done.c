@@ -98,17 +98,12 @@ static void make_jobs(void)
     s3dlio_xfer_job_fail(&jobs[5], &e);
 }
 
-typedef enum s3dlio_rc progress_fn(struct s3dlio_backend *be, int timeout_ms, size_t *inflight);
-
-static struct s3dlio_backend *holding_backend(struct s3dlio_backend_ops *ops, progress_fn *progress)
+static struct s3dlio_backend *holding_backend(struct s3dlio_backend_ops *ops,
+                                              enum s3dlio_rc (*progress)(struct s3dlio_backend *,
+                                                                         int, size_t *))
 {
     struct s3dlio_backend *be = xfer_fixture_backend(root);
-    *ops = s3dlio_backend_file;
-    ops->submit = holding_submit;
-    ops->progress = progress;
-    ops->cancel_all = holding_abort_all;
-    be->ops = ops;
-    holding.n = 0;
+    holding_install(be, ops, progress);
     return be;
 }
 
@@ -150,29 +145,17 @@ static void test_all_reported(void)
     s3dlio_backend_free(be);
 }
 
-static int nprogress;
-static volatile sig_atomic_t cancel_flag;
-
-/* One held request runs per call; at the 6th call the run is cancelled. */
-static enum s3dlio_rc cancelling_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
-{
-    if (++nprogress == 6)
-        cancel_flag = 1;
-    return holding_run_one(be, timeout_ms, inflight);
-}
-
 /* Started jobs are reported (stopped ones as aborted), jobs never started are not. */
 static void test_cancel(void)
 {
     struct s3dlio_backend_ops ops;
-    struct s3dlio_backend *be = holding_backend(&ops, cancelling_progress);
+    struct s3dlio_backend *be = holding_backend(&ops, holding_cancelling_progress);
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
     fixture_opts(&o);
     o.get_concurrency = 4;
-    o.cancel = &cancel_flag;
-    cancel_flag = 0;
-    nprogress = 0;
+    o.cancel = &holding_cancel;
+    holding_cancel_arm(6); /* one held request runs per call; the 6th call cancels */
     make_jobs();
     CHECK_INT(s3dlio_xfer_run(be, jobs, NJOB, &o, &st), S3DLIO_E_ABORTED, "cancel: the run stops");
     int reported = 0, aborted = 0, never = 0;

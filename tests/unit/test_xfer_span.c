@@ -375,26 +375,12 @@ static void test_multipart(void)
 /* ---- a cancel: requests in flight stopped
  * ---------------------------------------------------------- */
 
-static int nprogress;
-static volatile sig_atomic_t cancel_flag;
-
-/* One held request runs per call; at the 4th call the run is cancelled. */
-static enum s3dlio_rc holding_progress(struct s3dlio_backend *be, int timeout_ms, size_t *inflight)
-{
-    if (++nprogress == 4)
-        cancel_flag = 1;
-    return holding_run_one(be, timeout_ms, inflight);
-}
-
 static void test_cancel(void)
 {
     struct s3dlio_gen gen = {.seed = 7};
     struct s3dlio_backend *be = xfer_fixture_backend(root);
-    struct s3dlio_backend_ops ops = s3dlio_backend_file;
-    ops.submit = holding_submit;
-    ops.progress = holding_progress;
-    ops.cancel_all = holding_abort_all;
-    be->ops = &ops;
+    struct s3dlio_backend_ops ops;
+    holding_install(be, &ops, holding_cancelling_progress);
     struct s3dlio_xfer_job jobs[NOBJ] = {0};
     struct s3dlio_xfer_opts o;
     struct s3dlio_xfer_stats st;
@@ -402,12 +388,11 @@ static void test_cancel(void)
     xfer_fixture_opts(&o);
     o.on_span = on_span;
     o.span_ud = &calls;
-    o.cancel = &cancel_flag;
+    o.cancel = &holding_cancel;
     for (int i = 0; i < NOBJ; i++)
         jobs[i] = (struct s3dlio_xfer_job){.dir = S3DLIO_XFER_GET, .key = keys[i], .size = sizes[i],
                                            .local = S3DLIO_LOCAL_GENERATOR, .gen = &gen};
-    cancel_flag = 0;
-    holding.n = nprogress = 0;
+    holding_cancel_arm(4); /* one held request runs per call: the 4th call cancels */
     reset_spans();
     CHECK_INT(s3dlio_xfer_run(be, jobs, NOBJ, &o, &st), S3DLIO_E_ABORTED, "cancel: the run stops");
     check_spans("cancel", &st, calls);

@@ -8,6 +8,7 @@
 #ifndef S3DLIO_TESTS_XFER_HOLDING_H
 #define S3DLIO_TESTS_XFER_HOLDING_H
 
+#include <signal.h>
 #include <string.h>
 #include "s3dlio/s3dlio.h"
 #include "s3dlio/xfer.h"
@@ -50,6 +51,43 @@ static inline void holding_abort_all(struct s3dlio_backend *be)
         s3dlio_error_set(&holding.req[i]->err, S3DLIO_E_ABORTED, "get", holding.req[i]->key, "cancelled");
         holding.req[i]->done(holding.req[i], S3DLIO_E_ABORTED, holding.req[i]->done_ud);
     }
+}
+
+/* be (a file backend) holds its requests from now on, run by progress (holding_run_one, ...). */
+static inline void holding_install(struct s3dlio_backend *be, struct s3dlio_backend_ops *ops,
+                                   enum s3dlio_rc (*progress)(struct s3dlio_backend *, int, size_t *))
+{
+    *ops = s3dlio_backend_file;
+    ops->submit = holding_submit;
+    ops->progress = progress;
+    ops->cancel_all = holding_abort_all;
+    be->ops = ops;
+    holding.n = 0;
+}
+
+/*
+ * Cancel tests: holding_run_one that sets holding_cancel at its holding_cancel_at-th call, so
+ * a run is stopped with requests in flight. holding_cancel_arm(n) resets all of it.
+ */
+static struct {
+    int calls, at;
+} holding_cancel_after;
+static volatile sig_atomic_t holding_cancel;
+
+static inline void holding_cancel_arm(int at)
+{
+    holding.n = 0;
+    holding_cancel_after.calls = 0;
+    holding_cancel_after.at = at;
+    holding_cancel = 0;
+}
+
+static inline enum s3dlio_rc holding_cancelling_progress(struct s3dlio_backend *be, int timeout_ms,
+                                                         size_t *inflight)
+{
+    if (++holding_cancel_after.calls == holding_cancel_after.at)
+        holding_cancel = 1;
+    return holding_run_one(be, timeout_ms, inflight);
 }
 
 #endif
