@@ -83,8 +83,9 @@ enum s3dlio_rc s3dlio_coord_agree(MPI_Comm comm, enum s3dlio_rc rc, struct s3dli
 
 /* What --steal works on: the whole job list, of which each rank takes chunks. */
 struct s3dlio_steal_work {
-    struct s3dlio_xfer_job *jobs;  /* every object, in listing order */
-    size_t n;
+    struct s3dlio_xfer_job *jobs;  /* every object, in listing order; or: */
+    struct s3dlio_feed *feed;      /* the rows of every object, planned per chunk taken */
+    size_t n;                      /* objects (jobs or the feed's rows) */
     bool *taken;                   /* n flags: this rank took the job */
     uint64_t chunk;                /* objects per chunk (0: about n / (8 x ranks)) */
     bool mem;                      /* --to mem: memory per chunk taken, into shard */

@@ -108,7 +108,8 @@ static enum s3dlio_rc run_jobs(MPI_Comm comm, struct s3dlio_backend *be, struct 
         return s3dlio_xfer_run(be, w->plan.jobs, w->plan.n, xo, st);
     }
     struct s3dlio_steal_work sw = {
-        .jobs = w->plan.jobs, .n = w->plan.n, .taken = w->taken, .chunk = o->steal_chunk,
+        .jobs = w->feed ? NULL : w->plan.jobs, .feed = w->feed,
+        .n = w->feed ? w->feed->rows : w->plan.n, .taken = w->taken, .chunk = o->steal_chunk,
         .mem = o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_MEM,
         .max_memory = o->max_memory, .shard = w->shard, .uri = o->uri,
     };

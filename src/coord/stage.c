@@ -203,8 +203,9 @@ static void plan_put(const struct s3dlio_objlist *mine, const struct s3dlio_stag
 
 /*
  * The static partition's jobs, made chunk by chunk while they run (src/xfer/feed.h): a rank
- * keeps its rows of the table, not a job per object. GET into dir: or null: and PUT; --to mem
- * (its shard is one block laid out from the jobs) and --to h5 (the file's layout) plan at once.
+ * keeps its rows of the table, not a job per object (with --steal: the chunks it takes). GET
+ * into dir: or null: and PUT; --to mem (its shard is laid out from the jobs) and --to h5 (the
+ * file's layout) plan at once.
  */
 struct stage_feed {
     struct s3dlio_feed feed;
@@ -216,8 +217,7 @@ struct stage_feed {
 
 static bool feeds(const struct s3dlio_stage_opts *o)
 {
-    return !o->steal && (o->kind != S3DLIO_JOB_GET || o->dest == S3DLIO_DEST_DIR ||
-                         o->dest == S3DLIO_DEST_NULL);
+    return o->kind != S3DLIO_JOB_GET || o->dest == S3DLIO_DEST_DIR || o->dest == S3DLIO_DEST_NULL;
 }
 
 static void plan_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *plan)
@@ -247,7 +247,7 @@ static void feed_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_op
 {
     size_t n = t->n;
     *sf = (struct stage_feed){.t = t, .o = o, .uri = uri};
-    if (!t->share_only) {
+    if (!t->share_only && !o->steal) { /* --steal: every row, taken chunk by chunk */
         sf->rows = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*sf->rows));
         n = 0;
         for (size_t i = 0; i < t->n; i++)

@@ -4,7 +4,8 @@
  * order from a counter in rank 0's window, so a rank that finishes early simply takes more.
  * The chunks feed one running engine through its refill callback: the loop asks for the
  * next chunk while it still has requests in flight, so it never drains and ramps up again
- * between chunks. With --to mem a rank allocates memory per chunk it takes, and with
+ * between chunks. Their jobs are planned when taken (a job feed over the table's rows), except
+ * with --to mem, whose chunks are laid out in memory from jobs planned before the run. With --to mem a rank allocates memory per chunk it takes, and with
  * --max-memory it stops taking chunks that would not fit (the counter read and advanced under
  * a lock: a chunk is taken whole by one rank or left for another), so a rank holds its share
  * only.
@@ -86,6 +87,18 @@ static uint64_t next_chunk(struct steal *s)
     return k < s->nchunks ? k : s->nchunks;
 }
 
+/* With a feed: the rows of the next chunk this rank takes. */
+static bool next_span(void *ud, size_t *first, size_t *count)
+{
+    struct steal *s = ud;
+    uint64_t k = next_chunk(s);
+    if (k >= s->nchunks)
+        return false;
+    *first = (size_t)(k * s->chunk);
+    *count = (size_t)(s->w->n - *first < s->chunk ? s->w->n - *first : s->chunk);
+    return true;
+}
+
 static size_t refill(void *ud, struct s3dlio_xfer_job **jobs)
 {
     struct steal *s = ud;
@@ -120,16 +133,24 @@ enum s3dlio_rc s3dlio_coord_steal(MPI_Comm comm, struct s3dlio_backend *be,
         MPI_Win_unlock(0, s.win);
     }
     MPI_Barrier(comm);
-    xo->refill = refill;
-    xo->refill_ud = &s;
+    if (w->feed) { /* jobs are planned per chunk taken, and freed as they finish */
+        s3dlio_feed_spans(w->feed, next_span, &s);
+        s3dlio_feed_attach(w->feed, xo);
+    } else {
+        xo->refill = refill;
+        xo->refill_ud = &s;
+    }
     enum s3dlio_rc rc = s3dlio_xfer_run(be, NULL, 0, xo, st);
+    if (w->feed)
+        s3dlio_feed_finish(w->feed);
     xo->refill = NULL;
+    xo->on_job_done = NULL;
     w->memory_full = s.full;
     MPI_Barrier(comm); /* every rank is done taking: the counter is final */
     uint64_t left = rank == 0 ? counter_now(&s) : 0;
     MPI_Win_free(&s.win);
     /* chunks no rank had room for: rank 0 names them (the job fails, agreed by the caller) */
-    if (rank == 0 && left < s.nchunks && !rc) {
+    if (rank == 0 && left < s.nchunks && !rc && s.max_memory) {
         uint64_t objects = w->n - left * s.chunk, bytes = 0;
         for (uint64_t k = left; k < s.nchunks; k++)
             bytes += chunk_bytes(&s, k);

@@ -33,6 +33,27 @@ void s3dlio_feed_init(struct s3dlio_feed *f, size_t rows, size_t chunk_rows,
     f->chunk_rows = chunk_rows ? chunk_rows : S3DLIO_FEED_CHUNK_ROWS;
     f->plan = plan;
     f->plan_ud = plan_ud;
+    f->span_end = rows;
+}
+
+void s3dlio_feed_spans(struct s3dlio_feed *f, s3dlio_feed_span_fn *next, void *ud)
+{
+    f->next_span = next;
+    f->span_ud = ud;
+    f->next_row = f->span_end = 0; /* the first span is asked for when rows are due */
+}
+
+/* Whether rows are left to plan: the current span's, or a new span's when it is used up. */
+static bool rows_left(struct s3dlio_feed *f)
+{
+    if (f->next_row < f->span_end)
+        return true;
+    size_t first, count;
+    if (!f->next_span || !f->next_span(f->span_ud, &first, &count))
+        return false;
+    f->next_row = first;
+    f->span_end = first + count <= f->rows ? first + count : f->rows;
+    return f->next_row < f->span_end;
 }
 
 static size_t add_text(struct s3dlio_feed *f, const char *s)
@@ -85,8 +106,8 @@ static void chunk_free(struct feed_chunk *c)
 /* The next chunk with at least one job, or NULL when the rows are all planned. */
 static struct feed_chunk *plan_next(struct s3dlio_feed *f)
 {
-    while (f->next_row < f->rows) {
-        size_t count = f->rows - f->next_row;
+    while (rows_left(f)) {
+        size_t count = f->span_end - f->next_row;
         if (count > f->chunk_rows)
             count = f->chunk_rows;
         struct feed_chunk *c = s3dlio_xcalloc(1, sizeof(*c));
@@ -181,7 +202,9 @@ void s3dlio_feed_finish(struct s3dlio_feed *f)
         chunk_free(c);
     }
     f->nlive = 0;
-    /* rows the run never reached: how many objects that left undone, which were refused */
+    /* rows the run never reached: how many objects that left undone, which were refused
+     * (with spans, only the last one taken: nothing new is taken now) */
+    f->next_span = NULL;
     for (struct feed_chunk *c; (c = plan_next(f));) {
         for (size_t i = 0; i < c->plan.n; i++)
             harvest(f, c, i, false);

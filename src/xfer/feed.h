@@ -43,6 +43,13 @@ typedef void s3dlio_feed_plan_fn(void *ud, size_t first, size_t count, struct s3
 typedef void s3dlio_feed_job_fn(void *ud, const struct s3dlio_xfer_job *job, uint64_t seq,
                                 bool started);
 
+/*
+ * Optional: the rows this process takes, a span at a time (--steal: the chunks a shared
+ * counter gives it). Returns false when there are no more. Without it the feed takes all rows
+ * [0, rows) in order.
+ */
+typedef bool s3dlio_feed_span_fn(void *ud, size_t *first, size_t *count);
+
 /* One failed job, kept after its chunk is gone. */
 struct s3dlio_feed_failure {
     uint64_t seq;        /* its place among all jobs planned */
@@ -60,6 +67,8 @@ struct s3dlio_feed {
     void *plan_ud;
     s3dlio_feed_job_fn *on_job; /* optional, set by the caller */
     void *job_ud;
+    s3dlio_feed_span_fn *next_span; /* optional, set by s3dlio_feed_spans */
+    void *span_ud;
     /* results */
     uint64_t planned;     /* jobs made so far */
     uint64_t succeeded;
@@ -71,7 +80,7 @@ struct s3dlio_feed {
     char *text;           /* the failures' strings */
     size_t peak_live;     /* most chunks alive at once */
     /* private */
-    size_t next_row;
+    size_t next_row, span_end; /* the rows being planned: [next_row, span_end) */
     size_t failures_alloc, text_len, text_alloc;
     struct feed_chunk *live; /* chunks handed out, not yet all done; newest first */
     size_t nlive;
@@ -82,6 +91,12 @@ void s3dlio_feed_init(struct s3dlio_feed *f, size_t rows, size_t chunk_rows,
                       s3dlio_feed_plan_fn *plan, void *plan_ud);
 
 /*
+ * Take rows span by span from next (after s3dlio_feed_init, before the run): each span is
+ * planned in chunks of chunk_rows, and a span once taken is this process's to account for.
+ */
+void s3dlio_feed_spans(struct s3dlio_feed *f, s3dlio_feed_span_fn *next, void *ud);
+
+/*
  * Point o's refill and on_job_done at f (any earlier ones are replaced); then run with
  * s3dlio_xfer_run(be, NULL, 0, o, st). f must outlive the run.
  */
@@ -90,8 +105,8 @@ void s3dlio_feed_attach(struct s3dlio_feed *f, struct s3dlio_xfer_opts *o);
 /*
  * After the run: chunks still alive are harvested (jobs that failed before starting are
  * failures, the others not started), rows never reached are planned and counted the same
- * way, and the failures are put in planning order. Then planned = succeeded + failed +
- * not_started.
+ * way (with spans: those of the span taken last; spans never taken are someone else's), and
+ * the failures are put in planning order. Then planned = succeeded + failed + not_started.
  */
 void s3dlio_feed_finish(struct s3dlio_feed *f);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --steal: one rank is slowed on purpose (it alone talks to the server through a proxy that
 # holds each object GET 250 ms, one request at a time); with static partitioning the job
-# waits for it, with --steal the other ranks take its work.
+# waits for it, with --steal the other ranks take its work. Then --steal into a directory:
+# every object once, byte for byte.
 #   it_steal.sh NP MPIEXEC [MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
@@ -33,5 +34,13 @@ echo "static: ${ws}s (slow rank did $slow_static objects); steal: ${wt}s (slow r
 [ "$slow_steal" -lt "$slow_static" ] && ok || bad "the slow rank did less work with --steal"
 # the delay makes the gap seconds wide (static: N/NP x 250 ms on the slow rank)
 awk -v a="$wt" -v b="$ws" 'BEGIN { exit !(a < 0.75 * b) }' && ok || bad "steal ${wt}s not faster than static ${ws}s"
+# --steal into a directory: the jobs of each chunk are planned when a rank takes it; every
+# object arrives exactly once, byte for byte
+"$MPIEXEC" "${PRE[@]}" -n "$NP" "$CLI" stage -q --steal --steal-chunk 5 --to "dir:$WORK/d" \
+  --report "$WORK/d.json" "s3://$B/s/" >"$WORK/d.out" 2>&1 || bad "steal to dir: $(tail -3 "$WORK/d.out")"
+"$CLI" get -q -r "s3://$B/s/" "$WORK/ref" && diff -r "$WORK/ref" "$WORK/d" >/dev/null && ok ||
+  bad "steal to dir: the files differ from the objects"
+[ "$(json "$WORK/d.json" 'd["totals"]["objects"], sum(r["objects"] for r in d["per_rank"])')" = "($N, $N)" ] &&
+  ok || bad "steal to dir report: $(json "$WORK/d.json" 'd["totals"]')"
 "$CLI" rm -q --recursive "s3://$B/" && "$CLI" rb -q "s3://$B" || bad "cleanup"
 finish

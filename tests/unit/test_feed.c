@@ -3,7 +3,8 @@
  * The job feed (src/xfer/feed.c): every row planned exactly once and in order, chunk by
  * chunk as the engine asks; failures kept with their key and message after their chunk is
  * freed, in planning order; only the chunks with work in flight alive while 100,000 jobs run;
- * and a cancelled run's accounting (completed + failed + not started = planned).
+ * and a cancelled run's accounting (completed + failed + not started = planned); rows taken
+ * span by span (--steal) planned exactly once.
  * Requests are held by the backend (xfer_holding.h), so many are in flight at once.
  */
 #include <signal.h>
@@ -184,6 +185,68 @@ static void test_cancel(void)
     s3dlio_backend_free(be);
 }
 
+/* --steal's use: rows taken span by span (out of order, some never), each planned once. */
+struct spans {
+    size_t at, asked;
+    unsigned char planned[10000]; /* times each row was planned */
+};
+
+static const size_t span_first[] = {3000, 100, 9990}, span_count[] = {500, 1000, 50};
+
+static bool next_span(void *ud, size_t *first, size_t *count)
+{
+    struct spans *sp = ud;
+    sp->asked++;
+    if (sp->at == sizeof(span_first) / sizeof(span_first[0]))
+        return false;
+    *first = span_first[sp->at];
+    *count = span_count[sp->at++];
+    return true;
+}
+
+static void plan_span_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *plan)
+{
+    struct spans *sp = ud;
+    struct s3dlio_objlist chunk = {0};
+    for (size_t r = first; r < first + count; r++) {
+        sp->planned[r]++;
+        s3dlio_objlist_add(&chunk, present, 0, 0, "");
+    }
+    s3dlio_plan_get(plan, &chunk, NULL, NULL, NULL, NULL, NULL);
+    s3dlio_objlist_release(&chunk);
+}
+
+static void test_spans(void)
+{
+    struct s3dlio_backend_ops ops;
+    struct s3dlio_backend *be = holding_backend(&ops, holding_run_one);
+    struct s3dlio_xfer_opts o;
+    struct s3dlio_xfer_stats st;
+    static struct spans sp;
+    struct s3dlio_feed f;
+    xfer_fixture_opts(&o);
+    o.get_concurrency = 16;
+    s3dlio_feed_init(&f, 10000, 128, plan_span_rows, &sp);
+    s3dlio_feed_spans(&f, next_span, &sp);
+    s3dlio_feed_attach(&f, &o);
+    CHECK_INT(s3dlio_xfer_run(be, NULL, 0, &o, &st), S3DLIO_OK, "spans: the run");
+    s3dlio_feed_finish(&f);
+    int wrong = 0;
+    for (size_t r = 0; r < 10000; r++) {
+        bool in = (r >= 3000 && r < 3500) || (r >= 100 && r < 1100) || r >= 9990;
+        wrong += sp.planned[r] != (in ? 1 : 0);
+    }
+    CHECK_INT(wrong, 0, "spans: exactly the rows of the spans taken, each once (the last cut at the end)");
+    CHECK_INT(f.planned, 1510, "spans: jobs planned");
+    CHECK_INT(f.succeeded, 1510, "spans: every one done");
+    CHECK_INT(st.objects, 1510, "spans: as the engine counts");
+    CHECK_INT(f.not_started, 0, "spans: nothing left");
+    size_t asked = sp.asked;
+    s3dlio_feed_release(&f);
+    CHECK_INT(asked, 4, "spans: asked until there were none, and never again");
+    s3dlio_backend_free(be);
+}
+
 int main(void)
 {
     if (!check_tmpdir(root, sizeof(root), "feed"))
@@ -198,6 +261,7 @@ int main(void)
     if (fp)
         fclose(fp);
     test_full_run();
+    test_spans();
     test_cancel();
     check_rmtree(root);
     s3dlio_global_cleanup();
