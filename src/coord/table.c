@@ -141,6 +141,27 @@ static int bcast_bytes(MPI_Comm comm, char *blob, uint64_t len)
     return MPI_SUCCESS;
 }
 
+/*
+ * The ranks of comm that share this one's memory. S3DLIO_RANKS_PER_NODE (tests) cuts them
+ * into nodes of that many ranks, so one machine runs the broadcast between node leaders that
+ * several nodes need (each such node still shares memory, being on the same machine).
+ */
+static void split_node(MPI_Comm comm, int rank, MPI_Comm *node)
+{
+    const char *per = getenv("S3DLIO_RANKS_PER_NODE");
+    int k = per ? atoi(per) : 0;
+    if (k < 1) {
+        MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, node);
+        return;
+    }
+    MPI_Comm shared;
+    int shared_rank;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &shared);
+    MPI_Comm_rank(shared, &shared_rank);
+    MPI_Comm_split(shared, shared_rank / k, rank, node);
+    MPI_Comm_free(&shared);
+}
+
 enum s3dlio_rc s3dlio_table_bcast_shared(MPI_Comm comm, const struct s3dlio_objlist *list,
                                          const int *owner, const bool *dir_conflict,
                                          struct s3dlio_table *t, struct s3dlio_error *err)
@@ -154,7 +175,7 @@ enum s3dlio_rc s3dlio_table_bcast_shared(MPI_Comm comm, const struct s3dlio_objl
         len = packed_len(list, NULL, list->n);
     MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
     /* keyed by rank: comm's rank 0 leads its node and is rank 0 of the leaders */
-    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    split_node(comm, rank, &node);
     MPI_Comm_rank(node, &node_rank);
     MPI_Comm_split(comm, node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders);
     char *base = NULL;
