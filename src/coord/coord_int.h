@@ -60,18 +60,18 @@ enum s3dlio_rc s3dlio_table_bcast_shared(MPI_Comm comm, const struct s3dlio_objl
                                          struct s3dlio_table *t, struct s3dlio_error *err);
 
 /*
- * Rank 0 packs each rank's rows of list (owner[i] == that rank, in listing order) and
- * scatters them: a rank receives its share only, and the whole listing's count and bytes
+ * Rank 0 packs each rank's rows of list (owner[i] == that rank, in listing order) and sends
+ * them, one rank's at a time: a rank receives its share only, and the whole listing's count and bytes
  * (t->listed, t->total_bytes). dir_conflict (NULL: none) is computed by the caller over the
  * whole listing. Collective.
  */
 enum s3dlio_rc s3dlio_table_scatter(MPI_Comm comm, const struct s3dlio_objlist *list,
                                     const int *owner, const bool *dir_conflict,
                                     struct s3dlio_table *t, struct s3dlio_error *err);
-/* The same, at most round_bytes (all ranks together) per MPI_Scatterv: tests use it small. */
+/* The same in messages of at most piece_bytes (1 GiB above): tests use it small. */
 enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_objlist *list,
                                            const int *owner, const bool *dir_conflict,
-                                           uint64_t round_bytes, struct s3dlio_table *t,
+                                           uint64_t piece_bytes, struct s3dlio_table *t,
                                            struct s3dlio_error *err);
 
 /*

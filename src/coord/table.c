@@ -3,9 +3,10 @@
  * The listing and its partition travel as a packed table:
  * [n][sizes n x u64][owners n x i32][dir conflicts n x bool, padded to 8][per row: key, NUL,
  * ETag, NUL] (a row's ETag follows its key, as in an object list, so no pointer finds it). No per-object messages. Broadcast whole when every rank needs every
- * row (--steal, HDF5's shared file); otherwise scattered, each rank receiving the packed rows
- * it owns, so a rank's memory follows its share rather than the listing.
+ * row (--steal, HDF5's shared file); otherwise dealt, each rank receiving the packed rows it
+ * owns, so a rank's memory follows its share rather than the listing.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,111 +239,81 @@ static size_t *rows_by_owner(const int *owner, size_t n, int nranks, size_t *fir
     return rows;
 }
 
-/* Rank 0: every rank's packed rows, one after the other in rank order; lens/offs per rank. */
-static char *pack_shares(const struct s3dlio_objlist *list, const int *owner,
-                         const bool *dir_conflict, int nranks, uint64_t *lens, uint64_t *offs,
-                         uint64_t *total)
+/* Bytes [0, len) of buf from rank 0 to rank `to`, in messages of at most piece bytes. */
+static int send_share(MPI_Comm comm, int to, const char *buf, uint64_t len, uint64_t piece)
+{
+    int ok = MPI_Send(&len, 1, MPI_UINT64_T, to, 0, comm);
+    for (uint64_t at = 0; ok == MPI_SUCCESS && at < len; at += piece)
+        ok = MPI_Send(buf + at, (int)(len - at < piece ? len - at : piece), MPI_BYTE, to, 0, comm);
+    return ok;
+}
+
+static int recv_share(MPI_Comm comm, char **buf, uint64_t *len, uint64_t piece)
+{
+    int ok = MPI_Recv(len, 1, MPI_UINT64_T, 0, 0, comm, MPI_STATUS_IGNORE);
+    *buf = s3dlio_xmalloc(ok == MPI_SUCCESS && *len ? *len : 1);
+    for (uint64_t at = 0; ok == MPI_SUCCESS && at < *len; at += piece)
+        ok = MPI_Recv(*buf + at, (int)(*len - at < piece ? *len - at : piece), MPI_BYTE, 0, 0, comm,
+                      MPI_STATUS_IGNORE);
+    return ok;
+}
+
+/*
+ * Rank 0 packs one rank's share at a time and sends it before packing the next, so beside
+ * its listing it holds one packed share (not every rank's at once, which doubled its memory
+ * for the length of the scatter); its own share it packs straight into its table. Messages
+ * are of at most piece bytes: MPI counts are int, whatever the size of a share.
+ */
+static int deal_shares(MPI_Comm comm, int nranks, const struct s3dlio_objlist *list,
+                       const int *owner, const bool *dir_conflict, uint64_t piece, char **mine,
+                       uint64_t *mylen)
 {
     size_t *first = s3dlio_xcalloc((size_t)nranks, sizeof(*first));
     size_t *count = s3dlio_xcalloc((size_t)nranks, sizeof(*count));
     size_t *rows = rows_by_owner(owner, list->n, nranks, first, count);
-    *total = 0;
-    for (int r = 0; r < nranks; r++) {
-        lens[r] = packed_len(list, rows + first[r], count[r]);
-        offs[r] = *total;
-        *total += lens[r];
+    int ok = MPI_SUCCESS;
+    for (int r = 0; r < nranks && ok == MPI_SUCCESS; r++) {
+        uint64_t len = packed_len(list, rows + first[r], count[r]);
+        char *buf = s3dlio_xmalloc(len ? len : 1);
+        pack_into(buf, list, rows + first[r], count[r], owner, dir_conflict);
+        if (r == 0) {
+            *mine = buf;
+            *mylen = len;
+            continue;
+        }
+        ok = send_share(comm, r, buf, len, piece);
+        free(buf);
     }
-    char *all = s3dlio_xcalloc(1, *total ? *total : 1);
-    for (int r = 0; r < nranks; r++)
-        pack_into(all + offs[r], list, rows + first[r], count[r], owner, dir_conflict);
     free(rows);
     free(first);
     free(count);
-    return all;
-}
-
-/*
- * Move every rank's share from rank 0. MPI counts and displacements are int: when all shares
- * fit in round_bytes one Scatterv sends them from where they were packed; otherwise each
- * round sends at most round_bytes / nranks bytes of each share through a staging buffer of
- * round_bytes, so no count or displacement passes INT_MAX however large the table.
- */
-static int scatter_bytes(MPI_Comm comm, int rank, int nranks, const char *all, const uint64_t *lens,
-                         const uint64_t *offs, uint64_t total, char *mine, uint64_t mylen,
-                         uint64_t round_bytes)
-{
-    int *counts = NULL, *displs = NULL, ok = MPI_SUCCESS;
-    uint64_t direct = total <= round_bytes;
-    MPI_Bcast(&direct, 1, MPI_UINT64_T, 0, comm);
-    if (rank == 0) {
-        counts = s3dlio_xcalloc((size_t)nranks, sizeof(*counts));
-        displs = s3dlio_xcalloc((size_t)nranks, sizeof(*displs));
-    }
-    if (direct) {
-        for (int r = 0; rank == 0 && r < nranks; r++) {
-            counts[r] = (int)lens[r];
-            displs[r] = (int)offs[r];
-        }
-        ok = MPI_Scatterv(all, counts, displs, MPI_BYTE, mine, (int)mylen, MPI_BYTE, 0, comm);
-        free(counts);
-        free(displs);
-        return ok;
-    }
-    uint64_t cap = round_bytes / (uint64_t)nranks ? round_bytes / (uint64_t)nranks : 1, rounds = 0;
-    for (int r = 0; rank == 0 && r < nranks; r++)
-        if ((lens[r] + cap - 1) / cap > rounds)
-            rounds = (lens[r] + cap - 1) / cap;
-    MPI_Bcast(&rounds, 1, MPI_UINT64_T, 0, comm);
-    char *stage = rank == 0 ? s3dlio_xmalloc((size_t)cap * (size_t)nranks) : NULL;
-    for (uint64_t k = 0, at = 0; k < rounds && ok == MPI_SUCCESS; k++, at += cap) {
-        for (int r = 0, d = 0; rank == 0 && r < nranks; r++) {
-            uint64_t piece = lens[r] > at ? (lens[r] - at < cap ? lens[r] - at : cap) : 0;
-            memcpy(stage + d, all + offs[r] + at, (size_t)piece);
-            counts[r] = (int)piece;
-            displs[r] = d;
-            d += (int)piece;
-        }
-        uint64_t mine_piece = mylen > at ? (mylen - at < cap ? mylen - at : cap) : 0;
-        ok = MPI_Scatterv(stage, counts, displs, MPI_BYTE, mine + (mine_piece ? at : 0),
-                          (int)mine_piece, MPI_BYTE, 0, comm);
-    }
-    free(stage);
-    free(counts);
-    free(displs);
     return ok;
 }
 
 enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_objlist *list,
                                            const int *owner, const bool *dir_conflict,
-                                           uint64_t round_bytes, struct s3dlio_table *t,
+                                           uint64_t piece_bytes, struct s3dlio_table *t,
                                            struct s3dlio_error *err)
 {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     memset(t, 0, sizeof(*t));
-    uint64_t *lens = NULL, *offs = NULL, total = 0, mylen = 0;
+    uint64_t piece = piece_bytes ? piece_bytes : 1, mylen = 0;
+    if (piece > INT_MAX)
+        piece = INT_MAX;
     /* what only the whole listing knows, for the report and the progress line */
     uint64_t whole[2] = {0, 0};
-    char *all = NULL;
     if (rank == 0) {
-        lens = s3dlio_xcalloc((size_t)nranks, sizeof(*lens));
-        offs = s3dlio_xcalloc((size_t)nranks, sizeof(*offs));
-        all = pack_shares(list, owner, dir_conflict, nranks, lens, offs, &total);
         whole[0] = list->n;
         for (size_t i = 0; i < list->n; i++)
             whole[1] += list->items[i].size;
     }
     MPI_Bcast(whole, 2, MPI_UINT64_T, 0, comm);
-    MPI_Scatter(lens, 1, MPI_UINT64_T, &mylen, 1, MPI_UINT64_T, 0, comm);
-    t->blob = s3dlio_xmalloc(mylen ? mylen : 1);
-    int ok = scatter_bytes(comm, rank, nranks, all, lens, offs, total, t->blob, mylen,
-                           round_bytes ? round_bytes : 1);
-    free(all);
-    free(lens);
-    free(offs);
+    int ok = rank == 0 ? deal_shares(comm, nranks, list, owner, dir_conflict, piece, &t->blob, &mylen)
+                       : recv_share(comm, &t->blob, &mylen, piece);
     if (ok != MPI_SUCCESS)
-        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", "MPI_Scatterv",
+        return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", "MPI_Send",
                                 "scatter of the listing failed");
     unpack(t);
     t->listed = (size_t)whole[0];
