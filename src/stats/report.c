@@ -410,6 +410,12 @@ static void verdict_little(const struct s3dlio_report *r, char *out, size_t len)
                  "configured (%.1f req/s x %.2f ms); more requests in flight or lower latency "
                  "would raise throughput",
                  l, configured, lambda, w_s * 1e3);
+    else if (r->bytes == 0) /* server-side copies: requests, no payload through the client */
+        snprintf(out, len,
+                 "server-bound: Little's law gives L = lambda*W = %.1f in flight, near the %lld "
+                 "configured (%.1f req/s x %.2f ms); no payload passed through this client, so "
+                 "the server's request rate is the limit",
+                 l, configured, lambda, w_s * 1e3);
     else
         snprintf(out, len,
                  "bandwidth-bound: Little's law gives L = lambda*W = %.1f in flight, near the "

@@ -239,6 +239,15 @@ static const struct report_case {
         .stragglers = { -1 },
     },
     {
+        .name = "server-side copies: L near configured, no payload through the client",
+        .groups = { { 4, 10, 0, 2, 75, 0, 0, false, false } },
+        .verdict = "server-bound: Little's law gives L = lambda*W = 30.0 in flight, near the 32 "
+                   "configured (400.0 req/s x 75.00 ms); no payload passed through this client, "
+                   "so the server's request rate is the limit",
+        .imbalance = { 1.0, 1.0 },
+        .stragglers = { -1 },
+    },
+    {
         .name = "concurrency-bound: L well below configured",
         .groups = { { 4, 10, 1, 2, 10, 0, 0, false, false } },
         .verdict = "concurrency-bound: Little's law gives L = lambda*W = 4.0 in flight of 32 "
@@ -346,7 +355,7 @@ static const struct report_case {
     {
         .name = "no bytes anywhere: median over all ranks",
         .groups = { { 3, 1, 0, 0.1, 75, 0, 0, false, false }, { 1, 5, 0, 0.1, 75, 0, 0, false, false } },
-        .prefix = "bandwidth-bound",
+        .prefix = "server-bound",
         .imbalance = { 1.0, 1.0 },
         .stragglers = { 3, -1 },
     },
