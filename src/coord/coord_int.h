@@ -211,6 +211,14 @@ enum s3dlio_rc s3dlio_coord_run_shard(MPI_Comm comm, const struct s3dlio_config 
                                       uint64_t total_bytes, struct s3dlio_error *err);
 
 /*
+ * len bytes from this rank to rank `to` of comm (and received there, into a new buffer), as
+ * a length and messages of at most piece bytes (at most INT_MAX: MPI counts are int), so a
+ * buffer of any size travels and its receiver needs no size known in advance.
+ */
+int s3dlio_coord_send_bytes(MPI_Comm comm, int to, const char *buf, uint64_t len, uint64_t piece);
+int s3dlio_coord_recv_bytes(MPI_Comm comm, int from, char **buf, uint64_t *len, uint64_t piece);
+
+/*
  * Every rank's len bytes at mine to rank 0, in rank order. Rank 0 gets the buffer (heap,
  * *total bytes; NULL elsewhere) and, if lens/displs are not NULL, each rank's length and
  * offset in it (heap). Collective.

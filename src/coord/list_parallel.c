@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "coord/coord_int.h"
@@ -370,13 +371,21 @@ static bool mine(size_t piece, int rank, int nranks)
     return piece % (size_t)nranks == (size_t)rank;
 }
 
-/* This rank's listings, piece after piece: a count, then key, size, mtime, ETag each. */
-static enum s3dlio_rc pack_lists(struct plan *p, size_t cap, struct s3dlio_buf *b,
-                                 const char *uri, struct s3dlio_error *err)
+/* Freed list memory is handed back to the system every this many bytes while packing. */
+#define TRIM_EVERY ((size_t)4 << 20)
+
+/*
+ * This rank's listings, piece after piece: a count, then key, size, mtime, ETag each. Each
+ * piece's list is released once packed, and its memory handed back: the rank then holds about
+ * one copy of what it listed (the list, or what is packed of it), not both.
+ */
+static void pack_lists(struct plan *p, struct s3dlio_buf *b)
 {
-    *b = (struct s3dlio_buf)S3DLIO_BUF_INIT(cap);
+    /* no cap: it travels in pieces (GATHER_PIECE), so its size is the memory's to limit */
+    *b = (struct s3dlio_buf)S3DLIO_BUF_INIT(SIZE_MAX - 1);
+    size_t released = 0; /* bytes of lists freed since memory was last handed back */
     for (size_t i = 0; i < p->n; i++) {
-        const struct s3dlio_objlist *l = &p->u[i].list;
+        struct s3dlio_objlist *l = &p->u[i].list;
         uint64_t n = l->n;
         s3dlio_buf_add(b, &n, sizeof(n));
         for (size_t k = 0; k < l->n; k++) {
@@ -386,12 +395,13 @@ static enum s3dlio_rc pack_lists(struct plan *p, size_t cap, struct s3dlio_buf *
             s3dlio_buf_add(b, &mtime, sizeof(mtime));
             put_str(b, s3dlio_object_etag(&l->items[k]));
         }
+        released += s3dlio_objlist_string_bytes(l) + l->alloc * sizeof(*l->items);
+        s3dlio_objlist_release(l);
+        if (released >= TRIM_EVERY) { /* a trim walks the heap: not once per small piece */
+            s3dlio_release_freed_memory();
+            released = 0;
+        }
     }
-    if (b->toobig)
-        return s3dlio_error_set(err, S3DLIO_E_LIMIT, "list", uri,
-                                "one rank's share of the listing passes %zu bytes: list with "
-                                "more ranks or --list-parallel off", cap);
-    return S3DLIO_OK;
 }
 
 /* One rank's packed listings into the pieces it listed (rank 0's plan order). */
@@ -465,6 +475,9 @@ static struct unit **piece_index(struct plan *p, size_t *n)
     return v;
 }
 
+/* Messages of at most 1 GiB: MPI counts are int, and a rank's listing may be larger. */
+#define GATHER_PIECE ((uint64_t)1 << 30)
+
 /* Every rank's listings to rank 0, into the pieces they came from. Collective; agreed rc. */
 static enum s3dlio_rc gather_lists(MPI_Comm comm, int rank, int nranks, struct unit **pieces,
                                    size_t npieces, const char *target, struct s3dlio_error *err)
@@ -475,26 +488,30 @@ static enum s3dlio_rc gather_lists(MPI_Comm comm, int rank, int nranks, struct u
     for (size_t j = 0; rank != 0 && j < npieces; j++)
         if (mine(j, rank, nranks)) {
             s3dlio_xgrow((void **)&own.u, sizeof(*own.u), own.n + 1, &own.alloc);
-            own.u[own.n++] = *pieces[j]; /* borrowed: not released through own */
+            own.u[own.n++] = *pieces[j]; /* moved: pack_lists releases it */
+            pieces[j]->list = (struct s3dlio_objlist){0};
         }
-    enum s3dlio_rc rc = pack_lists(&own, (size_t)INT_MAX / (size_t)nranks, &b, target, err);
+    pack_lists(&own, &b);
     free(own.u);
-    if ((rc = s3dlio_coord_agree(comm, rc, err))) {
-        s3dlio_buf_release(&b);
-        return rc;
-    }
-    size_t total = 0;
-    int *lens = NULL, *displs = NULL;
-    char *all = s3dlio_coord_gather_bytes(comm, b.data, rank == 0 ? 0 : (int)b.len, &total,
-                                          &lens, &displs);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    /* rank by rank, each unpacked and freed before the next arrives: rank 0 holds the listing
+     * and one rank's packed share of it, not every rank's at once */
+    int ok = MPI_SUCCESS;
+    if (rank != 0)
+        ok = s3dlio_coord_send_bytes(comm, 0, b.data, b.len, GATHER_PIECE);
     s3dlio_buf_release(&b);
-    for (int r = 1; rank == 0 && !rc && r < nranks; r++)
-        if (!unpack_lists(all + displs[r], (size_t)lens[r], pieces, npieces, r, nranks))
+    for (int r = 1; rank == 0 && r < nranks && ok == MPI_SUCCESS; r++) {
+        char *buf = NULL;
+        uint64_t len = 0;
+        ok = s3dlio_coord_recv_bytes(comm, r, &buf, &len, GATHER_PIECE);
+        if (ok == MPI_SUCCESS && !rc && !unpack_lists(buf, (size_t)len, pieces, npieces, r, nranks))
             rc = s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", target,
                                   "rank %d's listing arrived damaged", r);
-    free(all);
-    free(lens);
-    free(displs);
+        free(buf);
+    }
+    if (ok != MPI_SUCCESS && !rc)
+        rc = s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", target,
+                              "gathering the listing failed (MPI error %d)", ok);
     return s3dlio_coord_agree(comm, rc, err);
 }
 

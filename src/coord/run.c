@@ -259,6 +259,24 @@ static void unpack_failed(const char *all, size_t total, const int *lens, const 
     }
 }
 
+int s3dlio_coord_send_bytes(MPI_Comm comm, int to, const char *buf, uint64_t len, uint64_t piece)
+{
+    int ok = MPI_Send(&len, 1, MPI_UINT64_T, to, 0, comm);
+    for (uint64_t at = 0; ok == MPI_SUCCESS && at < len; at += piece)
+        ok = MPI_Send(buf + at, (int)(len - at < piece ? len - at : piece), MPI_BYTE, to, 0, comm);
+    return ok;
+}
+
+int s3dlio_coord_recv_bytes(MPI_Comm comm, int from, char **buf, uint64_t *len, uint64_t piece)
+{
+    int ok = MPI_Recv(len, 1, MPI_UINT64_T, from, 0, comm, MPI_STATUS_IGNORE);
+    *buf = s3dlio_xmalloc(ok == MPI_SUCCESS && *len ? *len : 1);
+    for (uint64_t at = 0; ok == MPI_SUCCESS && at < *len; at += piece)
+        ok = MPI_Recv(*buf + at, (int)(*len - at < piece ? *len - at : piece), MPI_BYTE, from, 0,
+                      comm, MPI_STATUS_IGNORE);
+    return ok;
+}
+
 char *s3dlio_coord_gather_bytes(MPI_Comm comm, const void *mine, int len, size_t *total, int **lens,
                                 int **displs)
 {

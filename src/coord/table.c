@@ -239,25 +239,6 @@ static size_t *rows_by_owner(const int *owner, size_t n, int nranks, size_t *fir
     return rows;
 }
 
-/* Bytes [0, len) of buf from rank 0 to rank `to`, in messages of at most piece bytes. */
-static int send_share(MPI_Comm comm, int to, const char *buf, uint64_t len, uint64_t piece)
-{
-    int ok = MPI_Send(&len, 1, MPI_UINT64_T, to, 0, comm);
-    for (uint64_t at = 0; ok == MPI_SUCCESS && at < len; at += piece)
-        ok = MPI_Send(buf + at, (int)(len - at < piece ? len - at : piece), MPI_BYTE, to, 0, comm);
-    return ok;
-}
-
-static int recv_share(MPI_Comm comm, char **buf, uint64_t *len, uint64_t piece)
-{
-    int ok = MPI_Recv(len, 1, MPI_UINT64_T, 0, 0, comm, MPI_STATUS_IGNORE);
-    *buf = s3dlio_xmalloc(ok == MPI_SUCCESS && *len ? *len : 1);
-    for (uint64_t at = 0; ok == MPI_SUCCESS && at < *len; at += piece)
-        ok = MPI_Recv(*buf + at, (int)(*len - at < piece ? *len - at : piece), MPI_BYTE, 0, 0, comm,
-                      MPI_STATUS_IGNORE);
-    return ok;
-}
-
 /*
  * Rank 0 packs one rank's share at a time and sends it before packing the next, so beside
  * its listing it holds one packed share (not every rank's at once, which doubled its memory
@@ -281,7 +262,7 @@ static int deal_shares(MPI_Comm comm, int nranks, const struct s3dlio_objlist *l
             *mylen = len;
             continue;
         }
-        ok = send_share(comm, r, buf, len, piece);
+        ok = s3dlio_coord_send_bytes(comm, r, buf, len, piece);
         free(buf);
     }
     free(rows);
@@ -311,7 +292,7 @@ enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_ob
     }
     MPI_Bcast(whole, 2, MPI_UINT64_T, 0, comm);
     int ok = rank == 0 ? deal_shares(comm, nranks, list, owner, dir_conflict, piece, &t->blob, &mylen)
-                       : recv_share(comm, &t->blob, &mylen, piece);
+                       : s3dlio_coord_recv_bytes(comm, 0, &t->blob, &mylen, piece);
     if (ok != MPI_SUCCESS)
         return s3dlio_error_set(err, S3DLIO_E_INTERNAL, "stage", "MPI_Send",
                                 "scatter of the listing failed");

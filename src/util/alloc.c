@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 static void oom(size_t n)
@@ -58,4 +61,11 @@ void s3dlio_xgrow(void **items, size_t elem, size_t need, size_t *alloc)
         cap = cap ? cap * 2 : 16;
     *items = s3dlio_xrealloc(*items, cap * elem);
     *alloc = cap;
+}
+
+void s3dlio_release_freed_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }

@@ -12,5 +12,11 @@ char *s3dlio_xstrdup(const char *s);
 char *s3dlio_xstrndup(const char *s, size_t n);
 /* Grow *items (each elem bytes) so that `need` fit; doubles the capacity in *alloc. */
 void s3dlio_xgrow(void **items, size_t elem, size_t need, size_t *alloc);
+/*
+ * Hand freed heap pages back to the system now. glibc keeps what was freed below the top of
+ * its heap, so a process that drops a large listing and builds something else after it would
+ * otherwise count both in its peak RSS. A no-op elsewhere.
+ */
+void s3dlio_release_freed_memory(void);
 
 #endif
