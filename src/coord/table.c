@@ -150,8 +150,9 @@ static int bcast_bytes(MPI_Comm comm, char *blob, uint64_t len)
 static void split_node(MPI_Comm comm, int rank, MPI_Comm *node)
 {
     const char *per = getenv("S3DLIO_RANKS_PER_NODE");
-    int k = per ? atoi(per) : 0;
-    if (k < 1) {
+    char *end = NULL;
+    long k = per ? strtol(per, &end, 10) : 0;
+    if (k < 1 || k > INT_MAX || *end) { /* unset, or not a count: the machine is the node */
         MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, node);
         return;
     }
@@ -159,7 +160,7 @@ static void split_node(MPI_Comm comm, int rank, MPI_Comm *node)
     int shared_rank;
     MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &shared);
     MPI_Comm_rank(shared, &shared_rank);
-    MPI_Comm_split(shared, shared_rank / k, rank, node);
+    MPI_Comm_split(shared, shared_rank / (int)k, rank, node);
     MPI_Comm_free(&shared);
 }
 
