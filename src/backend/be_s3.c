@@ -121,6 +121,19 @@ static bool is_ranged(const struct s3dlio_req *req)
 }
 
 /*
+ * A pinned HEAD of the object (no part): the answer must name the version pinned, as a GET's
+ * must, for a server that ignores If-Match on HEAD (the copy source's check relies on it).
+ * A part's HEAD is left alone: what ETag it names is the server's choice.
+ */
+static enum s3dlio_rc check_head(struct s3dlio_s3_call *call, void *ud)
+{
+    const struct s3dlio_req *req = ((struct s3_inflight *)ud)->req;
+    if (call->etag[0] && strcmp(call->etag, req->if_match))
+        return changed(call, "ETag is now '%s', not '%s' as listed", call->etag, req->if_match);
+    return S3DLIO_OK;
+}
+
+/*
  * The answer must be the version pinned (ETag, size) and exactly the bytes asked for: a
  * server that ignores If-Match or Range would otherwise mix versions or misplace bytes.
  */
@@ -350,6 +363,10 @@ static enum s3dlio_rc setup(struct s3_inflight *f, struct s3dlio_req *req, const
             snprintf(f->part, sizeof(f->part), "%d", req->part_number);
         s3dlio_s3_prepare_head(&f->call, bucket, req->key, req->part_number ? f->part : NULL);
         pin(f, req);
+        if (req->if_match && *req->if_match && !req->part_number) {
+            f->call.check = check_head;
+            f->call.check_ud = f;
+        }
         return S3DLIO_OK;
     case S3DLIO_REQ_MPU_CREATE:
         if (req->meta_part_size)
