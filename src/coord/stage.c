@@ -209,8 +209,7 @@ static void plan_put(const struct s3dlio_objlist *mine, const struct s3dlio_stag
  */
 struct stage_feed {
     struct s3dlio_feed feed;
-    const struct s3dlio_table *t;
-    size_t *rows;                 /* the rank's rows of t; NULL: all of them (a scattered table) */
+    const struct s3dlio_table *t; /* scattered: the rank's rows; --steal: every row */
     const struct s3dlio_stage_opts *o;
     const struct s3dlio_uri *uri;
 };
@@ -228,7 +227,7 @@ static void plan_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *
     struct s3dlio_objlist chunk = {0};
     bool *conflict = s3dlio_xcalloc(count ? count : 1, sizeof(*conflict));
     for (size_t r = 0; r < count; r++) {
-        size_t i = sf->rows ? sf->rows[first + r] : first + r;
+        size_t i = first + r;
         conflict[r] = t->dir_conflict[i];
         s3dlio_objlist_add(&chunk, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
     }
@@ -241,28 +240,13 @@ static void plan_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *
     free(conflict);
 }
 
+/* A static partition's table is scattered (share_only): every row of it is this rank's. */
 static void feed_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_opts *o,
-                      const struct s3dlio_uri *uri, int rank, struct stage_feed *sf,
-                      struct s3dlio_rank_work *w)
+                      const struct s3dlio_uri *uri, struct stage_feed *sf, struct s3dlio_rank_work *w)
 {
-    size_t n = t->n;
     *sf = (struct stage_feed){.t = t, .o = o, .uri = uri};
-    if (!t->share_only && !o->steal) { /* --steal: every row, taken chunk by chunk */
-        sf->rows = s3dlio_xcalloc(t->n ? t->n : 1, sizeof(*sf->rows));
-        n = 0;
-        for (size_t i = 0; i < t->n; i++)
-            if (t->owner[i] == rank)
-                sf->rows[n++] = i;
-    }
-    s3dlio_feed_init(&sf->feed, n, 0, plan_rows, sf);
+    s3dlio_feed_init(&sf->feed, t->n, 0, plan_rows, sf);
     w->feed = &sf->feed;
-}
-
-static void stage_feed_release(struct stage_feed *sf)
-{
-    s3dlio_feed_release(&sf->feed);
-    free(sf->rows);
-    sf->rows = NULL;
 }
 
 static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dlio_stage_opts *o,
@@ -270,7 +254,7 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
                                  struct stage_feed *sf, bool *capped, struct s3dlio_error *err)
 {
     if (feeds(o)) {
-        feed_jobs(t, o, uri, rank, sf, w);
+        feed_jobs(t, o, uri, sf, w);
         return S3DLIO_OK;
     }
     struct s3dlio_objlist mine = {0};
@@ -486,7 +470,7 @@ out:
     free(rs);
     free(w.taken);
     s3dlio_plan_release(&w.plan);
-    stage_feed_release(&sf);
+    s3dlio_feed_release(&sf.feed);
     s3dlio_table_release(&table);
     s3dlio_uri_release(&uri);
     return rc;
