@@ -125,12 +125,18 @@ int app_parse(struct app *app, const char *cmd, int argc, char **argv, const str
 
 int app_fail(const struct app *app, const struct s3dlio_error *err)
 {
-    if (err->rc == S3DLIO_E_USAGE && app->usage_silent)
-        return EXIT_USAGE;
-    char line[4096], shown[4 * 4096]; /* the whole error: a 1024-byte key, S3's message... */
+    char line[4096]; /* the whole error: a 1024-byte key, S3's message... */
     s3dlio_error_format(err, line, sizeof(line));
+    return app_fail_text(app, err->rc, line);
+}
+
+int app_fail_text(const struct app *app, enum s3dlio_rc rc, const char *line)
+{
+    if (rc == S3DLIO_E_USAGE && app->usage_silent)
+        return EXIT_USAGE;
+    char shown[4 * 4096];
     fprintf(stderr, "%s: %s\n", app->prog, s3dlio_printable(line, shown, sizeof(shown), false));
-    return err->rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED;
+    return rc == S3DLIO_E_USAGE ? EXIT_USAGE : EXIT_FAILED;
 }
 
 int app_usage_error(const struct app *app, const char *fmt, ...)

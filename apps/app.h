@@ -52,6 +52,8 @@ int app_parse(struct app *app, const char *cmd, int argc, char **argv, const str
               const struct cmd_help *help, int *npos);
 /* Print "prog: <one-line error>" and return EXIT_FAILED (or EXIT_USAGE for usage errors). */
 int app_fail(const struct app *app, const struct s3dlio_error *err);
+/* The same for an error already formatted (s3dlio_error_format), e.g. kept by a job feed. */
+int app_fail_text(const struct app *app, enum s3dlio_rc rc, const char *line);
 /* Print "prog: cmd: msg" and return EXIT_USAGE. */
 int app_usage_error(const struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A URI argument that does not parse is a usage error (said once under mpirun): EXIT_USAGE. */

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/log.h"
-#include "util/printable.h"
 
 /* --get-concurrency / --put-concurrency not given (a parsed value is never negative) */
 #define UNSET (-1)
@@ -295,15 +294,6 @@ int xfer_cli_run(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
     return run_end(app, verb, rc, failed, shown);
 }
 
-/* As app_fail, for an error the feed kept as text. */
-static void fail_text(const struct app *app, enum s3dlio_rc rc, const char *text)
-{
-    if (rc == S3DLIO_E_USAGE && app->usage_silent)
-        return;
-    char shown[4 * 4096];
-    fprintf(stderr, "%s: %s\n", app->prog, s3dlio_printable(text, shown, sizeof(shown), false));
-}
-
 int xfer_cli_run_feed(struct app *app, struct xfer_cli *c, struct s3dlio_backend *be,
                       struct s3dlio_feed *feed, uint64_t total_bytes, const char *verb,
                       const struct s3dlio_plan_counts *counts, struct s3dlio_xfer_stats *st)
@@ -326,6 +316,6 @@ int xfer_cli_run_feed(struct app *app, struct xfer_cli *c, struct s3dlio_backend
         summary(verb, (size_t)feed->planned, counts, st);
     size_t shown = 0;
     for (; shown < feed->nfailures && shown < 20; shown++)
-        fail_text(app, feed->failures[shown].rc, s3dlio_feed_failure_message(feed, shown));
+        app_fail_text(app, feed->failures[shown].rc, s3dlio_feed_failure_message(feed, shown));
     return run_end(app, verb, rc, feed->nfailures, shown);
 }
