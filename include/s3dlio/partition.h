@@ -28,9 +28,10 @@ const char *s3dlio_partition_mode_name(enum s3dlio_partition_mode m);
 void s3dlio_shuffle(size_t *order, size_t n, uint64_t seed);
 
 /*
- * Assign each object (sizes[i], visited in `order`) to a rank: owner[i] in [0, nranks).
- * LPT visits by size descending (ties by position in order) and gives each object to the
- * rank with the fewest bytes so far (ties: lowest rank). Returns per-rank byte totals in
+ * Assign each object (sizes[i], visited in `order`; NULL: in index order) to a rank:
+ * owner[i] in [0, nranks). LPT visits by size descending (ties by position in the visit) and
+ * gives each object to the rank with the fewest bytes so far (ties: the fewest objects, then
+ * the lowest rank, so empty objects are spread too). Returns per-rank byte totals in
  * rank_bytes (nranks entries; may be NULL).
  */
 void s3dlio_partition(enum s3dlio_partition_mode mode, const uint64_t *sizes, const size_t *order,
