@@ -3,12 +3,15 @@
  * How the listing reaches the ranks at scale: rank 0 makes a synthetic listing of N keys
  * (no server), partitions it by bytes as stage does, and hands it out the way stage would:
  *   bcast    the whole table to every rank (before issue 12; --to h5 still)
- *   scatter  each rank its own rows (static partitions)
+ *   scatter  each rank its own rows (static partitions after a single listing)
  *   shared   the whole table once per node, in an MPI shared-memory window (--steal)
+ *   deal     no whole listing anywhere: each rank makes the units of the key space a parallel
+ *            listing would leave it, and s3dlio_table_deal sends the rows to their owners
+ *            (static partitions after a parallel listing, stage's default under mpirun)
  * then each rank walks its rows as stage's build_jobs does. Prints one JSON line (rank 0):
  * seconds to distribute (slowest rank), packed bytes received over all ranks, peak RSS of
  * each rank (getrusage) and the node's proportional set size (PSS: shared pages counted once).
- *   s3dlio-bench-table N bcast|scatter|shared
+ *   s3dlio-bench-table N bcast|scatter|shared|deal
  * A benchmark: it reports, it asserts nothing (scripts/bench-scale runs it).
  */
 #include <mpi.h>
@@ -42,16 +45,42 @@ static uint64_t peak_rss_kib(void)
     return (uint64_t)ru.ru_maxrss;
 }
 
-/* Names like a training set's: 40-odd bytes, a 32-hex-digit ETag, sizes 64 KiB to 4 MiB. */
+/* Object i: a name like a training set's (40-odd bytes), a 32-hex-digit ETag, 64 KiB to 4 MiB. */
+static uint64_t object(size_t i, char *key, size_t klen, char *etag, size_t elen)
+{
+    uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15u + 0x632BE59BD9B4E019u;
+    x ^= x >> 31, x *= 0xBF58476D1CE4E5B9u, x ^= x >> 29;
+    snprintf(key, klen, "train/shard-%04zu/sample-%09zu.tfrecord", i / 4096, i);
+    snprintf(etag, elen, "%016" PRIx64 "%016" PRIx64, x, x * 31);
+    return 65536 + x % (4u << 20);
+}
+
 static void make_listing(size_t n, struct s3dlio_objlist *list)
 {
-    uint64_t x = 0x9E3779B97F4A7C15u;
     for (size_t i = 0; i < n; i++) {
         char key[96], etag[40];
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        snprintf(key, sizeof(key), "train/shard-%04zu/sample-%09zu.tfrecord", i / 4096, i);
-        snprintf(etag, sizeof(etag), "%016" PRIx64 "%016" PRIx64, x, x * 31);
-        s3dlio_objlist_add(list, key, 65536 + x % (4u << 20), -1, etag);
+        uint64_t size = object(i, key, sizeof(key), etag, sizeof(etag));
+        s3dlio_objlist_add(list, key, size, -1, etag);
+    }
+}
+
+/* deal: the listing as the ranks list it in parallel, 8 units of the key space per rank,
+ * unit u listed by rank u % nranks (as s3dlio_coord_list_spread leaves it) */
+static void make_spread(size_t n, int rank, int nranks, struct s3dlio_spread *s)
+{
+    size_t units = (size_t)nranks * 8;
+    s->total_units = units;
+    for (size_t u = (size_t)rank; u < units; u += (size_t)nranks) {
+        s->units = realloc(s->units, (s->nunits + 1) * sizeof(*s->units));
+        s->unit_pos = realloc(s->unit_pos, (s->nunits + 1) * sizeof(*s->unit_pos));
+        struct s3dlio_rowpack *p = &s->units[s->nunits];
+        memset(p, 0, sizeof(*p));
+        s->unit_pos[s->nunits++] = u;
+        for (size_t i = u * n / units; i < (u + 1) * n / units; i++) {
+            char key[96], etag[40];
+            uint64_t size = object(i, key, sizeof(key), etag, sizeof(etag));
+            s3dlio_rowpack_add(p, key, etag, size);
+        }
     }
 }
 
@@ -62,9 +91,9 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     if (argc != 3 || (strcmp(argv[2], "bcast") && strcmp(argv[2], "scatter") &&
-                      strcmp(argv[2], "shared"))) {
+                      strcmp(argv[2], "shared") && strcmp(argv[2], "deal"))) {
         if (rank == 0)
-            fprintf(stderr, "usage: s3dlio-bench-table N bcast|scatter|shared\n");
+            fprintf(stderr, "usage: s3dlio-bench-table N bcast|scatter|shared|deal\n");
         MPI_Finalize();
         return 2;
     }
@@ -74,7 +103,14 @@ int main(int argc, char **argv)
     struct s3dlio_objlist list = {0};
     int *owner = NULL;
     double t_list = 0, t_part = 0;
-    if (rank == 0) {
+    struct s3dlio_spread spread = {0};
+    bool deal = !strcmp(mode, "deal");
+    if (deal) { /* every rank lists its units; the partition is part of the deal */
+        double t0 = MPI_Wtime(), dt;
+        make_spread(n, rank, nranks, &spread);
+        dt = MPI_Wtime() - t0;
+        MPI_Reduce(&dt, &t_list, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    } else if (rank == 0) {
         double t0 = MPI_Wtime();
         make_listing(n, &list);
         t_list = MPI_Wtime() - t0;
@@ -93,14 +129,16 @@ int main(int argc, char **argv)
     struct s3dlio_error err = {0};
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
+    const struct s3dlio_deal how = {.mode = S3DLIO_PART_SIZE};
     enum s3dlio_rc rc =
-        !strcmp(mode, "bcast")     ? s3dlio_table_bcast(MPI_COMM_WORLD, &list, owner, NULL, &t, &err)
+        deal                       ? s3dlio_table_deal(MPI_COMM_WORLD, &spread, &how, &t, &err)
+        : !strcmp(mode, "bcast")   ? s3dlio_table_bcast(MPI_COMM_WORLD, &list, owner, NULL, &t, &err)
         : !strcmp(mode, "scatter") ? s3dlio_table_scatter(MPI_COMM_WORLD, &list, owner, NULL, &t, &err)
                                    : s3dlio_table_bcast_shared(MPI_COMM_WORLD, &list, owner, NULL, &t, &err);
     /* each rank walks its rows as build_jobs does (and so touches the table it holds) */
     uint64_t mine = 0, key_bytes = 0;
     for (size_t i = 0; !rc && i < t.n; i++)
-        if (t.owner[i] == rank)
+        if (t.share_only || t.owner[i] == rank)
             mine++, key_bytes += strlen(t.keys[i]);
     double dt = MPI_Wtime() - t0, slowest = 0;
     MPI_Reduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);

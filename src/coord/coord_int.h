@@ -4,6 +4,7 @@
 #define S3DLIO_COORD_INT_H
 
 #include <mpi.h>
+#include "coord/rowpack.h"
 #include "coord/trace_int.h"
 #include "s3dlio/profile.h"
 #include "s3dlio/backend.h"
@@ -30,10 +31,24 @@ struct s3dlio_table {
     bool *dir_conflict;  /* another key has this one as its directory (a GET to dir: fails it) */
     const char **keys;   /* point into blob, each followed by its ETag (s3dlio_table_etag) */
     char *blob;          /* the packed broadcast buffer */
+    char **parts;        /* dealt (s3dlio_table_deal): the chunks of packed rows the keys point
+                          * into; sizes and dir_conflict are NULL (read them with the accessors) */
+    size_t nparts;
     uint64_t total_bytes; /* of the whole listing */
 };
 /* Collective over the node for a shared table (every rank of it releases it together). */
 void s3dlio_table_release(struct s3dlio_table *t);
+
+/* Row i's size and directory conflict: from the arrays, or (dealt: sizes NULL) from the
+ * packed row around its key (rowpack.h: size, flag, key). */
+static inline uint64_t s3dlio_table_size(const struct s3dlio_table *t, size_t i)
+{
+    return t->sizes ? t->sizes[i] : s3dlio_row_size(t->keys[i] - 9);
+}
+static inline bool s3dlio_table_conflict(const struct s3dlio_table *t, size_t i)
+{
+    return t->sizes ? t->dir_conflict[i] : t->keys[i][-1] != 0;
+}
 
 /* Row i's ETag as listed ("" unknown): packed behind its key. */
 static inline const char *s3dlio_table_etag(const struct s3dlio_table *t, size_t i)
@@ -73,6 +88,47 @@ enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_ob
                                            const int *owner, const bool *dir_conflict,
                                            uint64_t piece_bytes, struct s3dlio_table *t,
                                            struct s3dlio_error *err);
+
+/*
+ * A parallel listing left where it was listed (s3dlio_coord_list_spread): this rank's units
+ * of the key space (its pieces; on rank 0 also the keys it met finding them), in key order,
+ * none empty, packed as listed, each with its position among the units of the whole listing.
+ */
+struct s3dlio_spread {
+    struct s3dlio_rowpack *units; /* unit u's rows, ascending; every unit after the last */
+    uint64_t *unit_pos;           /* unit u's position in the whole listing's order of units */
+    size_t nunits;
+    uint64_t total_units;         /* units of the whole listing (every rank's) */
+    uint64_t markers;             /* folder markers (keys ending in '/') this rank left out */
+};
+void s3dlio_spread_release(struct s3dlio_spread *s);
+
+/*
+ * List uri's prefix in pieces over the ranks as s3dlio_coord_list does, but leave each piece
+ * on the rank that listed it, packed as its pages arrive and without its folder markers: no
+ * rank gathers the whole listing. Collective; agreed rc.
+ */
+enum s3dlio_rc s3dlio_coord_list_spread(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                        const struct s3dlio_uri *uri, struct s3dlio_spread *out,
+                                        struct s3dlio_error *err);
+
+/* How a spread listing is partitioned and what is worked out on the way. */
+struct s3dlio_deal {
+    enum s3dlio_partition_mode mode;
+    const uint64_t *shuffle_seed; /* NULL: in listing order */
+    bool dir_conflicts;           /* find keys another key uses as a directory (GET to dir:) */
+};
+
+/*
+ * The table of a spread listing dealt to its owners: only the sizes travel to rank 0, which
+ * partitions them as it would the merged listing (the same owners, by the same function),
+ * and each rank sends its rows straight to the ranks that own them. A rank ends with its
+ * share in key order, as s3dlio_table_scatter gives it, and the spread released; no rank
+ * ever holds the whole listing (rank 0: its sizes and owners, 8 + 4 bytes an object, while
+ * it partitions). Collective; agreed rc.
+ */
+enum s3dlio_rc s3dlio_table_deal(MPI_Comm comm, struct s3dlio_spread *s, const struct s3dlio_deal *d,
+                                 struct s3dlio_table *t, struct s3dlio_error *err);
 
 /*
  * Agree on failure: every rank passes its rc; all learn whether any failed, and the first

@@ -571,3 +571,146 @@ enum s3dlio_rc s3dlio_coord_list(MPI_Comm comm, const struct s3dlio_config *cfg,
     plan_release(&p);
     return s3dlio_coord_agree(comm, rc, err);
 }
+
+/* ---- the listing left where it was listed ------------------------------------------------- */
+
+void s3dlio_spread_release(struct s3dlio_spread *s)
+{
+    for (size_t u = 0; s && u < s->nunits; u++)
+        s3dlio_rowpack_release(&s->units[u]);
+    if (s) {
+        free(s->units);
+        free(s->unit_pos);
+        memset(s, 0, sizeof(*s));
+    }
+}
+
+/* Rows of a page (or a literal unit) into pack, folder markers counted instead. */
+static void pack_rows(struct s3dlio_rowpack *pack, const struct s3dlio_objlist *l,
+                      uint64_t *markers)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct s3dlio_object *o = &l->items[i];
+        size_t n = strlen(o->key);
+        if (n && o->key[n - 1] == '/')
+            (*markers)++;
+        else
+            s3dlio_rowpack_add(pack, o->key, s3dlio_object_etag(o), o->size);
+    }
+}
+
+/* A unit's rows join the spread (moved; an empty unit is left out: it has no rows to deal). */
+static void spread_add(struct s3dlio_spread *s, struct s3dlio_rowpack *rows, uint64_t pos)
+{
+    if (!rows->rows) {
+        s3dlio_rowpack_release(rows);
+        return;
+    }
+    s->units = s3dlio_xrealloc(s->units, (s->nunits + 1) * sizeof(*s->units));
+    s->unit_pos = s3dlio_xrealloc(s->unit_pos, (s->nunits + 1) * sizeof(*s->unit_pos));
+    s->units[s->nunits] = *rows;
+    s->unit_pos[s->nunits++] = pos;
+    memset(rows, 0, sizeof(*rows));
+}
+
+/* A piece as list_piece lists it, but packed page by page: the list never holds it whole. */
+static enum s3dlio_rc list_piece_packed(struct s3dlio_backend *be, const struct unit *u,
+                                        struct s3dlio_rowpack *out, uint64_t *markers,
+                                        struct s3dlio_error *err)
+{
+    struct s3dlio_list_pager pager;
+    struct s3dlio_list_page page = {0};
+    enum s3dlio_rc rc;
+    bool more = false, past = false;
+    s3dlio_list_pager_init(&pager, u->prefix, NULL, PAGE);
+    pager.start_after = u->after;
+    while (!past && !(rc = s3dlio_list_pager_next(be, &pager, &page, &more, err)) && more) {
+        size_t keep = 0;
+        for (size_t i = 0; i < page.list.n; i++) {
+            if (u->last && strcmp(page.list.items[i].key, u->last) > 0) {
+                past = true; /* the next piece's: this one is complete */
+                break;
+            }
+            keep++;
+        }
+        page.list.n = keep;
+        pack_rows(out, &page.list, markers);
+    }
+    s3dlio_list_page_release(&page);
+    s3dlio_list_pager_release(&pager);
+    return rc;
+}
+
+/* Every rank learns where each piece stands among all units (literals are rank 0's only). */
+static uint64_t *piece_positions(MPI_Comm comm, int rank, const struct plan *p, size_t npieces,
+                                 uint64_t *total_units)
+{
+    uint64_t *pos = s3dlio_xcalloc(npieces ? npieces : 1, sizeof(*pos));
+    for (size_t i = 0, k = 0; rank == 0 && i < p->n; i++)
+        if (p->u[i].kind != UNIT_LITERAL)
+            pos[k++] = i;
+    *total_units = rank == 0 ? p->n : 0;
+    MPI_Bcast(total_units, 1, MPI_UINT64_T, 0, comm);
+    /* pieces number a few per rank (bcast_pieces sent their bounds in one int-sized message) */
+    MPI_Bcast(pos, (int)npieces, MPI_UINT64_T, 0, comm);
+    return pos;
+}
+
+/* This rank's units in order: rank 0's plan has every unit (literals and pieces), the
+ * others' only the pieces. */
+static enum s3dlio_rc list_units(const struct s3dlio_config *cfg, const struct s3dlio_uri *uri,
+                                 struct plan *p, struct unit **pieces, size_t npieces,
+                                 const uint64_t *pos, int rank, int nranks,
+                                 struct s3dlio_spread *out, struct s3dlio_error *err)
+{
+    struct s3dlio_backend *be = NULL;
+    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
+    for (size_t i = 0, k = 0; !rc && i < (rank == 0 ? p->n : npieces); i++) {
+        struct unit *u = rank == 0 ? &p->u[i] : pieces[i];
+        bool literal = u->kind == UNIT_LITERAL;
+        size_t piece = literal ? 0 : k++;
+        if (!literal && !mine(piece, rank, nranks))
+            continue;
+        struct s3dlio_rowpack rows = {0};
+        if (literal)
+            pack_rows(&rows, &u->list, &out->markers);
+        else
+            rc = list_piece_packed(be, u, &rows, &out->markers, err);
+        s3dlio_objlist_release(&u->list);
+        spread_add(out, &rows, rank == 0 ? i : pos[piece]);
+    }
+    s3dlio_backend_free(be);
+    return rc;
+}
+
+enum s3dlio_rc s3dlio_coord_list_spread(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                        const struct s3dlio_uri *uri, struct s3dlio_spread *out,
+                                        struct s3dlio_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    memset(out, 0, sizeof(*out));
+    struct plan p = {0};
+    char target[S3DLIO_ERROR_TARGET_MAX];
+    s3dlio_uri_join(uri, uri->key ? uri->key : "", target, sizeof(target));
+    enum s3dlio_rc rc = rank == 0 ? find_pieces(cfg, uri, nranks, &p, err) : S3DLIO_OK;
+    if (!(rc = s3dlio_coord_agree(comm, rc, err)))
+        rc = bcast_pieces(comm, rank, &p, err);
+    size_t npieces = 0;
+    struct unit **pieces = piece_index(&p, &npieces);
+    if (!rc) {
+        uint64_t *pos = piece_positions(comm, rank, &p, npieces, &out->total_units);
+        S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_COORD,
+                   "listing '%s' in %zu pieces over %d ranks, left where listed", target, npieces,
+                   nranks);
+        rc = list_units(cfg, uri, &p, pieces, npieces, pos, rank, nranks, out, err);
+        rc = s3dlio_coord_agree(comm, rc, err);
+        free(pos);
+    }
+    free(pieces);
+    plan_release(&p);
+    if (rc)
+        s3dlio_spread_release(out);
+    return rc;
+}

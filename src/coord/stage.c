@@ -159,6 +159,29 @@ static enum s3dlio_rc list_source(MPI_Comm comm, int rank, const struct s3dlio_c
     return rc;
 }
 
+/*
+ * GET under a static partition, listed in parallel: the listing goes from the ranks that
+ * listed it to the ranks that own it (s3dlio_table_deal), never whole on one rank. The
+ * single lister, --list-dump (the listing in one file) and whole tables keep it on rank 0.
+ */
+static bool dealt(const struct s3dlio_stage_opts *o, int nranks, bool whole)
+{
+    return o->kind == S3DLIO_JOB_GET && !o->list_serial && !o->list_dump && nranks > 1 && !whole;
+}
+
+static enum s3dlio_rc list_spread(MPI_Comm comm, int rank, const struct s3dlio_config *cfg,
+                                  const struct s3dlio_uri *uri, struct s3dlio_spread *sp,
+                                  double *list_s, uint64_t *markers, struct s3dlio_error *err)
+{
+    double t0 = MPI_Wtime();
+    enum s3dlio_rc rc = s3dlio_coord_list_spread(comm, cfg, uri, sp, err);
+    MPI_Reduce(&sp->markers, markers, 1, MPI_UINT64_T, MPI_SUM, 0, comm);
+    if (rank != 0)
+        *markers = 0;
+    *list_s = MPI_Wtime() - t0;
+    return rc;
+}
+
 /* See coord_int.h. */
 int *s3dlio_coord_partition_list(const struct s3dlio_objlist *list, enum s3dlio_partition_mode mode,
                                  const uint64_t *shuffle_seed, int nranks)
@@ -228,8 +251,8 @@ static void plan_rows(void *ud, size_t first, size_t count, struct s3dlio_plan *
     bool *conflict = s3dlio_xcalloc(count ? count : 1, sizeof(*conflict));
     for (size_t r = 0; r < count; r++) {
         size_t i = first + r;
-        conflict[r] = t->dir_conflict[i];
-        s3dlio_objlist_add(&chunk, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
+        conflict[r] = s3dlio_table_conflict(t, i);
+        s3dlio_objlist_add(&chunk, t->keys[i], s3dlio_table_size(t, i), -1, s3dlio_table_etag(t, i));
     }
     if (o->kind != S3DLIO_JOB_GET)
         plan_put(&chunk, o, sf->uri, plan);
@@ -262,12 +285,12 @@ static enum s3dlio_rc build_jobs(const struct s3dlio_table *t, const struct s3dl
     size_t count = 0;
     uint64_t bytes = 0;
     for (size_t i = 0; i < t->n; i++) {
-        if (!o->steal && t->owner[i] != rank)
+        if (!o->steal && !t->share_only && t->owner[i] != rank)
             continue;
-        conflict[mine.n] = t->dir_conflict[i];
-        s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
+        conflict[mine.n] = s3dlio_table_conflict(t, i);
+        s3dlio_objlist_add(&mine, t->keys[i], s3dlio_table_size(t, i), -1, s3dlio_table_etag(t, i));
         count++;
-        bytes += t->sizes[i];
+        bytes += s3dlio_table_size(t, i);
     }
     enum s3dlio_rc rc = S3DLIO_OK;
     if (o->kind != S3DLIO_JOB_GET) {
@@ -354,23 +377,33 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     struct s3dlio_objlist list = {0};
+    struct s3dlio_spread spread = {0};
     int *owner = NULL;
     bool *conflict = NULL;
+    /* --steal takes chunks of the whole list; the HDF5 file lays out every object */
+    bool whole = o->steal || (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_H5);
+    bool deal = dealt(o, nranks, whole);
     enum s3dlio_rc rc = s3dlio_uri_parse(uri, o->uri, err);
     s3dlio_observe_phase(w->obs, S3DLIO_PHASE_LIST);
     if (!rc)
-        rc = list_source(comm, rank, cfg, o, uri, &list, list_s, markers, err);
+        rc = deal ? list_spread(comm, rank, cfg, uri, &spread, list_s, markers, err)
+                  : list_source(comm, rank, cfg, o, uri, &list, list_s, markers, err);
     if (!(rc = s3dlio_coord_agree(comm, rc, err))) {
         s3dlio_observe_phase(w->obs, S3DLIO_PHASE_PARTITION);
-        if (rank == 0) {
+        if (rank == 0 && !deal) {
             owner = s3dlio_coord_partition_list(&list, o->partition, o->shuffle ? &o->shuffle_seed : NULL,
                                                 nranks);
             conflict = dir_conflicts(&list, o);
         }
-        /* --steal takes chunks of the whole list; the HDF5 file lays out every object */
-        bool whole = o->steal || (o->kind == S3DLIO_JOB_GET && o->dest == S3DLIO_DEST_H5);
-        rc = whole ? s3dlio_table_bcast_shared(comm, &list, owner, conflict, table, err)
-                   : s3dlio_table_scatter(comm, &list, owner, conflict, table, err);
+        const struct s3dlio_deal how = {
+            .mode = o->partition, .shuffle_seed = o->shuffle ? &o->shuffle_seed : NULL,
+            .dir_conflicts = o->dest == S3DLIO_DEST_DIR};
+        rc = deal    ? s3dlio_table_deal(comm, &spread, &how, table, err)
+             : whole ? s3dlio_table_bcast_shared(comm, &list, owner, conflict, table, err)
+                     : s3dlio_table_scatter(comm, &list, owner, conflict, table, err);
+        if (!rc && deal && rank == 0)
+            S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_COORD, "listed %zu objects in %.3f s under '%s'",
+                       table->listed, *list_s, o->uri);
         if (!rc)
             rc = build_jobs(table, o, uri, rank, w, sf, capped, err);
         /* MEM, static partition: the shard in one block (--steal adds one per chunk taken) */
@@ -379,6 +412,7 @@ static enum s3dlio_rc plan_job(MPI_Comm comm, const struct s3dlio_config *cfg,
         rc = s3dlio_coord_agree(comm, rc, err);
     }
     s3dlio_objlist_release(&list);
+    s3dlio_spread_release(&spread);
     free(owner);
     free(conflict);
     return rc;

@@ -18,6 +18,11 @@ void s3dlio_table_release(struct s3dlio_table *t)
     if (!t)
         return;
     free(t->keys);
+    if (t->parts) { /* dealt: the keys point into the parts */
+        for (size_t r = 0; r < t->nparts; r++)
+            free(t->parts[r]);
+        free(t->parts);
+    }
     if (t->shared)
         MPI_Win_free(&t->win); /* the node's ranks release it together; it owns the blob */
     else
