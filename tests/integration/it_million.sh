@@ -15,17 +15,8 @@ base=/dev/shm # a million inodes are made and removed much faster in memory
 [ -d "$base" ] && [ -w "$base" ] || base=$WORK
 D=$(mktemp -d -p "$base" s3dlio-million.XXXXXX)
 trap 'rm -rf "$D" "$WORK"' EXIT
-# N empty files, 1,000 per directory, as an ML dataset's shards hold them
-python3 - "$D" "$N" <<'PY' || { echo "cannot make $N files under $D" >&2; exit 1; }
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    if i % 1000 == 0:
-        d = os.path.join(root, "many", "train", "shard-%05d" % (i // 1000))
-        os.makedirs(d)
-    os.close(os.open(os.path.join(d, "img-%08d.jpg" % i), os.O_CREAT | os.O_WRONLY, 0o644))
-PY
-mkdir -p "$D/one/train/shard-00000" && : >"$D/one/train/shard-00000/img-00000000.jpg"
+make_empty_files "$D/many" "$N" || { echo "cannot make $N files under $D" >&2; exit 1; }
+make_empty_files "$D/one" 1 || exit 1
 # peak CMD...: "exit-code peak-RSS-KiB" of CMD, its output in $WORK/out
 peak() {
   python3 -c 'import resource, subprocess, sys

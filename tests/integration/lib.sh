@@ -42,6 +42,19 @@ finish() {
 
 # random bytes of a given size into a file (deterministic per seed)
 make_file() { head -c "$2" /dev/urandom >"$1"; }
+# make_empty_files DIR N: N empty files DIR/train/shard-NNNNN/img-NNNNNNNN.jpg, 1,000 per
+# directory as an ML dataset's shards hold them (a million in ~10 s on tmpfs)
+make_empty_files() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    if i % 1000 == 0:
+        d = os.path.join(root, "train", "shard-%05d" % (i // 1000))
+        os.makedirs(d)
+    os.close(os.open(os.path.join(d, "img-%08d.jpg" % i), os.O_CREAT | os.O_WRONLY, 0o644))
+PY
+}
 
 # uploads_open BUCKET [ENDPOINT]: multipart uploads in progress in BUCKET, as awscli lists
 # them (asked again if a busy machine made the call fail, so a failed call is never taken

@@ -19,16 +19,8 @@ base=/dev/shm # a million inodes are made and removed much faster in memory
 [ -d "$base" ] && [ -w "$base" ] || base=$WORK
 D=$(mktemp -d -p "$base" s3dlio-million-ranks.XXXXXX)
 trap 'rm -rf "$D" "$WORK"' EXIT
-python3 - "$D" "$N" <<'PY' || { echo "cannot make $N files under $D" >&2; exit 1; }
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    if i % 1000 == 0:
-        d = os.path.join(root, "many", "train", "shard-%05d" % (i // 1000))
-        os.makedirs(d)
-    os.close(os.open(os.path.join(d, "img-%08d.jpg" % i), os.O_CREAT | os.O_WRONLY, 0o644))
-PY
-mkdir -p "$D/one/train/shard-00000" && : >"$D/one/train/shard-00000/img-00000000.jpg"
+make_empty_files "$D/many" "$N" || { echo "cannot make $N files under $D" >&2; exit 1; }
+make_empty_files "$D/one" 1 || exit 1
 key="${D#/}/many/train/shard-00000/img-00000000.jpg" # as file:// lists it
 
 # stage NP TREE NAME: its report in $WORK/NAME.json
