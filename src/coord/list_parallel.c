@@ -222,43 +222,15 @@ static int cmp_unit(const void *a, const void *b)
     return (x->kind == UNIT_RANGE) - (y->kind == UNIT_RANGE);
 }
 
-/* Expand prefix pieces breadth first until there are enough pieces or the budget is spent. */
-static enum s3dlio_rc discover(struct s3dlio_backend *be, const char *root, int nranks,
-                               struct plan *p, struct s3dlio_error *err)
-{
-    size_t want = (size_t)nranks * PIECES_PER_RANK, calls = 0, from = 0;
-    plan_add(p, UNIT_PREFIX, root, root, NULL, NULL);
-    enum s3dlio_rc rc = S3DLIO_OK;
-    while (!rc && calls < DESCEND_MAX && plan_pieces(p) < want) {
-        size_t end = p->n, before = calls;
-        for (size_t i = from; !rc && i < end && calls < DESCEND_MAX && plan_pieces(p) < want; i++) {
-            if (p->u[i].kind != UNIT_PREFIX || p->u[i].expanded)
-                continue;
-            rc = expand(be, p, i, want > SPLITS_MAX ? SPLITS_MAX : want, err);
-            calls++;
-        }
-        if (calls == before)
-            break; /* nothing left to descend into */
-        from = end;
-    }
-    /* expanded prefixes are gone: their level stands in for them */
-    size_t kept = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->u[i].expanded)
-            unit_release(&p->u[i]);
-        else
-            p->u[kept++] = p->u[i];
-    }
-    p->n = kept;
-    qsort(p->u, p->n, sizeof(*p->u), cmp_unit);
-    return rc;
-}
-
 /* ---- every rank: listing pieces ----------------------------------------------------------- */
 
-/* Every key of a piece, in order: all pages from `after`, stopping at the first past `last`. */
+/*
+ * Every key of a piece, in order: all pages from `after`, stopping at the first past `last`;
+ * each page (its keys past `last` dropped) goes to take, which may keep its rows.
+ */
 static enum s3dlio_rc list_piece(struct s3dlio_backend *be, const struct unit *u,
-                                 struct s3dlio_objlist *out, struct s3dlio_error *err)
+                                 void (*take)(void *ud, struct s3dlio_objlist *page), void *ud,
+                                 struct s3dlio_error *err)
 {
     struct s3dlio_list_pager pager;
     struct s3dlio_list_page page = {0};
@@ -268,20 +240,21 @@ static enum s3dlio_rc list_piece(struct s3dlio_backend *be, const struct unit *u
     pager.start_after = u->after;
     while (!past && !(rc = s3dlio_list_pager_next(be, &pager, &page, &more, err)) && more) {
         size_t keep = 0;
-        for (size_t i = 0; i < page.list.n; i++) {
-            struct s3dlio_object *o = &page.list.items[i];
-            if (u->last && strcmp(o->key, u->last) > 0) {
-                past = true; /* the next piece's: this one is complete */
-                continue;
-            }
-            page.list.items[keep++] = *o;
-        }
+        while (keep < page.list.n && !(u->last && strcmp(page.list.items[keep].key, u->last) > 0))
+            keep++;
+        past = keep < page.list.n; /* the rest is the next piece's: this one is complete */
         page.list.n = keep;
-        s3dlio_objlist_splice(out, &page.list);
+        take(ud, &page.list);
     }
     s3dlio_list_page_release(&page);
     s3dlio_list_pager_release(&pager);
     return rc;
+}
+
+/* list_piece's take for a whole listing: the page's rows join the list. */
+static void splice_page(void *list, struct s3dlio_objlist *page)
+{
+    s3dlio_objlist_splice(list, page);
 }
 
 /* ---- packing: pieces out to the ranks, listings back to rank 0 ---------------------------- */
@@ -324,6 +297,166 @@ static bool get_u64(const char *buf, size_t len, size_t *at, uint64_t *v)
     return true;
 }
 
+/* The pieces (or prefixes to expand) rank `rank` takes: every nranks-th, starting at its own number. */
+static bool mine(size_t piece, int rank, int nranks)
+{
+    return piece % (size_t)nranks == (size_t)rank;
+}
+
+/* ---- finding the pieces, a level at a time over the ranks ------------------------------- */
+
+/* A unit as expand made it, with a literal's row: kind, bounds, then its rows. */
+static void put_unit(struct s3dlio_buf *b, const struct unit *u)
+{
+    uint8_t kind = (uint8_t)u->kind;
+    uint64_t n = u->list.n;
+    s3dlio_buf_add(b, &kind, sizeof(kind));
+    put_str(b, u->bound);
+    put_str(b, u->prefix);
+    put_str(b, u->after);
+    put_str(b, u->last);
+    s3dlio_buf_add(b, &n, sizeof(n));
+    for (size_t k = 0; k < u->list.n; k++) {
+        const struct s3dlio_object *o = &u->list.items[k];
+        uint64_t mtime = (uint64_t)o->mtime;
+        put_str(b, o->key);
+        s3dlio_buf_add(b, &o->size, sizeof(o->size));
+        s3dlio_buf_add(b, &mtime, sizeof(mtime));
+        put_str(b, s3dlio_object_etag(o));
+    }
+}
+
+static bool get_unit(const char *buf, size_t len, size_t *at, struct plan *p)
+{
+    bool ok = len - *at >= 1;
+    uint8_t kind = ok ? (uint8_t)buf[(*at)++] : 0;
+    const char *bound = get_str(buf, len, at, &ok), *prefix = get_str(buf, len, at, &ok);
+    const char *after = get_str(buf, len, at, &ok), *last = get_str(buf, len, at, &ok);
+    uint64_t n = 0;
+    if (!(ok = ok && bound && kind <= UNIT_RANGE && get_u64(buf, len, at, &n)))
+        return false;
+    struct unit *u = plan_add(p, (enum unit_kind)kind, bound, prefix, after, last);
+    for (uint64_t k = 0; ok && k < n; k++) {
+        uint64_t size = 0, mtime = 0;
+        const char *key = get_str(buf, len, at, &ok);
+        ok = ok && key && get_u64(buf, len, at, &size) && get_u64(buf, len, at, &mtime);
+        const char *etag = get_str(buf, len, at, &ok);
+        if (ok)
+            s3dlio_objlist_add(&u->list, key, size, (int64_t)mtime, etag);
+    }
+    return ok;
+}
+
+/*
+ * Expand the prefixes batch[0..n) of rank 0's plan: rank 0 names them, each rank expands
+ * every nranks-th (one delimited listing each, a page or a split level), and rank 0 adds the
+ * units they found. A level's listings run at once, not one after another. Collective; agreed.
+ */
+static enum s3dlio_rc expand_level(MPI_Comm comm, struct s3dlio_backend *be, struct plan *p,
+                                   const size_t *batch, size_t n, size_t want,
+                                   struct s3dlio_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    struct s3dlio_buf names = S3DLIO_BUF_INIT((size_t)INT_MAX);
+    for (size_t k = 0; rank == 0 && k < n; k++)
+        put_str(&names, p->u[batch[k]].prefix);
+    uint64_t len = names.len; /* at most DESCEND_MAX prefixes of S3's 1 KiB keys */
+    MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm);
+    char *data = rank == 0 ? names.data : s3dlio_xmalloc(len ? len : 1);
+    MPI_Bcast(data, (int)len, MPI_BYTE, 0, comm);
+    struct s3dlio_buf found = S3DLIO_BUF_INIT((size_t)INT_MAX);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    bool ok = true;
+    size_t at = 0;
+    for (uint64_t k = 0; ok && at < len; k++) {
+        const char *prefix = get_str(data, len, &at, &ok);
+        ok = ok && prefix;
+        if (!ok || rc || !mine(k, rank, nranks))
+            continue;
+        struct plan level = {0};
+        plan_add(&level, UNIT_PREFIX, prefix, prefix, NULL, NULL);
+        if (!(rc = expand(be, &level, 0, want, err))) {
+            uint64_t units = level.n - 1;
+            s3dlio_buf_add(&found, &k, sizeof(k));
+            s3dlio_buf_add(&found, &units, sizeof(units));
+            for (size_t i = 1; i < level.n; i++)
+                put_unit(&found, &level.u[i]);
+        }
+        plan_release(&level);
+    }
+    if (!ok && !rc)
+        rc = s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", NULL, "bad table of prefixes");
+    if (found.toobig && !rc)
+        rc = s3dlio_error_set(err, S3DLIO_E_LIMIT, "list", NULL,
+                              "a level of the listing passes 2 GiB");
+    if (rank != 0)
+        free(data);
+    s3dlio_buf_release(&names);
+    if ((rc = s3dlio_coord_agree(comm, rc, err))) {
+        s3dlio_buf_release(&found);
+        return rc;
+    }
+    size_t total = 0;
+    char *all = s3dlio_coord_gather_bytes(comm, found.data, (int)found.len, &total, NULL, NULL);
+    s3dlio_buf_release(&found);
+    for (at = 0; rank == 0 && ok && at < total;) { /* plan_add may move p->u: by index */
+        uint64_t k = 0, units = 0;
+        ok = get_u64(all, total, &at, &k) && get_u64(all, total, &at, &units) && k < n;
+        if (ok)
+            p->u[batch[k]].expanded = true;
+        for (uint64_t i = 0; ok && i < units; i++)
+            ok = get_unit(all, total, &at, p);
+    }
+    free(all);
+    if (!ok)
+        rc = s3dlio_error_set(err, S3DLIO_E_INTERNAL, "list", NULL, "a level's pieces arrived damaged");
+    return s3dlio_coord_agree(comm, rc, err);
+}
+
+/*
+ * Expand prefix pieces breadth first, a whole level at once over the ranks, until there are
+ * enough pieces or the budget of listings is spent; rank 0's plan ends sorted. Collective.
+ */
+static enum s3dlio_rc discover(MPI_Comm comm, struct s3dlio_backend *be, const char *root,
+                               struct plan *p, struct s3dlio_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    size_t want = (size_t)nranks * PIECES_PER_RANK, calls = 0, from = 0;
+    size_t *batch = s3dlio_xcalloc(DESCEND_MAX, sizeof(*batch));
+    if (rank == 0)
+        plan_add(p, UNIT_PREFIX, root, root, NULL, NULL);
+    enum s3dlio_rc rc = S3DLIO_OK;
+    while (!rc) {
+        uint64_t n = 0;
+        size_t end = p->n;
+        for (size_t i = from; rank == 0 && plan_pieces(p) < want && i < end && calls + n < DESCEND_MAX; i++)
+            if (p->u[i].kind == UNIT_PREFIX && !p->u[i].expanded)
+                batch[n++] = i;
+        MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+        if (!n)
+            break; /* enough pieces, nothing left to descend into, or the budget spent */
+        rc = expand_level(comm, be, p, batch, (size_t)n, want > SPLITS_MAX ? SPLITS_MAX : want, err);
+        calls += (size_t)n;
+        from = end;
+    }
+    free(batch);
+    /* expanded prefixes are gone: their level stands in for them */
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->u[i].expanded)
+            unit_release(&p->u[i]);
+        else
+            p->u[kept++] = p->u[i];
+    }
+    p->n = kept;
+    qsort(p->u, p->n, sizeof(*p->u), cmp_unit);
+    return rc;
+}
+
 /* Rank 0's pieces to every rank (prefix, after, last each). Collective; agreed rc. */
 static enum s3dlio_rc bcast_pieces(MPI_Comm comm, int rank, struct plan *p, struct s3dlio_error *err)
 {
@@ -363,12 +496,6 @@ static enum s3dlio_rc bcast_pieces(MPI_Comm comm, int rank, struct plan *p, stru
         free(data);
     s3dlio_buf_release(&b);
     return s3dlio_coord_agree(comm, rc, err);
-}
-
-/* The pieces rank `rank` lists: every nranks-th, starting at its own number. */
-static bool mine(size_t piece, int rank, int nranks)
-{
-    return piece % (size_t)nranks == (size_t)rank;
 }
 
 /* Freed list memory is handed back to the system every this many bytes while packing. */
@@ -459,7 +586,7 @@ static enum s3dlio_rc list_mine(const struct s3dlio_config *cfg, const struct s3
     enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
     for (size_t j = 0; !rc && j < npieces; j++)
         if (mine(j, rank, nranks))
-            rc = list_piece(be, pieces[j], &pieces[j]->list, err);
+            rc = list_piece(be, pieces[j], splice_page, &pieces[j]->list, err);
     s3dlio_backend_free(be);
     return rc;
 }
@@ -526,14 +653,15 @@ static enum s3dlio_rc list_single(const struct s3dlio_config *cfg, const struct 
     return rc;
 }
 
-/* Rank 0: the pieces under uri's prefix. */
-static enum s3dlio_rc find_pieces(const struct s3dlio_config *cfg, const struct s3dlio_uri *uri,
-                                  int nranks, struct plan *p, struct s3dlio_error *err)
+/* The pieces under uri's prefix, found by every rank, in rank 0's plan. Collective; agreed. */
+static enum s3dlio_rc find_pieces(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                  const struct s3dlio_uri *uri, struct plan *p,
+                                  struct s3dlio_error *err)
 {
     struct s3dlio_backend *be = NULL;
-    enum s3dlio_rc rc = s3dlio_backend_new(uri, cfg, &be, err);
+    enum s3dlio_rc rc = s3dlio_coord_agree(comm, s3dlio_backend_new(uri, cfg, &be, err), err);
     if (!rc)
-        rc = discover(be, uri->key ? uri->key : "", nranks, p, err);
+        rc = discover(comm, be, uri->key ? uri->key : "", p, err);
     s3dlio_backend_free(be);
     return rc;
 }
@@ -552,8 +680,8 @@ enum s3dlio_rc s3dlio_coord_list(MPI_Comm comm, const struct s3dlio_config *cfg,
     struct plan p = {0};
     char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_uri_join(uri, uri->key ? uri->key : "", target, sizeof(target));
-    enum s3dlio_rc rc = rank == 0 ? find_pieces(cfg, uri, nranks, &p, err) : S3DLIO_OK;
-    if (!(rc = s3dlio_coord_agree(comm, rc, err)))
+    enum s3dlio_rc rc = find_pieces(comm, cfg, uri, &p, err);
+    if (!rc)
         rc = bcast_pieces(comm, rank, &p, err);
     size_t npieces = 0;
     struct unit **pieces = piece_index(&p, &npieces);
@@ -613,32 +741,16 @@ static void spread_add(struct s3dlio_spread *s, struct s3dlio_rowpack *rows, uin
     memset(rows, 0, sizeof(*rows));
 }
 
-/* A piece as list_piece lists it, but packed page by page: the list never holds it whole. */
-static enum s3dlio_rc list_piece_packed(struct s3dlio_backend *be, const struct unit *u,
-                                        struct s3dlio_rowpack *out, uint64_t *markers,
-                                        struct s3dlio_error *err)
+/* list_piece's take for a piece left where it is listed: the page packed, markers counted. */
+struct packing {
+    struct s3dlio_rowpack *rows;
+    uint64_t *markers;
+};
+
+static void pack_page(void *ud, struct s3dlio_objlist *page)
 {
-    struct s3dlio_list_pager pager;
-    struct s3dlio_list_page page = {0};
-    enum s3dlio_rc rc;
-    bool more = false, past = false;
-    s3dlio_list_pager_init(&pager, u->prefix, NULL, PAGE);
-    pager.start_after = u->after;
-    while (!past && !(rc = s3dlio_list_pager_next(be, &pager, &page, &more, err)) && more) {
-        size_t keep = 0;
-        for (size_t i = 0; i < page.list.n; i++) {
-            if (u->last && strcmp(page.list.items[i].key, u->last) > 0) {
-                past = true; /* the next piece's: this one is complete */
-                break;
-            }
-            keep++;
-        }
-        page.list.n = keep;
-        pack_rows(out, &page.list, markers);
-    }
-    s3dlio_list_page_release(&page);
-    s3dlio_list_pager_release(&pager);
-    return rc;
+    struct packing *p = ud;
+    pack_rows(p->rows, page, p->markers);
 }
 
 /* Every rank learns where each piece stands among all units (literals are rank 0's only). */
@@ -675,7 +787,7 @@ static enum s3dlio_rc list_units(const struct s3dlio_config *cfg, const struct s
         if (literal)
             pack_rows(&rows, &u->list, &out->markers);
         else
-            rc = list_piece_packed(be, u, &rows, &out->markers, err);
+            rc = list_piece(be, u, pack_page, &(struct packing){&rows, &out->markers}, err);
         s3dlio_objlist_release(&u->list);
         spread_add(out, &rows, rank == 0 ? i : pos[piece]);
     }
@@ -694,8 +806,8 @@ enum s3dlio_rc s3dlio_coord_list_spread(MPI_Comm comm, const struct s3dlio_confi
     struct plan p = {0};
     char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_uri_join(uri, uri->key ? uri->key : "", target, sizeof(target));
-    enum s3dlio_rc rc = rank == 0 ? find_pieces(cfg, uri, nranks, &p, err) : S3DLIO_OK;
-    if (!(rc = s3dlio_coord_agree(comm, rc, err)))
+    enum s3dlio_rc rc = find_pieces(comm, cfg, uri, &p, err);
+    if (!rc)
         rc = bcast_pieces(comm, rank, &p, err);
     size_t npieces = 0;
     struct unit **pieces = piece_index(&p, &npieces);
