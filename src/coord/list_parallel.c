@@ -416,8 +416,8 @@ static enum s3dlio_rc expand_level(MPI_Comm comm, struct s3dlio_backend *be, str
 }
 
 /*
- * Expand prefix pieces breadth first, a whole level at once over the ranks, until there are
- * enough pieces or the budget of listings is spent; rank 0's plan ends sorted. Collective.
+ * Expand prefix pieces breadth first, up to one per rank at once, until there are enough
+ * pieces or the budget of listings is spent; rank 0's plan ends sorted. Collective.
  */
 static enum s3dlio_rc discover(MPI_Comm comm, struct s3dlio_backend *be, const char *root,
                                struct plan *p, struct s3dlio_error *err)
@@ -433,7 +433,11 @@ static enum s3dlio_rc discover(MPI_Comm comm, struct s3dlio_backend *be, const c
     while (!rc) {
         uint64_t n = 0;
         size_t end = p->n;
-        for (size_t i = from; rank == 0 && plan_pieces(p) < want && i < end && calls + n < DESCEND_MAX; i++)
+        /* a prefix per rank at a time: one round trip each, and no more of a level cut up
+         * than the pieces wanted need (each cut costs a listing, each piece at least one) */
+        for (size_t i = from; rank == 0 && plan_pieces(p) < want && i < end &&
+                              calls + n < DESCEND_MAX && n < (uint64_t)nranks;
+             i++)
             if (p->u[i].kind == UNIT_PREFIX && !p->u[i].expanded)
                 batch[n++] = i;
         MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
@@ -441,7 +445,8 @@ static enum s3dlio_rc discover(MPI_Comm comm, struct s3dlio_backend *be, const c
             break; /* enough pieces, nothing left to descend into, or the budget spent */
         rc = expand_level(comm, be, p, batch, (size_t)n, want > SPLITS_MAX ? SPLITS_MAX : want, err);
         calls += (size_t)n;
-        from = end;
+        while (rank == 0 && from < end && (p->u[from].kind != UNIT_PREFIX || p->u[from].expanded))
+            from++; /* the level's rest first, then the next level (breadth first) */
     }
     free(batch);
     /* expanded prefixes are gone: their level stands in for them */
