@@ -124,8 +124,8 @@ struct s3dlio_deal {
  * partitions them as it would the merged listing (the same owners, by the same function),
  * and each rank sends its rows straight to the ranks that own them. A rank ends with its
  * share in key order, as s3dlio_table_scatter gives it, and the spread released; no rank
- * ever holds the whole listing (rank 0: its sizes and owners, 8 + 4 bytes an object, while
- * it partitions). Collective; agreed rc.
+ * ever holds the whole listing (rank 0, while it partitions: sizes, owners and LPT's pairs,
+ * 8 + 4 + 16 bytes an object). Collective; agreed rc.
  */
 enum s3dlio_rc s3dlio_table_deal(MPI_Comm comm, struct s3dlio_spread *s, const struct s3dlio_deal *d,
                                  struct s3dlio_table *t, struct s3dlio_error *err);

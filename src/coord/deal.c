@@ -132,8 +132,10 @@ static bool walk_next(struct walk *w)
 static bool walk_first(struct walk *w, const struct s3dlio_spread *s)
 {
     w->s = s;
-    w->u = 0;
-    return s->nunits && (s3dlio_rowpack_first(&s->units[0], &w->at) || walk_next(w));
+    for (w->u = 0; w->u < s->nunits; w->u++)
+        if (s3dlio_rowpack_first(&s->units[w->u], &w->at))
+            return true;
+    return false;
 }
 
 /*
