@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stage: rank 0 lists and partitions, a scatter gives each rank its rows of the table (keys,
- * sizes, ETags; where every rank needs the whole table, --steal and --to h5, one copy per
- * node in a shared-memory window),
- * every rank pulls its shard with its own engine (or, with --steal, takes chunks
- * from a shared counter), and the per-rank statistics and failed keys are gathered into one
- * report on rank 0.
+ * stage: the ranks list, rank 0 partitions, and each rank gets its rows of the table (keys,
+ * sizes, ETags): a GET's parallel listing is dealt from where it was listed (deal.c), a
+ * single listing is scattered by rank 0, and where every rank needs the whole table (--steal,
+ * --to h5) it is held once per node in a shared-memory window. Every rank pulls its shard
+ * with its own engine (or, with --steal, takes chunks from a shared counter), and the
+ * per-rank statistics and failed keys are gathered into one report on rank 0.
  */
 #include <errno.h>
 #include <inttypes.h>
