@@ -458,7 +458,8 @@ static enum s3dlio_rc discover(MPI_Comm comm, struct s3dlio_backend *be, const c
             p->u[kept++] = p->u[i];
     }
     p->n = kept;
-    qsort(p->u, p->n, sizeof(*p->u), cmp_unit);
+    if (p->n) /* the other ranks' plans are empty until bcast_pieces */
+        qsort(p->u, p->n, sizeof(*p->u), cmp_unit);
     return rc;
 }
 
