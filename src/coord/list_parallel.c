@@ -133,7 +133,8 @@ static size_t split_points(const struct s3dlio_objlist *page, const char *prefix
             n++;
         }
     }
-    qsort(pts, n, sizeof(*pts), cmp_str);
+    if (n)
+        qsort(pts, n, sizeof(*pts), cmp_str);
     *out = pts;
     return n;
 }
