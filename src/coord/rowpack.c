@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include "util/alloc.h"
 
-/* Chunks this big travel in one message and free memory in steps small beside a share. */
+/* Chunks this big travel in one message and free memory in steps small beside a share. A
+ * pack's first chunk is small: rank 0 holds a pack per key it met finding the pieces (up to
+ * tens of thousands, most of one row), and a 1 MiB mapping each would pass the system's
+ * limit on mappings. (Chunks doubling from there cost ~14 bytes a row in heap the trims
+ * could not hand back: straight to 1 MiB.) */
 #define CHUNK ((uint64_t)1 << 20)
+#define FIRST_CHUNK ((uint64_t)4 << 10)
 
 static void push(struct s3dlio_rowpack *p, char *chunk, uint64_t len, uint64_t room)
 {
@@ -25,7 +30,8 @@ static void push(struct s3dlio_rowpack *p, char *chunk, uint64_t len, uint64_t r
 static char *room_for(struct s3dlio_rowpack *p, uint64_t need)
 {
     if (!p->n || p->room < need) {
-        uint64_t cap = need > CHUNK ? need : CHUNK;
+        uint64_t cap = p->n ? CHUNK : FIRST_CHUNK;
+        cap = cap > need ? cap : need;
         push(p, s3dlio_xmalloc(cap), 0, cap);
     }
     char *at = p->chunk[p->n - 1] + p->len[p->n - 1];
