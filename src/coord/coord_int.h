@@ -97,7 +97,7 @@ enum s3dlio_rc s3dlio_table_scatter_rounds(MPI_Comm comm, const struct s3dlio_ob
 struct s3dlio_spread {
     struct s3dlio_rowpack *units; /* unit u's rows, ascending; every unit after the last */
     uint64_t *unit_pos;           /* unit u's position in the whole listing's order of units */
-    size_t nunits;
+    size_t nunits, units_alloc, pos_alloc;
     uint64_t total_units;         /* units of the whole listing (every rank's) */
     uint64_t markers;             /* folder markers (keys ending in '/') this rank left out */
 };

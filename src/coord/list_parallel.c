@@ -298,6 +298,37 @@ static bool get_u64(const char *buf, size_t len, size_t *at, uint64_t *v)
     return true;
 }
 
+/* A list's rows as they travel: a count, then key, size, mtime, ETag each. */
+static void put_rows(struct s3dlio_buf *b, const struct s3dlio_objlist *l)
+{
+    uint64_t n = l->n;
+    s3dlio_buf_add(b, &n, sizeof(n));
+    for (size_t k = 0; k < l->n; k++) {
+        const struct s3dlio_object *o = &l->items[k];
+        uint64_t mtime = (uint64_t)o->mtime;
+        put_str(b, o->key);
+        s3dlio_buf_add(b, &o->size, sizeof(o->size));
+        s3dlio_buf_add(b, &mtime, sizeof(mtime));
+        put_str(b, s3dlio_object_etag(o));
+    }
+}
+
+/* put_rows' rows appended to l; false when they run past the end. */
+static bool get_rows(const char *buf, size_t len, size_t *at, struct s3dlio_objlist *l)
+{
+    uint64_t n = 0;
+    bool ok = get_u64(buf, len, at, &n);
+    for (uint64_t k = 0; ok && k < n; k++) {
+        uint64_t size = 0, mtime = 0;
+        const char *key = get_str(buf, len, at, &ok);
+        ok = ok && key && get_u64(buf, len, at, &size) && get_u64(buf, len, at, &mtime);
+        const char *etag = get_str(buf, len, at, &ok);
+        if (ok)
+            s3dlio_objlist_add(l, key, size, (int64_t)mtime, etag);
+    }
+    return ok;
+}
+
 /* The pieces (or prefixes to expand) rank `rank` takes: every nranks-th, starting at its own number. */
 static bool mine(size_t piece, int rank, int nranks)
 {
@@ -310,21 +341,12 @@ static bool mine(size_t piece, int rank, int nranks)
 static void put_unit(struct s3dlio_buf *b, const struct unit *u)
 {
     uint8_t kind = (uint8_t)u->kind;
-    uint64_t n = u->list.n;
     s3dlio_buf_add(b, &kind, sizeof(kind));
     put_str(b, u->bound);
     put_str(b, u->prefix);
     put_str(b, u->after);
     put_str(b, u->last);
-    s3dlio_buf_add(b, &n, sizeof(n));
-    for (size_t k = 0; k < u->list.n; k++) {
-        const struct s3dlio_object *o = &u->list.items[k];
-        uint64_t mtime = (uint64_t)o->mtime;
-        put_str(b, o->key);
-        s3dlio_buf_add(b, &o->size, sizeof(o->size));
-        s3dlio_buf_add(b, &mtime, sizeof(mtime));
-        put_str(b, s3dlio_object_etag(o));
-    }
+    put_rows(b, &u->list);
 }
 
 static bool get_unit(const char *buf, size_t len, size_t *at, struct plan *p)
@@ -333,19 +355,9 @@ static bool get_unit(const char *buf, size_t len, size_t *at, struct plan *p)
     uint8_t kind = ok ? (uint8_t)buf[(*at)++] : 0;
     const char *bound = get_str(buf, len, at, &ok), *prefix = get_str(buf, len, at, &ok);
     const char *after = get_str(buf, len, at, &ok), *last = get_str(buf, len, at, &ok);
-    uint64_t n = 0;
-    if (!(ok = ok && bound && kind <= UNIT_RANGE && get_u64(buf, len, at, &n)))
+    if (!ok || !bound || kind > UNIT_RANGE)
         return false;
-    struct unit *u = plan_add(p, (enum unit_kind)kind, bound, prefix, after, last);
-    for (uint64_t k = 0; ok && k < n; k++) {
-        uint64_t size = 0, mtime = 0;
-        const char *key = get_str(buf, len, at, &ok);
-        ok = ok && key && get_u64(buf, len, at, &size) && get_u64(buf, len, at, &mtime);
-        const char *etag = get_str(buf, len, at, &ok);
-        if (ok)
-            s3dlio_objlist_add(&u->list, key, size, (int64_t)mtime, etag);
-    }
-    return ok;
+    return get_rows(buf, len, at, &plan_add(p, (enum unit_kind)kind, bound, prefix, after, last)->list);
 }
 
 /*
@@ -520,15 +532,7 @@ static void pack_lists(struct plan *p, struct s3dlio_buf *b)
     size_t released = 0; /* bytes of lists freed since memory was last handed back */
     for (size_t i = 0; i < p->n; i++) {
         struct s3dlio_objlist *l = &p->u[i].list;
-        uint64_t n = l->n;
-        s3dlio_buf_add(b, &n, sizeof(n));
-        for (size_t k = 0; k < l->n; k++) {
-            uint64_t mtime = (uint64_t)l->items[k].mtime;
-            put_str(b, l->items[k].key);
-            s3dlio_buf_add(b, &l->items[k].size, sizeof(uint64_t));
-            s3dlio_buf_add(b, &mtime, sizeof(mtime));
-            put_str(b, s3dlio_object_etag(&l->items[k]));
-        }
+        put_rows(b, l);
         released += s3dlio_objlist_string_bytes(l) + l->alloc * sizeof(*l->items);
         s3dlio_objlist_release(l);
         if (released >= TRIM_EVERY) { /* a trim walks the heap: not once per small piece */
@@ -544,20 +548,9 @@ static bool unpack_lists(const char *buf, size_t len, struct unit **pieces, size
 {
     size_t at = 0;
     bool ok = true;
-    for (size_t j = 0; ok && j < npieces; j++) {
-        if (!mine(j, from, nranks))
-            continue;
-        uint64_t n = 0;
-        ok = get_u64(buf, len, &at, &n);
-        for (uint64_t k = 0; ok && k < n; k++) {
-            uint64_t size = 0, mtime = 0;
-            const char *key = get_str(buf, len, &at, &ok);
-            ok = ok && key && get_u64(buf, len, &at, &size) && get_u64(buf, len, &at, &mtime);
-            const char *etag = get_str(buf, len, &at, &ok);
-            if (ok)
-                s3dlio_objlist_add(&pieces[j]->list, key, size, (int64_t)mtime, etag);
-        }
-    }
+    for (size_t j = 0; ok && j < npieces; j++)
+        if (mine(j, from, nranks))
+            ok = get_rows(buf, len, &at, &pieces[j]->list);
     return ok && at == len;
 }
 
@@ -673,6 +666,23 @@ static enum s3dlio_rc find_pieces(MPI_Comm comm, const struct s3dlio_config *cfg
     return rc;
 }
 
+/*
+ * The pieces found, known to every rank (rank 0's plan also holds the literals) and indexed
+ * in *pieces (freed by the caller, even on failure). Collective; agreed rc.
+ */
+static enum s3dlio_rc share_pieces(MPI_Comm comm, const struct s3dlio_config *cfg,
+                                   const struct s3dlio_uri *uri, struct plan *p,
+                                   struct unit ***pieces, size_t *npieces, struct s3dlio_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    enum s3dlio_rc rc = find_pieces(comm, cfg, uri, p, err);
+    if (!rc)
+        rc = bcast_pieces(comm, rank, p, err);
+    *pieces = piece_index(p, npieces);
+    return rc;
+}
+
 enum s3dlio_rc s3dlio_coord_list(MPI_Comm comm, const struct s3dlio_config *cfg,
                                  const struct s3dlio_uri *uri, bool parallel,
                                  struct s3dlio_objlist *out, struct s3dlio_error *err)
@@ -687,11 +697,9 @@ enum s3dlio_rc s3dlio_coord_list(MPI_Comm comm, const struct s3dlio_config *cfg,
     struct plan p = {0};
     char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_uri_join(uri, uri->key ? uri->key : "", target, sizeof(target));
-    enum s3dlio_rc rc = find_pieces(comm, cfg, uri, &p, err);
-    if (!rc)
-        rc = bcast_pieces(comm, rank, &p, err);
     size_t npieces = 0;
-    struct unit **pieces = piece_index(&p, &npieces);
+    struct unit **pieces = NULL;
+    enum s3dlio_rc rc = share_pieces(comm, cfg, uri, &p, &pieces, &npieces, err);
     if (!rc) {
         S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_COORD, "listing '%s' in %zu pieces over %d ranks",
                    target, npieces, nranks);
@@ -741,8 +749,8 @@ static void spread_add(struct s3dlio_spread *s, struct s3dlio_rowpack *rows, uin
         s3dlio_rowpack_release(rows);
         return;
     }
-    s->units = s3dlio_xrealloc(s->units, (s->nunits + 1) * sizeof(*s->units));
-    s->unit_pos = s3dlio_xrealloc(s->unit_pos, (s->nunits + 1) * sizeof(*s->unit_pos));
+    s3dlio_xgrow((void **)&s->units, sizeof(*s->units), s->nunits + 1, &s->units_alloc);
+    s3dlio_xgrow((void **)&s->unit_pos, sizeof(*s->unit_pos), s->nunits + 1, &s->pos_alloc);
     s->units[s->nunits] = *rows;
     s->unit_pos[s->nunits++] = pos;
     memset(rows, 0, sizeof(*rows));
@@ -813,11 +821,9 @@ enum s3dlio_rc s3dlio_coord_list_spread(MPI_Comm comm, const struct s3dlio_confi
     struct plan p = {0};
     char target[S3DLIO_ERROR_TARGET_MAX];
     s3dlio_uri_join(uri, uri->key ? uri->key : "", target, sizeof(target));
-    enum s3dlio_rc rc = find_pieces(comm, cfg, uri, &p, err);
-    if (!rc)
-        rc = bcast_pieces(comm, rank, &p, err);
     size_t npieces = 0;
-    struct unit **pieces = piece_index(&p, &npieces);
+    struct unit **pieces = NULL;
+    enum s3dlio_rc rc = share_pieces(comm, cfg, uri, &p, &pieces, &npieces, err);
     if (!rc) {
         uint64_t *pos = piece_positions(comm, rank, &p, npieces, &out->total_units);
         S3DLIO_LOG(S3DLIO_LOG_DEBUG, S3DLIO_SUB_COORD,
