@@ -152,15 +152,19 @@ struct s3dlio_steal_work {
 };
 
 /*
- * MEM: one block for jobs[0..n), each job's `mem` pointing at its place in it; the block
- * joins sh->blocks. Returns its bytes.
- */
-/*
  * Rank 0: the owner rank of each object of list (heap, list->n entries) by mode, visited in
  * listing order or, with shuffle_seed, in that seed's shuffle.
  */
 int *s3dlio_coord_partition_list(const struct s3dlio_objlist *list, enum s3dlio_partition_mode mode,
                                  const uint64_t *shuffle_seed, int nranks);
+/* The same from the sizes alone (n of them, in listing order), as rank 0 deals a spread
+ * listing. */
+int *s3dlio_coord_partition_sizes(const uint64_t *sizes, size_t n, enum s3dlio_partition_mode mode,
+                                  const uint64_t *shuffle_seed, int nranks);
+/*
+ * MEM: one block for jobs[0..n), each job's `mem` pointing at its place in it; the block
+ * joins sh->blocks. Returns its bytes.
+ */
 uint64_t s3dlio_shard_add_block(struct s3dlio_shard *sh, struct s3dlio_xfer_job *jobs, size_t n);
 
 /*

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "coord/coord_int.h"
-#include "s3dlio/partition.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -360,18 +359,9 @@ static enum s3dlio_rc partition_spread(MPI_Comm comm, const struct s3dlio_spread
     int *owner = NULL;
     uint64_t sums[2] = {0, 0};
     if (rank == 0 && !rc && ok == MPI_SUCCESS) {
-        size_t *order = NULL; /* listing order, unless shuffled: no array */
         for (uint64_t i = 0; i < w.n; i++)
             sums[1] += sizes[i];
-        if (d->shuffle_seed) {
-            order = s3dlio_xcalloc(w.n ? w.n : 1, sizeof(*order));
-            for (uint64_t i = 0; i < w.n; i++)
-                order[i] = i;
-            s3dlio_shuffle(order, w.n, *d->shuffle_seed);
-        }
-        owner = s3dlio_xcalloc(w.n ? w.n : 1, sizeof(*owner));
-        s3dlio_partition(d->mode, sizes, order, w.n, nranks, owner, NULL);
-        free(order);
+        owner = s3dlio_coord_partition_sizes(sizes, (size_t)w.n, d->mode, d->shuffle_seed, nranks);
         sums[0] = w.n;
     }
     free(sizes);

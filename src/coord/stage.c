@@ -183,22 +183,31 @@ static enum s3dlio_rc list_spread(MPI_Comm comm, int rank, const struct s3dlio_c
 }
 
 /* See coord_int.h. */
+int *s3dlio_coord_partition_sizes(const uint64_t *sizes, size_t n, enum s3dlio_partition_mode mode,
+                                  const uint64_t *shuffle_seed, int nranks)
+{
+    size_t *order = NULL; /* listing order, unless shuffled: no array */
+    if (shuffle_seed) {
+        order = s3dlio_xcalloc(n ? n : 1, sizeof(*order));
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        s3dlio_shuffle(order, n, *shuffle_seed);
+    }
+    int *owner = s3dlio_xcalloc(n ? n : 1, sizeof(*owner));
+    s3dlio_partition(mode, sizes, order, n, nranks, owner, NULL);
+    free(order);
+    return owner;
+}
+
+/* See coord_int.h. */
 int *s3dlio_coord_partition_list(const struct s3dlio_objlist *list, enum s3dlio_partition_mode mode,
                                  const uint64_t *shuffle_seed, int nranks)
 {
-    size_t n = list->n;
-    uint64_t *sizes = s3dlio_xcalloc(n ? n : 1, sizeof(*sizes));
-    size_t *order = s3dlio_xcalloc(n ? n : 1, sizeof(*order));
-    int *owner = s3dlio_xcalloc(n ? n : 1, sizeof(*owner));
-    for (size_t i = 0; i < n; i++) {
+    uint64_t *sizes = s3dlio_xcalloc(list->n ? list->n : 1, sizeof(*sizes));
+    for (size_t i = 0; i < list->n; i++)
         sizes[i] = list->items[i].size;
-        order[i] = i;
-    }
-    if (shuffle_seed)
-        s3dlio_shuffle(order, n, *shuffle_seed);
-    s3dlio_partition(mode, sizes, order, n, nranks, owner, NULL);
+    int *owner = s3dlio_coord_partition_sizes(sizes, list->n, mode, shuffle_seed, nranks);
     free(sizes);
-    free(order);
     return owner;
 }
 
