@@ -31,21 +31,20 @@
 /* ---- directory conflicts ------------------------------------------------------------------ */
 
 /* Keys not yet settled while walking a unit, each a prefix of the ones above it. */
+struct open_key {
+    char *row;
+    size_t kn; /* its key's length */
+};
+
 struct open_keys {
-    char **row;
-    size_t *kn;
+    struct open_key *k;
     size_t depth, alloc;
 };
 
 static void open_push(struct open_keys *o, char *row, size_t kn)
 {
-    if (o->depth == o->alloc) {
-        o->alloc = o->alloc ? 2 * o->alloc : 16;
-        o->row = s3dlio_xrealloc(o->row, o->alloc * sizeof(*o->row));
-        o->kn = s3dlio_xrealloc(o->kn, o->alloc * sizeof(*o->kn));
-    }
-    o->row[o->depth] = row;
-    o->kn[o->depth++] = kn;
+    s3dlio_xgrow((void **)&o->k, sizeof(*o->k), o->depth + 1, &o->alloc);
+    o->k[o->depth++] = (struct open_key){row, kn};
 }
 
 /*
@@ -57,8 +56,8 @@ static void open_push(struct open_keys *o, char *row, size_t kn)
 static void settle(struct open_keys *o, const char *m)
 {
     while (o->depth) {
-        char *row = o->row[o->depth - 1];
-        size_t kn = o->kn[o->depth - 1];
+        char *row = o->k[o->depth - 1].row;
+        size_t kn = o->k[o->depth - 1].kn;
         if (!strncmp(m, s3dlio_row_key(row), kn)) {
             if ((unsigned char)m[kn] < '/')
                 return;
@@ -92,13 +91,12 @@ static void local_conflicts(struct s3dlio_spread *s, struct asks *a)
         }
         for (size_t d = 0; d < o.depth; d++) {
             s3dlio_xgrow((void **)&a->row, sizeof(*a->row), a->n + 1, &a->alloc);
-            a->row[a->n++] = o.row[d];
-            s3dlio_buf_add(&a->text, s3dlio_row_key(o.row[d]), o.kn[d]);
+            a->row[a->n++] = o.k[d].row;
+            s3dlio_buf_add(&a->text, s3dlio_row_key(o.k[d].row), o.k[d].kn);
             s3dlio_buf_add(&a->text, "/", 2);
         }
     }
-    free(o.row);
-    free(o.kn);
+    free(o.k);
 }
 
 struct ask {
@@ -434,6 +432,7 @@ static int trade(MPI_Comm comm, int rank, int nranks, struct s3dlio_rowpack *out
                  struct s3dlio_rowpack *in, bool *damaged)
 {
     int ok = MPI_SUCCESS;
+    uint64_t released = 0; /* bytes sent and freed since memory was last handed back */
     in[rank] = out[rank];
     memset(&out[rank], 0, sizeof(out[rank]));
     for (int s = 1; s < nranks && ok == MPI_SUCCESS; s++) {
@@ -468,13 +467,18 @@ static int trade(MPI_Comm comm, int rank, int nranks, struct s3dlio_rowpack *out
             if (ok == MPI_SUCCESS)
                 ok = sent;
             if (c < nout) {
+                released += out[to].len[c];
                 free(out[to].chunk[c]);
                 out[to].chunk[c] = NULL;
             }
         }
         s3dlio_rowpack_release(&out[to]);
-        s3dlio_release_freed_memory();
+        if (released >= TRIM_EVERY) { /* a trim walks the heap: not once per rank traded with */
+            s3dlio_release_freed_memory();
+            released = 0;
+        }
     }
+    s3dlio_release_freed_memory();
     return ok;
 }
 
