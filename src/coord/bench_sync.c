@@ -138,7 +138,7 @@ static uint64_t plan_round(struct bsync *b, int r, struct s3dlio_plan *plan)
         const char *key = b->table.keys[i];
         hash += s3dlio_sync_key_hash(key);
         if (!b->o->write) {
-            s3dlio_objlist_add(&mine, key, b->table.sizes[i], -1, s3dlio_table_etag(&b->table, i));
+            s3dlio_objlist_add(&mine, key, s3dlio_table_size(&b->table, i), -1, s3dlio_table_etag(&b->table, i));
             continue;
         }
         const char *rel = key + plen;
@@ -147,7 +147,7 @@ static uint64_t plan_round(struct bsync *b, int r, struct s3dlio_plan *plan)
         size_t kn = strlen(b->scratch_key) + strlen(rel) + 1;
         char *skey = s3dlio_xmalloc(kn);
         snprintf(skey, kn, "%s%s", b->scratch_key, rel);
-        s3dlio_objlist_add(&mine, skey, b->table.sizes[i], -1, NULL);
+        s3dlio_objlist_add(&mine, skey, s3dlio_table_size(&b->table, i), -1, NULL);
         free(skey);
     }
     if (b->o->write)

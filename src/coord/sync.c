@@ -230,16 +230,16 @@ static void build_jobs(const struct s3dlio_table *t, const struct sync_sides *s,
     for (size_t i = 0; i < t->n; i++) {
         if (t->owner[i] != rank)
             continue;
-        conflict[mine.n] = t->dir_conflict[i];
+        conflict[mine.n] = s3dlio_table_conflict(t, i);
         if (s->mode != SYNC_GET) {
-            s3dlio_objlist_add(&mine, t->keys[i], t->sizes[i], -1, s3dlio_table_etag(t, i));
+            s3dlio_objlist_add(&mine, t->keys[i], s3dlio_table_size(t, i), -1, s3dlio_table_etag(t, i));
             continue;
         }
         size_t kn = strlen(t->keys[i]);
         char *key = s3dlio_xmalloc(rn + kn + 1);
         memcpy(key, s->src_root, rn);
         memcpy(key + rn, t->keys[i], kn + 1);
-        s3dlio_objlist_add(&mine, key, t->sizes[i], -1, s3dlio_table_etag(t, i));
+        s3dlio_objlist_add(&mine, key, s3dlio_table_size(t, i), -1, s3dlio_table_etag(t, i));
         free(key);
     }
     size_t dn = strlen(s->dst_root), sn = strlen(s->src_root);
