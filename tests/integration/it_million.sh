@@ -6,17 +6,7 @@
 #   it_million.sh            (S3DLIO_MILLION=N for another count)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-if [ -n "${S3DLIO_SANITIZED:-}" ]; then
-  echo "skipped: RSS means nothing under the sanitizers (shadow memory, quarantine)"
-  exit 77
-fi
-N=${S3DLIO_MILLION:-1000000}
-base=/dev/shm # a million inodes are made and removed much faster in memory
-[ -d "$base" ] && [ -w "$base" ] || base=$WORK
-D=$(mktemp -d -p "$base" s3dlio-million.XXXXXX)
-trap 'rm -rf "$D" "$WORK"' EXIT
-make_empty_files "$D/many" "$N" || { echo "cannot make $N files under $D" >&2; exit 1; }
-make_empty_files "$D/one" 1 || exit 1
+million_tree million
 # peak CMD...: "exit-code peak-RSS-KiB" of CMD, its output in $WORK/out
 peak() {
   python3 -c 'import resource, subprocess, sys

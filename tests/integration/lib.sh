@@ -42,6 +42,23 @@ finish() {
 
 # random bytes of a given size into a file (deterministic per seed)
 make_file() { head -c "$2" /dev/urandom >"$1"; }
+# million_tree NAME: the million-object tests' dataset (skips under the sanitizers, where RSS
+# means nothing): N (S3DLIO_MILLION, 1,000,000) empty files under $D/many and one under $D/one,
+# D a directory in memory (a million inodes are made and removed much faster there) removed
+# on exit with $WORK
+million_tree() {
+  if [ -n "${S3DLIO_SANITIZED:-}" ]; then
+    echo "skipped: RSS means nothing under the sanitizers (shadow memory, quarantine)"
+    exit 77
+  fi
+  N=${S3DLIO_MILLION:-1000000}
+  local base=/dev/shm
+  [ -d "$base" ] && [ -w "$base" ] || base=$WORK
+  D=$(mktemp -d -p "$base" "s3dlio-$1.XXXXXX")
+  trap 'rm -rf "$D" "$WORK"' EXIT
+  make_empty_files "$D/many" "$N" || { echo "cannot make $N files under $D" >&2; exit 1; }
+  make_empty_files "$D/one" 1 || exit 1
+}
 # make_empty_files DIR N: N empty files DIR/train/shard-NNNNN/img-NNNNNNNN.jpg, 1,000 per
 # directory as an ML dataset's shards hold them (a million in ~10 s on tmpfs)
 make_empty_files() {

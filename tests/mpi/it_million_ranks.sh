@@ -10,17 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 MPIEXEC=$1; shift
 PRE=("$@")
-if [ -n "${S3DLIO_SANITIZED:-}" ]; then
-  echo "skipped: RSS means nothing under the sanitizers (shadow memory, quarantine)"
-  exit 77
-fi
-N=${S3DLIO_MILLION:-1000000}
-base=/dev/shm # a million inodes are made and removed much faster in memory
-[ -d "$base" ] && [ -w "$base" ] || base=$WORK
-D=$(mktemp -d -p "$base" s3dlio-million-ranks.XXXXXX)
-trap 'rm -rf "$D" "$WORK"' EXIT
-make_empty_files "$D/many" "$N" || { echo "cannot make $N files under $D" >&2; exit 1; }
-make_empty_files "$D/one" 1 || exit 1
+million_tree million-ranks
 key="${D#/}/many/train/shard-00000/img-00000000.jpg" # as file:// lists it
 
 # stage NP TREE NAME: its report in $WORK/NAME.json
