@@ -18,6 +18,15 @@ static void key_of(size_t i, char *key, size_t n)
     snprintf(key, n, "train/shard-%04zu/%0*zu.jpg", i / 1000, (int)(i % 50), i);
 }
 
+/* every seventh row without an ETag: a row's empty string must come back empty */
+static void etag_of(size_t i, char *out, size_t n)
+{
+    if (i % 7)
+        snprintf(out, n, "%032zx", i);
+    else
+        out[0] = '\0';
+}
+
 static void test_round_trip(void)
 {
     struct s3dlio_rowpack p = {0};
@@ -25,7 +34,7 @@ static void test_round_trip(void)
     const size_t n = 60000;
     for (size_t i = 0; i < n; i++) {
         key_of(i, key, sizeof(key));
-        snprintf(etag, sizeof(etag), i % 7 ? "%032zx" : "", i);
+        etag_of(i, etag, sizeof(etag));
         s3dlio_rowpack_add(&p, key, etag, i * 31);
     }
     CHECK_INT(p.rows, n, "rows counted");
@@ -39,7 +48,7 @@ static void test_round_trip(void)
     struct s3dlio_rowpack_at at;
     for (bool more = s3dlio_rowpack_first(&p, &at); more; more = s3dlio_rowpack_next(&at), i++) {
         key_of(i, key, sizeof(key));
-        snprintf(etag, sizeof(etag), i % 7 ? "%032zx" : "", i);
+        etag_of(i, etag, sizeof(etag));
         bad += strcmp(s3dlio_row_key(at.row), key) || strcmp(s3dlio_row_etag(at.row), etag) ||
                s3dlio_row_size(at.row) != i * 31 || at.row[8];
     }
