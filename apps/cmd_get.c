@@ -177,8 +177,14 @@ static int get_many(struct app *app, struct s3dlio_backend *be, const struct s3d
     struct s3dlio_gen gen = {a->seed, (unsigned)a->dedup, (unsigned)a->compress};
     struct s3dlio_feed feed;
     bool discard = !strcmp(dest, "null:");
+    xfer_cli_catch_signals(&xc->o.cancel); /* from the listing on: it can take minutes */
+    be->cancel = xc->o.cancel;
     enum s3dlio_rc rc = a->keys_from ? read_keys(a->keys_from, &list, &err)
                                      : s3dlio_backend_list_all(be, uri->key, NULL, 1000, &list, &err);
+    if (rc == S3DLIO_E_ABORTED && xfer_cli_signal()) {
+        s3dlio_objlist_release(&list);
+        return xfer_cli_listing_interrupted(app, "get");
+    }
     if (rc)
         return app_fail(app, &err);
     if (a->verify_pattern && !discard) {

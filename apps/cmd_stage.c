@@ -114,6 +114,7 @@ int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
         o->progress = isatty(STDERR_FILENO) ? 2 : 1;
     /* mpirun forwards SIGINT/SIGTERM to every rank: each stops its transfers and cleans up */
     xfer_cli_catch_signals(&o->xfer.cancel);
+    app->cfg.cancel = o->xfer.cancel; /* the listing stops too */
     struct s3dlio_stage_result res;
     struct s3dlio_error err = {0};
     /* -q: no table and no progress; the JSON report is still written, errors still print */
@@ -128,7 +129,9 @@ int run_distributed(struct app *app, struct s3dlio_stage_opts *o)
                 res.report_file[0] ? res.report_file : "no report written");
     if (rank == 0 && !rc && o->list_only && !app->flags.quiet)
         printf("listed %" PRIu64 " objects in %.3f s\n", res.listed, res.list_s);
-    if (rank == 0 && res.interrupted)
+    if (rank == 0 && res.interrupted && res.listing_cut)
+        xfer_cli_listing_interrupted(app, o->command);
+    else if (rank == 0 && res.interrupted)
         fprintf(stderr, "%s: %s: interrupted: %" PRIu64 " of %" PRIu64 " objects complete, %" PRIu64
                         " failed, the rest not done; nothing partial was kept\n",
                 app->prog, o->command, res.objects, res.listed, res.failures);

@@ -58,7 +58,9 @@ static void say_outcome(struct app *app, const struct s3dlio_sync_opts *o,
                         "each key and its error (%s)\n", app->prog, j->failures, j->listed,
                 o->delete_extra && res->to_delete ? ", nothing was deleted" : "",
                 j->report_file[0] ? j->report_file : "no report written");
-    if (j->interrupted)
+    if (j->interrupted && j->listing_cut)
+        xfer_cli_listing_interrupted(app, "sync");
+    else if (j->interrupted)
         fprintf(stderr, "%s: sync: interrupted: %" PRIu64 " of %" PRIu64 " copies complete, "
                         "nothing deleted\n", app->prog, j->objects, j->listed);
     if (!rc && !app->flags.quiet && !o->dry_run)
@@ -72,7 +74,7 @@ static void say_outcome(struct app *app, const struct s3dlio_sync_opts *o,
                 j->report_file);
 }
 
-static int run_sync(struct app *app, struct s3dlio_sync_opts *o)
+static int run_sync(struct app *app, struct s3dlio_sync_opts *o, struct s3dlio_config *src_cfg)
 {
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -80,6 +82,7 @@ static int run_sync(struct app *app, struct s3dlio_sync_opts *o)
     if (!app->flags.quiet)
         o->job.progress = isatty(STDERR_FILENO) ? 2 : 1;
     xfer_cli_catch_signals(&o->job.xfer.cancel);
+    app->cfg.cancel = src_cfg->cancel = o->job.xfer.cancel; /* the listings stop too */
     struct s3dlio_sync_result res;
     struct s3dlio_error err = {0};
     /* the plan of a dry run is what was asked for: printed even with -q */
@@ -172,7 +175,7 @@ int cmd_sync(int argc, char **argv, struct app *app)
     o.job.xfer = xc.o;
     o.job.run_id = a.run_id;
     xfer_cli_stage_opts(&xc, &o.job);
-    r = run_sync(app, &o);
+    r = run_sync(app, &o, &src_cfg);
     s3dlio_config_release(&src_cfg);
     return r;
 }

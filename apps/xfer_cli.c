@@ -45,6 +45,13 @@ int xfer_cli_signal(void)
     return last_signal;
 }
 
+int xfer_cli_listing_interrupted(const struct app *app, const char *verb)
+{
+    fprintf(stderr, "%s: %s: interrupted while listing: nothing was transferred\n", app->prog, verb);
+    /* under mpirun a rank the signal did not reach stops too, as if it had */
+    return 128 + (last_signal ? last_signal : SIGTERM);
+}
+
 void xfer_cli_init(struct xfer_cli *c, struct opt out[XFER_CLI_NOPTS])
 {
     memset(c, 0, sizeof(*c));

@@ -66,5 +66,7 @@ int xfer_cli_run_feed(struct app *app, struct xfer_cli *c, struct s3dlio_backend
 void xfer_cli_catch_signals(volatile sig_atomic_t **flag);
 /* The signal that interrupted the run (0: none). */
 int xfer_cli_signal(void);
+/* A listing a signal stopped: says nothing was transferred; returns the exit code (128 + it). */
+int xfer_cli_listing_interrupted(const struct app *app, const char *verb);
 
 #endif

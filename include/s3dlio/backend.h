@@ -244,6 +244,7 @@ struct s3dlio_backend {
     const struct s3dlio_backend_ops *ops;
     struct s3dlio_uri root;  /* scheme and bucket; key unused */
     void *state;             /* backend private */
+    const volatile sig_atomic_t *cancel; /* the config's: listings stop once it is set */
 };
 
 extern const struct s3dlio_backend_ops s3dlio_backend_s3;

@@ -3,6 +3,7 @@
 #ifndef S3DLIO_CONFIG_H
 #define S3DLIO_CONFIG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include "s3dlio/error.h"
 
@@ -39,6 +40,10 @@ struct s3dlio_config {
     long retry_time_ms;    /* connection failures are retried this long (30 s) */
     long retry_base_ms;    /* backoff base (100 ms) and cap (10 s), full jitter */
     long retry_cap_ms;
+    /* A signal handler's flag (NULL: none). Once it is non-zero every listing stops before its
+     * next page with S3DLIO_E_ABORTED: Ctrl-C must not wait out a listing of millions of keys.
+     * Code that must still list after it (a cleanup) uses a copy of the config without it. */
+    const volatile sig_atomic_t *cancel;
 };
 
 /*

@@ -92,6 +92,7 @@ struct s3dlio_stage_result {
     uint64_t objects, failures;     /* over all ranks (every rank gets them); listed minus
                                        both were not done (interrupted, or left by --steal) */
     bool interrupted;               /* some rank was stopped by opts->xfer.cancel */
+    bool listing_cut;               /* ... while listing: nothing was transferred, no report */
     char report_file[1024];         /* rank 0: where the JSON went */
     char first_failure[512];        /* rank 0: the first failed object's error ("" none) */
     /* rank 0, once the report is built: its headline figures, for a caller that runs several

@@ -49,6 +49,7 @@ enum s3dlio_rc s3dlio_backend_new(const struct s3dlio_uri *uri, const struct s3d
     memcpy(be->root.scheme, uri->scheme, sizeof(be->root.scheme));
     memcpy(be->root.bucket, uri->bucket, sizeof(be->root.bucket));
     be->root.key = s3dlio_xstrdup("");
+    be->cancel = cfg ? cfg->cancel : NULL;
     enum s3dlio_rc rc = ops->open ? ops->open(be, cfg, err) : S3DLIO_OK;
     if (rc) {
         s3dlio_uri_release(&be->root);
@@ -78,6 +79,11 @@ static enum s3dlio_rc unsupported(struct s3dlio_backend *be, const char *op, str
 enum s3dlio_rc s3dlio_backend_list(struct s3dlio_backend *be, const struct s3dlio_list_req *req,
                                    struct s3dlio_list_page *page, struct s3dlio_error *err)
 {
+    if (be->cancel && *be->cancel) { /* a backend may not check it during the page (s3 does) */
+        char target[S3DLIO_ERROR_TARGET_MAX];
+        s3dlio_uri_join(&be->root, req->prefix ? req->prefix : "", target, sizeof(target));
+        return s3dlio_error_set(err, S3DLIO_E_ABORTED, "list", target, "interrupted");
+    }
     return be->ops->list ? be->ops->list(be, req, page, err) : unsupported(be, "list", err);
 }
 

@@ -75,7 +75,7 @@ static void s3_close(struct s3dlio_backend *be)
 static enum s3dlio_rc s3_list(struct s3dlio_backend *be, const struct s3dlio_list_req *req,
                               struct s3dlio_list_page *page, struct s3dlio_error *err)
 {
-    return s3dlio_s3_list_v2(st(be)->client, be->root.bucket, req, page, err);
+    return s3dlio_s3_list_v2(st(be)->client, be->root.bucket, req, be->cancel, page, err);
 }
 
 static enum s3dlio_rc s3_stat(struct s3dlio_backend *be, const char *key, struct s3dlio_stat *out,

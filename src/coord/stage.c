@@ -461,6 +461,8 @@ enum s3dlio_rc s3dlio_coord_stage(MPI_Comm comm, const struct s3dlio_config *cfg
                                                : S3DLIO_PHASE_DOWNLOAD;
     if (!rc)
         rc = plan_job(comm, cfg, o, &uri, &table, &w, &sf, &list_s, &markers, &capped, &local);
+    if (rc == S3DLIO_E_ABORTED) /* cfg->cancel stopped the listing; agreed, so on every rank */
+        res->interrupted = res->listing_cut = true;
     if (rc)
         goto out;
     res->listed = table.listed;

@@ -417,6 +417,8 @@ enum s3dlio_rc s3dlio_coord_sync(MPI_Comm comm, const struct s3dlio_config *cfg,
     }
     if (!rc)
         rc = plan_sync(comm, cfg, o, &sides, &diff, &table, &w, out, res, &list_s, &local);
+    if (rc == S3DLIO_E_ABORTED) /* the config's cancel stopped a listing; agreed, so on every rank */
+        res->job.interrupted = res->job.listing_cut = true;
     if (rc || o->dry_run)
         goto out;
     res->job.listed = table.listed;

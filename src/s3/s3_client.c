@@ -725,6 +725,23 @@ static void finish(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call, CURL
     c->inflight--;
 }
 
+/* Take call (in flight) off the client, as interrupted; its done runs. */
+static void drop(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call)
+{
+    struct call_priv *p = call->priv;
+    char target[S3DLIO_ERROR_TARGET_MAX];
+    s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
+                     sizeof(target));
+    curl_multi_remove_handle(c->multi, p->easy);
+    unlink_call(c, p);
+    c->inflight--;
+    call->t_total_ns = now_ns() - p->t_start_ns;
+    call->rc = s3dlio_error_set(&call->err, S3DLIO_E_ABORTED, call->op, target, "interrupted");
+    free_priv(call);
+    if (call->done)
+        call->done(call, call->done_ud);
+}
+
 static void cancel(struct s3dlio_s3_client *c, bool spare)
 {
     /* next taken before a call goes: its done may start others (they are not stopped) */
@@ -732,19 +749,8 @@ static void cancel(struct s3dlio_s3_client *c, bool spare)
         next = p->next;
         struct s3dlio_s3_call *call = NULL;
         curl_easy_getinfo(p->easy, CURLINFO_PRIVATE, (char **)&call);
-        if (spare && call->finish_on_cancel)
-            continue;
-        char target[S3DLIO_ERROR_TARGET_MAX];
-        s3dlio_s3_target(call->bucket, call->target_key ? call->target_key : call->key, target,
-                         sizeof(target));
-        curl_multi_remove_handle(c->multi, p->easy);
-        unlink_call(c, p);
-        c->inflight--;
-        call->t_total_ns = now_ns() - p->t_start_ns;
-        call->rc = s3dlio_error_set(&call->err, S3DLIO_E_ABORTED, call->op, target, "interrupted");
-        free_priv(call);
-        if (call->done)
-            call->done(call, call->done_ud);
+        if (!(spare && call->finish_on_cancel))
+            drop(c, call);
     }
 }
 
@@ -789,6 +795,11 @@ static void mark_done(struct s3dlio_s3_call *call, void *ud)
     *(int *)ud = 1;
 }
 
+static bool stopped(const struct s3dlio_s3_call *call)
+{
+    return call->stop && *call->stop;
+}
+
 static enum s3dlio_rc perform_once(struct s3dlio_s3_client *c, struct s3dlio_s3_call *call)
 {
     int done = 0;
@@ -797,8 +808,15 @@ static enum s3dlio_rc perform_once(struct s3dlio_s3_client *c, struct s3dlio_s3_
     s3dlio_buf_reset(&call->resp_body);
     s3dlio_error_clear(&call->err);
     enum s3dlio_rc rc = s3dlio_s3_call_start(c, call);
-    while (!rc && !done)
-        rc = s3dlio_s3_client_progress(c, 1000, NULL);
+    /* the signal that sets *stop also cuts the wait short (no SA_RESTART); the bound is the
+     * fallback for a signal that lands between the check and the wait */
+    while (!rc && !done) {
+        if (stopped(call)) {
+            drop(c, call);
+            break;
+        }
+        rc = s3dlio_s3_client_progress(c, call->stop ? 100 : 1000, NULL);
+    }
     return rc ? rc : call->rc;
 }
 
@@ -822,7 +840,7 @@ enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_
         pol.cap_ms = (uint64_t)cfg->retry_cap_ms;
     uint64_t first_fail = 0, attempt_start = now_ns();
     enum s3dlio_rc rc = perform_once(c, call);
-    for (int attempt = 1; rc && !call->source; attempt++) {
+    for (int attempt = 1; rc && !call->source && !stopped(call); attempt++) {
         uint64_t now = now_ns();
         if (!first_fail)
             first_fail = s3dlio_retry_budget_start(&call->err, attempt_start, now);
@@ -832,7 +850,7 @@ enum s3dlio_rc s3dlio_s3_call_perform(struct s3dlio_s3_client *c, struct s3dlio_
         S3DLIO_LOG(S3DLIO_LOG_INFO, S3DLIO_SUB_S3, "retry %d of %s in %" PRIu64 " ms: %s", attempt,
                    call->op, ms, call->err.message);
         struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        nanosleep(&ts, NULL); /* a signal ends it early; perform_once then sees stop */
         attempt_start = now_ns();
         rc = perform_once(c, call);
     }

@@ -7,6 +7,7 @@
 #ifndef S3DLIO_S3_CLIENT_H
 #define S3DLIO_S3_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "s3/sigv4.h"
@@ -48,6 +49,9 @@ struct s3dlio_s3_call {
     /* a stop of everything but such calls lets this one finish: it makes something (a
      * multipart upload) or undoes it, and only its answer says what to clean up */
     bool finish_on_cancel;
+    /* synchronous calls: once *stop is non-zero (a signal handler's flag) the call is given up
+     * with S3DLIO_E_ABORTED, retries and backoff included. For a listing, never a cleanup. */
+    const volatile sig_atomic_t *stop;
     s3dlio_source_fn *source;       /* streaming request body (PUT), length body_len */
     const char *payload_sha256;     /* hex SHA-256 of the body if the caller has it */
     void *source_ud;

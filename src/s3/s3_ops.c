@@ -47,13 +47,14 @@ static enum s3dlio_rc parse_failed(struct s3dlio_error *err, enum s3dlio_rc rc,
 }
 
 enum s3dlio_rc s3dlio_s3_list_v2(struct s3dlio_s3_client *c, const char *bucket,
-                                 const struct s3dlio_list_req *req, struct s3dlio_list_page *page,
-                                 struct s3dlio_error *err)
+                                 const struct s3dlio_list_req *req, const volatile sig_atomic_t *stop,
+                                 struct s3dlio_list_page *page, struct s3dlio_error *err)
 {
     struct s3dlio_s3_call call;
     char max_keys[16];
     init_call(&call, "list", "GET", bucket, NULL);
     call.target_key = req->prefix;
+    call.stop = stop;
     add_query(&call, "list-type", "2");
     /* url encoding lets keys with characters XML 1.0 cannot carry come through intact */
     add_query(&call, "encoding-type", "url");

@@ -5,9 +5,10 @@
 
 #include "s3/s3_client.h"
 
+/* One page; stop as s3dlio_s3_call's (NULL: none). */
 enum s3dlio_rc s3dlio_s3_list_v2(struct s3dlio_s3_client *c, const char *bucket,
-                                 const struct s3dlio_list_req *req, struct s3dlio_list_page *page,
-                                 struct s3dlio_error *err);
+                                 const struct s3dlio_list_req *req, const volatile sig_atomic_t *stop,
+                                 struct s3dlio_list_page *page, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_s3_head_object(struct s3dlio_s3_client *c, const char *bucket, const char *key,
                                      struct s3dlio_stat *out, struct s3dlio_error *err);
 enum s3dlio_rc s3dlio_s3_delete_object(struct s3dlio_s3_client *c, const char *bucket,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Interrupted runs leave nothing behind: SIGINT / SIGTERM in the middle of a GET removes its
 # temporary files and a PUT aborts its multipart uploads on the server, a summary says what
-# completed, and the exit code is 130 / 143. The same under mpirun, which forwards the signal
-# to every rank.   it_interrupt.sh [MPIEXEC MPIEXEC_PREFLAGS...]
+# completed, and the exit code is 130 / 143. A signal during the listing stops it at once.
+# The same under mpirun, which forwards the signal to every rank.   it_interrupt.sh [MPIEXEC MPIEXEC_PREFLAGS...]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 MPIEXEC=${1:-}
@@ -78,6 +78,30 @@ proxy_stop create
 [ "$rc" = 130 ] && ok || bad "put + SIGINT during the create: exit $rc: $(cat "$WORK/p3.out")"
 [ "$(uploads_left)" = 0 ] && ok || bad "put + SIGINT during the create left $(uploads_left) multipart uploads"
 [ -z "$("$CLI" ls -r "s3://$B/create/")" ] && ok || bad "put + SIGINT during the create left an object"
+
+# 4c. a signal during the listing stops it at once, with a line that says so: every listing
+#     request is held 60 s by a proxy (a bucket of millions of keys lists for minutes), and
+#     the commands must be gone well before the first page would come back
+url3=$(proxy_start listing --delay-ms 60000 --only GET --only-path-regex 'list-type=2')
+# listing_cut NAME WANT_RC CMD...: CMD signalled (SIGTERM) while its first listing is held
+listing_cut() {
+  local name=$1 want=$2 t0 secs; shift 2
+  t0=$(date +%s)
+  interrupt_when_held listing TERM "$WORK/$name.out" "$@"
+  secs=$(($(date +%s) - t0))
+  [ "$rc" = "$want" ] && ok || bad "$name + SIGTERM while listing: exit $rc, want $want: $(cat "$WORK/$name.out")"
+  [ "$secs" -lt 30 ] && ok || bad "$name + SIGTERM while listing: still running ${secs} s later"
+  grep -q "interrupted while listing: nothing was transferred" "$WORK/$name.out" && ok ||
+    bad "$name + SIGTERM while listing: no interrupted line: $(cat "$WORK/$name.out")"
+}
+listing_cut l1 143 "$CLI" get -r --endpoint-url "$url3" "s3://$B/src/" "$WORK/l1"
+listing_cut l2 143 "$CLI" stage --endpoint-url "$url3" --to "dir:$WORK/l2" "s3://$B/src/"
+listing_cut l3 143 "$CLI" sync --endpoint-url "$url3" "s3://$B/src/" "file://$WORK/l3/"
+if [ -n "$MPIEXEC" ]; then # mpirun exits 1 when a rank was signalled
+  listing_cut l4 1 "$MPIEXEC" -n 2 "${PRE[@]}" "$CLI" stage --endpoint-url "$url3" --to "dir:$WORK/l4" "s3://$B/src/"
+fi
+[ -z "$(find "$WORK"/l[1-4] -type f 2>/dev/null)" ] && ok || bad "SIGTERM while listing left files: $(find "$WORK"/l[1-4] -type f)"
+proxy_stop listing
 
 # 5. under mpirun: the launcher forwards the signal to every rank
 if [ -n "$MPIEXEC" ]; then
