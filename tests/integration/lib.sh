@@ -106,17 +106,20 @@ proxy_stat() {
 }
 # interrupt_when_held PROXY SIG OUT CMD...: run CMD (output to OUT) as a job of its own with
 # SIGINT at its default, as a terminal runs it; once the proxy PROXY (proxy_start NAME) holds
-# a matching request, send SIG to the job's process group (mpirun and its ranks get it, as from
-# Ctrl-C). The exit code is left in rc.
+# a matching request of this job's, send SIG to the job's process group (mpirun and its ranks
+# get it, as from Ctrl-C). The exit code is left in rc.
 interrupt_when_held() {
-  local name=$1 sig=$2 out=$3; shift 3
+  local name=$1 sig=$2 out=$3 before; shift 3
+  # the proxy's count is cumulative: an earlier job's request must not start the clock, or a
+  # slow start (sanitizers) is signalled before its handlers are in
+  before=$(proxy_stat "$name" 'd["requests_matching"]' 2>/dev/null || echo 0)
   set -m # job control: the background job gets a process group of its own
   python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' "$@" >"$out" 2>&1 &
   local pid=$!
   for _ in $(seq 150); do
-    [ "$(proxy_stat "$name" 'd["requests_matching"]' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+    [ "$(proxy_stat "$name" 'd["requests_matching"]' 2>/dev/null)" -gt "${before:-0}" ] 2>/dev/null && break
     sleep 0.1
   done
   sleep 0.5
